@@ -1,0 +1,51 @@
+"""The ``monai-angio`` command line.
+
+Sub-commands live in their own modules, each exposing ``register(subparsers)`` that adds an
+``argparse`` sub-parser and sets ``func`` (a callable taking the parsed namespace and returning an
+exit status):
+
+- ``synth``   (:mod:`monai_angio.apps.synth`): write synthetic angiogram phantoms + datalist.
+- ``qca``     (:mod:`monai_angio.apps.qca`): catheter-calibrated stenosis measurement.
+- ``segment`` (:mod:`monai_angio.apps.segment`): run a bundle on angiograms.
+- ``train``   (:mod:`monai_angio.apps.train`): train a bundle on a datalist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Optional, Sequence
+
+from monai_angio import __version__
+
+__all__ = ["build_parser", "main", "SUBCOMMAND_MODULES"]
+
+SUBCOMMAND_MODULES = ("synth", "qca", "segment", "train")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the top-level parser with every available sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="monai-angio", description="X-ray coronary angiography: segmentation, QCA and synthetic phantoms."
+    )
+    parser.add_argument("--version", action="version", version=f"monai-angio {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMAND_MODULES:
+        module = importlib.import_module(f"monai_angio.apps.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point; returns the process exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

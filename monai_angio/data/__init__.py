@@ -1,0 +1,3 @@
+"""monai_angio.data (under construction)."""
+
+__all__: list = []

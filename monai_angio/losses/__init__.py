@@ -1,0 +1,3 @@
+"""monai_angio.losses (under construction)."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""monai_angio.metrics (under construction)."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""monai_angio.networks (under construction)."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""monai_angio.qca (under construction)."""
+
+__all__: list = []

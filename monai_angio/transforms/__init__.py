@@ -1,0 +1,3 @@
+"""monai_angio.transforms (under construction)."""
+
+__all__: list = []
