@@ -1,0 +1,337 @@
+"""LoadAngiogram: DICOM XA (raw and compressed), images, video and NIfTI round trips, PHI and error handling."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+import torch
+from monai.data import MetaTensor
+from PIL import Image
+
+from monai_angio.errors import AngioInputError
+from monai_angio.transforms import LoadAngiogram, LoadAngiogramd, count_frames
+from tests.transforms.conftest import (
+    SECRET_ID,
+    SECRET_NAME,
+    encapsulated_jpeg_baseline,
+    encapsulated_jpeg_lossless,
+    make_xa_dataset,
+    save_ds,
+)
+
+
+def _assert_no_phi(meta: dict) -> None:
+    text = repr(meta)
+    for secret in (SECRET_NAME, "Leaky", SECRET_ID, "19450102", "Secret Hospital", "Doctor", "Operator", "ACC-SECRET"):
+        assert secret not in text, f"PHI {secret!r} leaked into metadata"
+    # every key is one of the documented, PHI-free ones (MONAI bookkeeping keys included)
+    allowed = {
+        "modality", "imager_pixel_spacing", "pixel_spacing", "distance_source_to_detector",
+        "distance_source_to_patient", "estimated_magnification_factor", "isocenter_spacing_mm", "frame_time_ms",
+        "positioner_primary_angle", "positioner_secondary_angle", "photometric_interpretation", "num_frames",
+        "filename_or_obj", "spacing", "spacing_source", "spatial_shape", "original_channel_dim",
+        "original_affine", "affine", "space",
+    }
+    assert set(map(str, meta)) <= allowed, set(map(str, meta)) - allowed
+
+
+def _assert_xa_geometry(img: MetaTensor) -> None:
+    m = img.meta
+    assert m["modality"] == "XA"
+    np.testing.assert_allclose(m["imager_pixel_spacing"], [0.2, 0.2])
+    assert m["distance_source_to_detector"] == pytest.approx(1000.0)
+    assert m["distance_source_to_patient"] == pytest.approx(750.0)
+    np.testing.assert_allclose(m["isocenter_spacing_mm"], [0.15, 0.15], rtol=1e-9)
+    assert m["estimated_magnification_factor"] == pytest.approx(1000 / 750, abs=1e-4)
+    assert m["frame_time_ms"] == pytest.approx(66.7)
+    # MONAI spacing / affine follow the isocenter (in-patient) pixel size
+    np.testing.assert_allclose(m["spacing"], [0.15, 0.15])
+    np.testing.assert_allclose(img.pixdim[:2].cpu().numpy(), [0.15, 0.15])
+    assert tuple(img.affine.shape) == (3, 3)
+    _assert_no_phi(m)
+
+
+@pytest.mark.parametrize("dtype_name", ["u16", "u8"])
+def test_dicom_xa_multiframe_roundtrip(tmp_path, xa_frames_u16, xa_frames_u8, dtype_name):
+    frames = xa_frames_u16 if dtype_name == "u16" else xa_frames_u8
+    path = save_ds(make_xa_dataset(frames), tmp_path / "run.dcm")
+    img = LoadAngiogram()(path)
+    assert isinstance(img, MetaTensor)
+    assert img.shape == (5, 64, 64) and img.dtype == torch.float32
+    np.testing.assert_array_equal(img.numpy(), frames.astype(np.float32))
+    assert img.meta["num_frames"] == 5
+    assert img.meta["filename_or_obj"] == os.fspath(path)
+    _assert_xa_geometry(img)
+
+
+@pytest.mark.parametrize("syntax", ["RLELossless", "JPEGLSLossless"])
+def test_dicom_compressed_lossless_roundtrip(tmp_path, xa_frames_u16, syntax):
+    import pydicom
+    import pydicom.uid as uid
+    from pydicom.pixels import get_encoder
+
+    ts = getattr(uid, syntax)
+    if not get_encoder(ts).is_available:
+        pytest.skip(f"no pydicom encoder available for {syntax}")
+    ds = make_xa_dataset(xa_frames_u16)
+    ds.compress(ts, xa_frames_u16)
+    path = save_ds(ds, tmp_path / "compressed.dcm")
+    on_disk = pydicom.dcmread(path)
+    assert on_disk.file_meta.TransferSyntaxUID == ts and on_disk.file_meta.TransferSyntaxUID.is_compressed
+    img = LoadAngiogram()(path)
+    np.testing.assert_array_equal(img.numpy(), xa_frames_u16.astype(np.float32))
+    _assert_xa_geometry(img)
+
+
+@pytest.mark.parametrize("bits", [8, 12, 16])
+def test_dicom_jpeg_lossless_sv1_roundtrip(tmp_path, bits):
+    """JPEG Lossless process 14 SV1 (the usual XA transfer syntax) decodes exactly through pylibjpeg."""
+    import pydicom
+    from pydicom.uid import JPEGLosslessSV1
+
+    dtype = np.uint8 if bits == 8 else np.uint16
+    frames = np.random.default_rng(bits).integers(0, 2**bits, size=(5, 64, 64)).astype(dtype)
+    ds = make_xa_dataset(frames)
+    ds.BitsStored, ds.HighBit = bits, bits - 1
+    path = save_ds(encapsulated_jpeg_lossless(ds, frames, precision=bits), tmp_path / "jpegll.dcm")
+    assert pydicom.dcmread(path).file_meta.TransferSyntaxUID == JPEGLosslessSV1
+    img = LoadAngiogram()(path)
+    np.testing.assert_array_equal(img.numpy(), frames.astype(np.float32))
+    _assert_xa_geometry(img)
+
+
+def test_dicom_jpeg_baseline_decodes(tmp_path, xa_frames_u8):
+    ds = encapsulated_jpeg_baseline(make_xa_dataset(xa_frames_u8), xa_frames_u8, quality=95)
+    path = save_ds(ds, tmp_path / "jpeg.dcm")
+    img = LoadAngiogram()(path)
+    assert img.shape == (5, 64, 64)
+    # lossy: close to the original on average, and every frame decoded separately
+    assert float(np.abs(img.numpy() - xa_frames_u8).mean()) < 4.0
+    # each frame decoded into its own slot (the frames differ from each other)
+    np.testing.assert_allclose(img.numpy().mean(axis=(1, 2)), xa_frames_u8.mean(axis=(1, 2)), atol=2.0)
+
+
+def test_dicom_single_frame_rescale_no_extension(tmp_path):
+    frame = (np.arange(32 * 48, dtype=np.uint16).reshape(32, 48) % 1000).astype(np.uint16)
+    ds = make_xa_dataset(frame, geometry=False, frame_time=None, rescale=(2.0, -100.0))
+    path = save_ds(ds, tmp_path / "IM000001")  # DICOM files often have no extension
+    img = LoadAngiogram()(path)
+    assert img.shape == (1, 32, 48)
+    np.testing.assert_allclose(img.numpy()[0], 2.0 * frame - 100.0)
+    for key in ("imager_pixel_spacing", "isocenter_spacing_mm", "frame_time_ms"):
+        assert key not in img.meta
+    np.testing.assert_allclose(img.meta["spacing"], [1.0, 1.0])
+    assert img.meta["spacing_source"] == "unknown"
+    assert count_frames(path) == 1
+
+
+def test_dicom_monochrome1_is_inverted(tmp_path, xa_frames_u8):
+    path = save_ds(make_xa_dataset(xa_frames_u8, photometric="MONOCHROME1"), tmp_path / "m1.dcm")
+    img = LoadAngiogram()(path)
+    np.testing.assert_array_equal(img.numpy(), 255.0 - xa_frames_u8)
+    assert img.meta["photometric_interpretation"] == "MONOCHROME1"
+
+
+def test_dicom_cine_rate_fallback_and_count_frames(tmp_path, xa_frames_u8):
+    ds = make_xa_dataset(xa_frames_u8, frame_time=None)
+    ds.CineRate = 15
+    path = save_ds(ds, tmp_path / "rate.dcm")
+    assert LoadAngiogram()(path).meta["frame_time_ms"] == pytest.approx(1000 / 15)
+    assert count_frames(path) == 5
+    # an explicit PixelSpacing wins for the MONAI spacing; the detector geometry is still reported
+    ds.PixelSpacing = [0.3, 0.25]
+    img = LoadAngiogram()(save_ds(ds, tmp_path / "ps.dcm"))
+    np.testing.assert_allclose(img.meta["pixel_spacing"], [0.3, 0.25])
+    np.testing.assert_allclose(img.meta["spacing"], [0.3, 0.25])
+    assert img.meta["spacing_source"] == "pixel_spacing"
+    np.testing.assert_allclose(img.meta["isocenter_spacing_mm"], [0.15, 0.15])
+
+
+def test_dicom_without_pixel_data(tmp_path, xa_frames_u8):
+    ds = make_xa_dataset(xa_frames_u8)
+    del ds.PixelData
+    path = save_ds(ds, tmp_path / "nopix.dcm")
+    with pytest.raises(AngioInputError, match="no pixel data") as e:
+        LoadAngiogram()(path)
+    assert "nopix.dcm" in str(e.value)
+
+
+def test_corrupt_dicom_names_file(tmp_path):
+    path = tmp_path / "garbage.dcm"
+    path.write_bytes(np.random.default_rng(0).integers(0, 256, 4000, dtype=np.uint8).tobytes())
+    with pytest.raises(AngioInputError) as e:
+        LoadAngiogram()(path)
+    assert str(path) in str(e.value) and e.value.filename == str(path)
+
+
+def test_truncated_dicom_pixel_data(tmp_path, xa_frames_u16):
+    path = save_ds(make_xa_dataset(xa_frames_u16), tmp_path / "trunc.dcm")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 3000])
+    with pytest.raises(AngioInputError, match="trunc.dcm"):
+        LoadAngiogram()(path)
+
+
+def test_missing_file_and_unknown_extension(tmp_path):
+    with pytest.raises(AngioInputError, match="file not found") as e:
+        LoadAngiogram()(tmp_path / "nope.png")
+    assert "nope.png" in str(e.value)
+    odd = tmp_path / "notes.xyz"
+    odd.write_text("hello")
+    with pytest.raises(AngioInputError, match="unsupported file type") as e:
+        LoadAngiogram()(odd)
+    assert "notes.xyz" in str(e.value)
+    bad_png = tmp_path / "broken.png"
+    bad_png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
+    with pytest.raises(AngioInputError, match="broken.png"):
+        LoadAngiogram()(bad_png)
+
+
+def test_png_8bit_16bit_rgb(tmp_path):
+    rng = np.random.default_rng(3)
+    a8 = rng.integers(0, 256, (40, 56), dtype=np.uint8)
+    a16 = rng.integers(0, 65536, (40, 56), dtype=np.uint16)
+    Image.fromarray(a8).save(tmp_path / "a8.png")
+    Image.fromarray(a16).save(tmp_path / "a16.png")
+    rgb = np.zeros((40, 56, 3), dtype=np.uint8)
+    rgb[..., 0], rgb[..., 1], rgb[..., 2] = 200, 100, 50
+    Image.fromarray(rgb).save(tmp_path / "rgb.png")
+
+    i8 = LoadAngiogram()(tmp_path / "a8.png")
+    assert i8.shape == (1, 40, 56) and i8.dtype == torch.float32
+    np.testing.assert_array_equal(i8.numpy()[0], a8)
+    assert i8.meta["num_frames"] == 1 and i8.meta["modality"] == "OT"
+    i16 = LoadAngiogram()(tmp_path / "a16.png")
+    np.testing.assert_array_equal(i16.numpy()[0], a16.astype(np.float32))  # 16 bit kept, not rescaled
+    assert float(i16.max()) > 255
+    irgb = LoadAngiogram()(tmp_path / "rgb.png")
+    assert irgb.shape == (1, 40, 56)
+    np.testing.assert_allclose(irgb.numpy(), 0.299 * 200 + 0.587 * 100 + 0.114 * 50, rtol=1e-6)
+    # labels keep their integer type with dtype=None
+    lab = LoadAngiogram(dtype=None)(tmp_path / "a8.png")
+    assert lab.dtype == torch.uint8
+    # image_only=True gives a plain tensor
+    plain = LoadAngiogram(image_only=True)(tmp_path / "a8.png")
+    assert type(plain) is torch.Tensor
+
+
+def test_tiff_and_jpeg(tmp_path):
+    import tifffile
+
+    a16 = (np.arange(24 * 32).reshape(24, 32) * 50).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "x.tif", a16)
+    np.testing.assert_array_equal(LoadAngiogram()(tmp_path / "x.tif").numpy()[0], a16)
+    stack = np.stack([a16, a16 + 1, a16 + 2])
+    tifffile.imwrite(tmp_path / "stack.tiff", stack, photometric="minisblack")
+    assert LoadAngiogram()(tmp_path / "stack.tiff").shape == (3, 24, 32)
+    rgb = np.zeros((3, 24, 32), np.uint8)
+    rgb[0], rgb[1], rgb[2] = 200, 100, 50
+    tifffile.imwrite(tmp_path / "planar_rgb.tif", rgb, photometric="rgb", planarconfig="separate")
+    img = LoadAngiogram()(tmp_path / "planar_rgb.tif")
+    assert img.shape == (1, 24, 32)
+    np.testing.assert_allclose(img.numpy(), 0.299 * 200 + 0.587 * 100 + 0.114 * 50, rtol=1e-6)
+    a8 = np.full((24, 32), 120, dtype=np.uint8)
+    Image.fromarray(a8).save(tmp_path / "x.jpg", quality=95)
+    img = LoadAngiogram()(tmp_path / "x.jpg")
+    assert img.shape == (1, 24, 32) and abs(float(img.mean()) - 120) < 2
+
+
+def test_video_mp4(tmp_path):
+    imageio = pytest.importorskip("imageio.v2")
+    try:
+        import imageio_ffmpeg
+
+        imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception as e:  # pragma: no cover - depends on the platform
+        pytest.skip(f"ffmpeg binary unavailable: {e}")
+    # 4 flat frames with increasing grey level: robust to lossy H.264 coding
+    levels = [30, 90, 150, 210]
+    frames = [np.full((32, 48, 3), v, dtype=np.uint8) for v in levels]
+    path = tmp_path / "cine.mp4"
+    writer = imageio.get_writer(path, fps=12.5, format="FFMPEG", macro_block_size=16)
+    for f in frames:
+        writer.append_data(f)
+    writer.close()
+    img = LoadAngiogram()(path)
+    assert img.shape == (4, 32, 48) and img.dtype == torch.float32
+    np.testing.assert_allclose(img.numpy().mean(axis=(1, 2)), levels, atol=4)
+    assert img.meta["frame_time_ms"] == pytest.approx(80.0, rel=1e-3)
+    assert img.meta["num_frames"] == 4
+
+
+def test_nifti_cine_orientation(tmp_path):
+    h, w, t = 20, 30, 4
+    vol = np.zeros((h, w, t), dtype=np.float32)
+    for k in range(t):
+        vol[:, :, k] = k * 100 + np.arange(h)[:, None] + 1000 * (np.arange(w)[None, :] == 0)
+    hdr_img = nib.Nifti1Image(vol, np.diag([0.25, 0.3, 66.7, 1.0]))
+    hdr_img.header.set_zooms((0.25, 0.3, 66.7))
+    nib.save(hdr_img, tmp_path / "cine.nii.gz")
+    img = LoadAngiogram()(tmp_path / "cine.nii.gz")
+    assert img.shape == (t, h, w)
+    for k in range(t):
+        np.testing.assert_array_equal(img.numpy()[k], vol[:, :, k])  # frame k = [..., k], row = first axis
+    assert img.meta["frame_time_ms"] == pytest.approx(66.7, rel=1e-5)
+    np.testing.assert_allclose(img.meta["spacing"], [0.25, 0.3], rtol=1e-6)
+    assert img.meta["spacing_source"] == "nifti_pixdim"
+    assert "pixel_spacing" not in img.meta  # NIfTI pixdim is not claimed to be a DICOM calibration
+    assert count_frames(tmp_path / "cine.nii.gz") == t
+    # a 2D NIfTI still
+    nib.save(nib.Nifti1Image(vol[:, :, 0], np.eye(4)), tmp_path / "still.nii")
+    assert LoadAngiogram()(tmp_path / "still.nii").shape == (1, h, w)
+    # wrong dimensionality
+    nib.save(nib.Nifti1Image(np.zeros((4, 5, 6, 7), np.float32), np.eye(4)), tmp_path / "vol4d.nii.gz")
+    with pytest.raises(AngioInputError, match="vol4d.nii.gz"):
+        LoadAngiogram()(tmp_path / "vol4d.nii.gz")
+
+
+def test_nan_inf_rejected(tmp_path):
+    vol = np.ones((8, 8, 2), dtype=np.float32)
+    vol[2, 3, 1] = np.nan
+    vol[0, 0, 0] = np.inf
+    nib.save(nib.Nifti1Image(vol, np.eye(4)), tmp_path / "nan.nii.gz")
+    with pytest.raises(AngioInputError, match=r"nan\.nii\.gz: image contains non-finite values \(1 NaN, 1 Inf\)"):
+        LoadAngiogram()(tmp_path / "nan.nii.gz")
+    tif = tmp_path / "nan.tif"
+    import tifffile
+
+    tifffile.imwrite(tif, np.full((4, 4), np.nan, np.float32))
+    with pytest.raises(AngioInputError, match="nan.tif"):
+        LoadAngiogram()(tif)
+
+
+def test_load_dict_and_phi_free(tmp_path, xa_frames_u8):
+    dcm = save_ds(make_xa_dataset(xa_frames_u8), tmp_path / "run.dcm")
+    lab = np.zeros((5, 64, 64), np.uint8)
+    lab[:, 10:20, 10:20] = 1
+    lab[:, 30:34, :] = 2
+    nib.save(nib.Nifti1Image(np.moveaxis(lab, 0, 2), np.eye(4)), tmp_path / "lab.nii.gz")
+    d = LoadAngiogramd(["image", "label"], dtype=[np.float32, None])(
+        {"image": str(dcm), "label": str(tmp_path / "lab.nii.gz"), "frame": 2}
+    )
+    assert d["frame"] == 2
+    assert d["image"].shape == (5, 64, 64) and d["label"].shape == (5, 64, 64)
+    assert d["label"].dtype == torch.uint8
+    assert set(np.unique(d["label"].numpy())) == {0, 1, 2}
+    _assert_no_phi(d["image"].meta)
+    with pytest.raises(KeyError):
+        LoadAngiogramd(["image", "label"])({"image": str(dcm)})
+    assert "label" not in LoadAngiogramd(["image", "label"], allow_missing_keys=True)({"image": str(dcm)})
+
+
+def test_meta_collates(tmp_path, xa_frames_u8):
+    """The metadata (no ``None`` values) survives MONAI's list_data_collate."""
+    from monai.data import list_data_collate
+
+    paths = [save_ds(make_xa_dataset(xa_frames_u8), tmp_path / f"r{i}.dcm") for i in range(2)]
+    batch = list_data_collate([{"image": LoadAngiogram()(p)} for p in paths])
+    assert batch["image"].shape == (2, 5, 64, 64)
+    assert len(batch["image"].meta["filename_or_obj"]) == 2
+    # copying a file keeps working: no absolute state in the loader
+    shutil.copy(paths[0], tmp_path / "copy.dcm")
+    assert LoadAngiogram()(Path(tmp_path / "copy.dcm")).shape == (5, 64, 64)
