@@ -1,3 +1,57 @@
-"""monai_angio.data (under construction)."""
+"""Synthetic X-ray coronary angiograms with exact ground truth, writers and datalists.
 
-__all__: list = []
+- :mod:`~monai_angio.data.synthetic`: ``PhantomConfig``, ``generate_phantom``, ``generate_cine``,
+  ``straight_tube_phantom``, ground-truth dataclasses and ``render_overview``.
+- :mod:`~monai_angio.data.coronary_tree`: 3D coronary tree / catheter / stenosis geometry.
+- :mod:`~monai_angio.data.render`: projection geometry and X-ray image formation.
+- :mod:`~monai_angio.data.writers`: PNG, NIfTI and JSON ground-truth writers.
+- :mod:`~monai_angio.data.dicom`: multi-frame DICOM XA writer with calibration tags.
+- :mod:`~monai_angio.data.datalist`: MONAI decathlon-style datalists.
+"""
+
+from monai_angio.data import synthetic
+from monai_angio.data.datalist import make_datalist, split_cases
+from monai_angio.data.dicom import write_dicom_xa
+from monai_angio.data.render import ProjectionGeometry
+from monai_angio.data.synthetic import (
+    LABELS,
+    Cine,
+    Phantom,
+    PhantomConfig,
+    Stenosis,
+    VesselSegment,
+    generate_cine,
+    generate_phantom,
+    render_overview,
+    straight_tube_phantom,
+)
+from monai_angio.data.writers import (
+    read_ground_truth,
+    write_ground_truth,
+    write_nifti_cine,
+    write_png_image,
+    write_png_label,
+)
+
+__all__ = [
+    "LABELS",
+    "synthetic",
+    "PhantomConfig",
+    "Phantom",
+    "Cine",
+    "VesselSegment",
+    "Stenosis",
+    "ProjectionGeometry",
+    "generate_phantom",
+    "generate_cine",
+    "straight_tube_phantom",
+    "render_overview",
+    "write_png_image",
+    "write_png_label",
+    "write_nifti_cine",
+    "write_ground_truth",
+    "read_ground_truth",
+    "write_dicom_xa",
+    "make_datalist",
+    "split_cases",
+]

@@ -37,6 +37,9 @@ def atomic_path(path: Union[str, os.PathLike], overwrite: bool = True) -> Iterat
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{suffix}", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp creates 0600; give outputs the usual permissions
     try:
         yield tmp_path
         os.replace(tmp_path, path)
