@@ -1,3 +1,19 @@
-"""monai_angio.losses (under construction)."""
+"""Losses for angiography segmentation, built on MONAI losses.
 
-__all__: list = []
+- :class:`PenalizedGeneralizedDiceLoss` -- ``GDL / (1 + k (1 - GDL))`` (MONAI ``GeneralizedDiceLoss`` inside).
+- :class:`PGDLFocalLoss` -- pGDL + MONAI ``FocalLoss`` (artery/catheter, EfficientUNet++).
+- :class:`HybridBCEDiceLoss` -- BCE + Dice for binary vessel masks.
+- :class:`DeepSupervisedHybridLoss` -- MONAI ``DeepSupervisionLoss`` around the hybrid loss (UNet 3+ side outputs).
+"""
+
+from .hybrid import DeepSupervisedHybridLoss, HybridBCEDiceLoss
+from .pgdl import PenalizedGeneralizedDiceLoss, penalize_gdl
+from .pgdl_focal import PGDLFocalLoss
+
+__all__ = [
+    "PenalizedGeneralizedDiceLoss",
+    "penalize_gdl",
+    "PGDLFocalLoss",
+    "HybridBCEDiceLoss",
+    "DeepSupervisedHybridLoss",
+]
