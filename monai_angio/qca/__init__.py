@@ -1,3 +1,85 @@
-"""monai_angio.qca (under construction)."""
+"""Quantitative coronary angiography (QCA) with catheter calibration.
 
-__all__: list = []
+- :mod:`.calibration`: :class:`Calibration`, :func:`calibrate_from_catheter`, :func:`calibrate_from_dicom`,
+  :func:`calibrate` (catheter first, then DICOM geometry; the source is always stated).
+- :mod:`.centerline`: skeleton -> :mod:`networkx` graph, branches, spur pruning, shortest paths
+  (:func:`vessel_graph`, :class:`VesselGraph`).
+- :mod:`.diameter`: diameter profiles along a path (sub-pixel perpendicular profiles, bias-corrected EDT)
+  (:func:`diameter_profile`).
+- :mod:`.stenosis`: interpolated reference, MLD, %DS, %AS, lesion length (:func:`analyze_stenosis`,
+  :class:`StenosisReport`).
+- :mod:`.branches`: clinical relevance filter (:func:`filter_major_branches`, origin >= 2 mm).
+- :mod:`.report`: JSON + PNG report files (:func:`write_report`).
+"""
+
+from .branches import branch_origin_diameters, filter_major_branches, find_root
+from .calibration import (
+    CALIBRATION_SOURCES,
+    Calibration,
+    calibrate,
+    calibrate_from_catheter,
+    calibrate_from_dicom,
+    catheter_width_px,
+    parse_french,
+)
+from .centerline import (
+    Branch,
+    VesselGraph,
+    as_binary_mask,
+    prune_spurs,
+    skeleton_to_graph,
+    trace_branches,
+    vessel_graph,
+)
+from .diameter import (
+    EDT_CENTRELINE_BIAS_PX,
+    EDT_SKELETON_BIAS_PX,
+    DiameterProfile,
+    diameter_profile,
+    edt_diameter,
+    smooth_path,
+)
+from .report import plot_report, report_paths, write_report
+from .stenosis import (
+    ReferenceFit,
+    StenosisReport,
+    analyze_profile,
+    analyze_stenosis,
+    crop_profile,
+    interpolated_reference,
+)
+
+__all__ = [
+    "Calibration",
+    "CALIBRATION_SOURCES",
+    "calibrate",
+    "calibrate_from_catheter",
+    "calibrate_from_dicom",
+    "catheter_width_px",
+    "parse_french",
+    "Branch",
+    "VesselGraph",
+    "as_binary_mask",
+    "prune_spurs",
+    "skeleton_to_graph",
+    "trace_branches",
+    "vessel_graph",
+    "EDT_SKELETON_BIAS_PX",
+    "EDT_CENTRELINE_BIAS_PX",
+    "DiameterProfile",
+    "diameter_profile",
+    "edt_diameter",
+    "smooth_path",
+    "ReferenceFit",
+    "StenosisReport",
+    "analyze_profile",
+    "analyze_stenosis",
+    "crop_profile",
+    "interpolated_reference",
+    "branch_origin_diameters",
+    "filter_major_branches",
+    "find_root",
+    "plot_report",
+    "report_paths",
+    "write_report",
+]

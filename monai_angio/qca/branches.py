@@ -1,0 +1,220 @@
+"""Clinical relevance filter: keep only vessels whose origin diameter is at least 2 mm.
+
+QCA (and most labelled XCA data sets) consider branches below ~2 mm at their origin clinically
+irrelevant. :func:`filter_major_branches` walks the centreline tree from its root (the ostium: the end
+point next to the catheter, or the widest end point), measures every branch's diameter just after it
+leaves its parent's lumen, and removes branches below the threshold together with everything
+downstream of them. The root branch of the tree engaged by the catheter (or rooted at a user point) is
+always kept, and so are branches whose origin lies at the image border (a vessel re-entering the field of
+view: its origin is not visible); other, disconnected trees are judged by their own root branch.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import networkx as nx
+import numpy as np
+from scipy import ndimage
+
+from monai_angio.errors import AngioInputError
+
+from .centerline import VesselGraph, as_binary_mask, trace_branches, vessel_graph
+from .diameter import EDT_SKELETON_BIAS_PX, diameter_profile
+
+__all__ = ["find_root", "branch_origin_diameters", "filter_major_branches"]
+
+Pixel = Tuple[int, int]
+
+
+def find_root(
+    graph: VesselGraph, catheter_mask: Optional[np.ndarray] = None, root_rc: Optional[Sequence[float]] = None
+) -> Pixel:
+    """Root (ostium) of the largest centreline tree.
+
+    ``root_rc`` (snapped) wins; otherwise the end point closest to the catheter; otherwise the end point
+    with the largest vessel radius.
+    """
+    if root_rc is not None:
+        return graph.snap(root_rc)
+    comp = max(nx.connected_components(graph.graph), key=len)
+    ends = [n for n in comp if graph.graph.degree(n) <= 1] or sorted(comp)
+    if catheter_mask is not None and np.any(catheter_mask):
+        dcat = ndimage.distance_transform_edt(~np.asarray(catheter_mask, bool))
+        return min(ends, key=lambda n: (dcat[n], n))
+    return max(ends, key=lambda n: (graph.distance[n], n))
+
+
+def branch_origin_diameters(graph: VesselGraph, root: Pixel) -> List[Dict[str, Any]]:
+    """Diameter (px) of every branch just after its origin.
+
+    The origin of a branch is its end nearer to ``root`` along the centreline. Its diameter is the 75th
+    percentile of the perpendicular-profile diameter (:func:`~monai_angio.qca.diameter.diameter_profile`;
+    median bias-corrected ``2 x EDT`` when the branch is too short for a profile) over the part of the
+    branch between ``1.5 r_j + 1`` and ``1.5 r_j + 1 + max(6, 6 r_j)`` px from the origin (``r_j`` = EDT at
+    the origin, i.e. the parent's radius there), so that the parent's lumen is not counted and a stenosis
+    right after a bifurcation does not make the continuing vessel look thin (the upper quartile tracks the
+    reference diameter). The root branch is measured from one median radius after its end (past the
+    rounded-off end of the skeleton).
+    """
+    dist = nx.single_source_dijkstra_path_length(graph.graph, root, weight="weight")
+    out = []
+    for br in graph.branches:
+        if br.start not in dist or len(br.path) == 0:
+            continue
+        path = br.path if dist[br.start] <= dist.get(br.end, np.inf) else br.path[::-1]
+        origin = tuple(int(v) for v in path[0])
+        is_root = origin == root
+        rj = 0.0 if is_root else float(graph.distance[origin])
+        seg = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(path.astype(float), axis=0).T))])
+        if is_root:  # the skeleton end is rounded off over about one radius: start one radius in
+            r_med = float(np.median(graph.distance[path[:, 0], path[:, 1]]))
+            lo = r_med + 1.0
+            hi = lo + max(6.0, 6.0 * r_med)
+        else:
+            lo = 1.5 * rj + 1.0
+            hi = lo + max(6.0, 6.0 * rj)
+        sel = (seg >= lo) & (seg <= hi)
+        if not sel.any():
+            sel = seg >= min(lo, seg[-1])
+        if not sel.any():
+            sel = np.ones_like(seg, bool)
+        d = 2.0 * graph.distance[path[sel, 0], path[sel, 1]] - EDT_SKELETON_BIAS_PX
+        diam = float(np.median(d))
+        method = "edt"
+        ctx = (seg >= lo - 3.0) & (seg <= hi + 3.0)
+        if ctx.sum() >= 4:
+            try:
+                prof = diameter_profile(
+                    graph.mask, path[ctx], path_sigma=1.0, profile_sigma=0.0, distance=graph.distance
+                )
+                s0 = seg[ctx][0]
+                inner = (prof.arc_length_px + s0 >= lo) & (prof.arc_length_px + s0 <= hi) & (prof.raw_diameter_px > 0)
+                if inner.any():
+                    diam = float(np.percentile(prof.raw_diameter_px[inner], 75))
+                    method = "profile"
+            except AngioInputError:
+                pass
+        out.append(
+            {
+                "index": br.index,
+                "origin_rc": origin,
+                "origin_diameter_px": diam,
+                "origin_method": method,
+                "parent_radius_px": rj,
+                "length_px": br.length_px,
+                "path": path,
+                "is_root_branch": is_root,
+            }
+        )
+    return out
+
+
+def _filter_tree(
+    graph: VesselGraph, root: Pixel, thr_px: float, keep_root: bool = False
+) -> Tuple[set, set, List[Dict[str, Any]]]:
+    """Skeleton pixels kept when pruning one centreline tree at ``thr_px`` origin diameter.
+
+    Returns ``(kept, protected, info)``: ``protected`` are the first pixels of dropped branches that still lie
+    in the parent's lumen.
+    """
+    info = branch_origin_diameters(graph, root)
+    keep_graph = graph.graph.copy()
+    protected = set()
+    h, w = graph.mask.shape
+    for b in info:
+        r, c = b["origin_rc"]
+        at_border = min(r, c, h - 1 - r, w - 1 - c) <= 3  # re-enters the field of view: origin unseen
+        b["kept"] = bool(b["origin_diameter_px"] >= thr_px or (keep_root and b["is_root_branch"]) or at_border)
+        if not b["kept"]:
+            path = b["path"]
+            seg = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(path.astype(float), axis=0).T))])
+            for p, s in zip(path, seg):
+                p = (int(p[0]), int(p[1]))
+                if s <= b["parent_radius_px"] and not b["is_root_branch"]:
+                    protected.add((tuple(b["origin_rc"]), p))  # still inside the parent's lumen
+                elif keep_graph.has_node(p):
+                    keep_graph.remove_node(p)
+    reach = nx.node_connected_component(keep_graph, root) if keep_graph.has_node(root) else set()
+    # lumen pixels at the origin of a dropped branch belong to the parent only if the parent is kept
+    return set(reach), {p for origin, p in protected if origin in reach}, info
+
+
+def filter_major_branches(
+    mask: np.ndarray,
+    calibration: Union[float, Any],
+    min_origin_diameter_mm: float = 2.0,
+    root_rc: Optional[Sequence[float]] = None,
+    catheter_mask: Optional[np.ndarray] = None,
+    return_info: bool = False,
+    filename: Optional[str] = None,
+) -> Union[np.ndarray, Tuple[np.ndarray, Dict[str, Any]]]:
+    """Drop branches whose origin diameter is below ``min_origin_diameter_mm`` (and their sub-trees).
+
+    Args:
+        mask: ``(H, W)`` artery mask or 0/1/2 label map (the catheter label 2, if present, locates the root).
+        calibration: a :class:`~monai_angio.qca.calibration.Calibration` or mm/px as a float.
+        min_origin_diameter_mm: clinical threshold (2 mm).
+        root_rc: optional ``(row, col)`` of the ostium.
+        catheter_mask: optional catheter mask to locate the root when ``mask`` is binary.
+        return_info: also return per-branch origin diameters and decisions.
+        filename: source file, for error messages.
+
+    Returns:
+        The filtered boolean artery mask (pixels are assigned to their nearest centreline pixel), and,
+        with ``return_info``, a dict ``{"root_rc", "branches": [{index, origin_rc, origin_diameter_mm,
+        kept}]}``.
+
+    Raises:
+        AngioInputError: the artery mask is empty.
+    """
+    arr = np.asarray(mask.detach().cpu().numpy() if hasattr(mask, "detach") else mask)
+    while arr.ndim > 2 and arr.shape[0] == 1:
+        arr = arr[0]
+    m = as_binary_mask(arr, filename=filename)
+    if catheter_mask is None and arr.dtype != bool and np.any(np.rint(arr) == 2):
+        catheter_mask = np.rint(arr) == 2
+    if not m.any():
+        raise AngioInputError("the artery mask is empty (no label-1 pixels)", filename)
+    mm_per_px = float(getattr(calibration, "mm_per_px", calibration))
+    g = vessel_graph(m, filename=filename)
+    root = find_root(g, catheter_mask, root_rc)
+    thr_px = min_origin_diameter_mm / mm_per_px
+    kept_sk = np.zeros_like(m)
+    protected_sk = np.zeros_like(m)
+    info: List[Dict[str, Any]] = []
+    # every connected part of the centreline is a tree of its own (the root one first)
+    for comp in sorted(nx.connected_components(g.graph), key=lambda c: root not in c):
+        if root in comp:
+            r = root
+        else:
+            ends = [n for n in comp if g.graph.degree(n) <= 1] or sorted(comp)
+            r = max(ends, key=lambda n: (g.distance[n], n))
+        sub_graph = g.graph.subgraph(comp).copy()
+        sub = VesselGraph(m, g.skeleton, g.distance, sub_graph, trace_branches(sub_graph))
+        # the vessel engaged by the catheter (or chosen by the user) is major by definition at its ostium
+        anchored = r == root and (catheter_mask is not None and np.any(catheter_mask) or root_rc is not None)
+        kept, protected, sub_info = _filter_tree(sub, r, thr_px, keep_root=anchored)
+        for p in kept:
+            kept_sk[p] = True
+        for p in protected:
+            protected_sk[p] = True
+        for b in sub_info:
+            b["origin_diameter_mm"] = b["origin_diameter_px"] * mm_per_px
+        info.extend(sub_info)
+    # a pixel is kept when its nearest centreline pixel is kept, or when it lies within the lumen (radius
+    # + 1 px) of a kept centreline pixel (the parent's lumen at the origin of a dropped branch)
+    _, (ir, ic) = ndimage.distance_transform_edt(~g.skeleton, return_indices=True)
+    out = m & (kept_sk | protected_sk)[ir, ic]
+    if kept_sk.any():
+        dk, (kr, kc) = ndimage.distance_transform_edt(~kept_sk, return_indices=True)
+        out |= m & (dk <= g.distance[kr, kc] + 1.0)
+    if return_info:
+        return out, {
+            "root_rc": root,
+            "min_origin_diameter_mm": min_origin_diameter_mm,
+            "branches": [
+                {k: b[k] for k in ("index", "origin_rc", "origin_diameter_mm", "length_px", "kept")} for b in info
+            ],
+        }
+    return out

@@ -1,0 +1,409 @@
+"""mm/pixel calibration: from the catheter of known French size, or from DICOM geometry.
+
+The catheter is the only object of known size in a coronary angiogram (``french / 3`` mm outer
+diameter). :func:`calibrate_from_catheter` measures its width in pixels on the segmentation:
+
+1. keep the largest connected catheter component, skeletonise it and take its longest centreline path;
+2. compute the local curvature of the smoothed centreline and discard the ends (tip at the ostium and
+   where it leaves the field of view) and points near the image border;
+3. take the longest contiguous low-curvature (straight) run and keep its central 80 %;
+4. measure the width there every pixel with the perpendicular mask profile (integral of the bilinearly
+   interpolated mask across the catheter, see :mod:`monai_angio.qca.diameter`) and take the 20 %
+   trimmed mean (a median would snap to whole pixels on nearly axis-aligned catheters); the
+   bias-corrected median of ``2 x EDT`` on the skeleton (``- EDT_SKELETON_BIAS_PX``) is reported as a
+   cross-check;
+5. ``mm_per_px = (french / 3) / width_px``.
+
+:func:`calibrate_from_dicom` falls back to the DICOM geometry: isocentre spacing
+``ImagerPixelSpacing x SOD / SID`` (or ``/ EstimatedRadiographicMagnificationFactor``), then
+``ImagerPixelSpacing`` or ``PixelSpacing`` alone (at the detector, i.e. not corrected for the
+magnification, which over-states vessel sizes by SID/SOD ~ 1.2-1.5x). The returned
+:class:`Calibration` always states its source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, Mapping, Optional, Union
+
+import numpy as np
+from scipy import ndimage
+
+from monai_angio.errors import CalibrationError
+
+from .centerline import as_binary_mask, vessel_graph
+from .diameter import EDT_SKELETON_BIAS_PX, diameter_profile, smooth_path
+
+__all__ = [
+    "Calibration",
+    "CALIBRATION_SOURCES",
+    "parse_french",
+    "catheter_width_px",
+    "calibrate_from_catheter",
+    "calibrate_from_dicom",
+    "calibrate",
+]
+
+CALIBRATION_SOURCES = ("catheter", "dicom-isocenter", "dicom-imager", "user")
+
+
+@dataclass
+class Calibration:
+    """A pixel size in the plane of the vessels.
+
+    Attributes:
+        mm_per_px: millimetres per pixel.
+        source: ``"catheter"``, ``"dicom-isocenter"``, ``"dicom-imager"`` or ``"user"``.
+        details: how it was obtained (catheter width, French size, DICOM tags used, warnings).
+    """
+
+    mm_per_px: float
+    source: str
+    details: Dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.source not in CALIBRATION_SOURCES:
+            raise ValueError(f"source must be one of {CALIBRATION_SOURCES}, got {self.source!r}")
+        if not np.isfinite(self.mm_per_px) or self.mm_per_px <= 0:
+            raise CalibrationError(f"invalid mm/px {self.mm_per_px!r} from {self.source}")
+        self.mm_per_px = float(self.mm_per_px)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """JSON-serialisable dictionary."""
+        return _jsonable(asdict(self))
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, (np.floating, float)):
+        return None if not np.isfinite(x) else float(x)
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+def parse_french(french: Union[int, float, str]) -> float:
+    """Parse a French catheter size: ``6``, ``"6"``, ``"6F"``, ``"6 Fr"`` -> 6.0.
+
+    Raises:
+        ValueError: not a positive number of French.
+    """
+    s = str(french).strip().lower()
+    for suffix in ("french", "fr", "f"):
+        if s.endswith(suffix):
+            s = s[: -len(suffix)].strip()
+            break
+    try:
+        v = float(s)
+    except ValueError as e:
+        raise ValueError(f"catheter size must look like '6F' or '6', got {french!r}") from e
+    if not np.isfinite(v) or v <= 0 or v > 30:
+        raise ValueError(f"catheter size must be between 0 and 30 French, got {french!r}")
+    return v
+
+
+def _trimmed_mean(x: np.ndarray, trim: float) -> float:
+    """Mean of ``x`` without the lowest and highest ``trim`` fraction."""
+    x = np.sort(np.asarray(x, float))
+    k = int(np.floor(trim * len(x)))
+    return float(np.mean(x[k : len(x) - k])) if len(x) > 2 * k else float(np.mean(x))
+
+
+def _runs(flags: np.ndarray):
+    """(start, stop) of contiguous True runs."""
+    f = np.concatenate([[False], np.asarray(flags, bool), [False]])
+    d = np.diff(f.astype(int))
+    return list(zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]))
+
+
+def catheter_width_px(
+    catheter_mask: np.ndarray,
+    end_margin: Optional[float] = None,
+    border_margin: Optional[float] = None,
+    max_curvature: Optional[float] = None,
+    min_straight_px: Optional[float] = None,
+    central_fraction: float = 0.8,
+    trim: float = 0.2,
+    image: Optional[np.ndarray] = None,
+    filename: Optional[str] = None,
+) -> Dict[str, Any]:
+    """Width of the catheter in pixels, measured on its straight segment.
+
+    Args:
+        catheter_mask: ``(H, W)`` boolean catheter mask.
+        end_margin: arc length (px) discarded at both ends of the centreline (tip/ostium, border exit);
+            default ``max(2 x width, 6)``.
+        border_margin: points closer than this to the image border are discarded; default ``width``.
+        max_curvature: curvature (rad/px) above which a point is not "straight"; default
+            ``1 / (8 x width)``, i.e. a radius of curvature of at least 8 catheter widths.
+        min_straight_px: minimum length of the straight run; default ``max(3 x width, 12)``.
+        central_fraction: fraction of the straight run (centred) used for the measurement.
+        trim: fraction trimmed at each end before averaging the widths. A (trimmed) mean rather than a
+            median, because a nearly axis-aligned catheter has a digitised width that alternates between
+            two whole numbers of pixels; only their mean converges to the true width.
+        image: optional image; when given, the maximum-gradient edge width is reported as well
+            (``width_image_px``) but not used for the calibration.
+        filename: file name for error messages.
+
+    Returns:
+        dict with ``width_px`` (trimmed mean perpendicular-profile width), ``width_median_px``, ``width_edt_px`` (median
+        ``2 x EDT - EDT_SKELETON_BIAS_PX``), ``width_iqr_px``, ``n_samples``, ``straight_length_px``,
+        ``segment_start_rc``, ``segment_end_rc``, ``segment_rc`` (the measured points).
+
+    Raises:
+        CalibrationError: no catheter pixels, or no straight segment long enough.
+    """
+    m = np.asarray(catheter_mask, bool)
+    if not m.any():
+        raise CalibrationError(
+            "no catheter pixels (label 2) in the segmentation; cannot calibrate from the catheter", filename
+        )
+    lab, n = ndimage.label(m, structure=np.ones((3, 3)))
+    if n > 1:
+        sizes = ndimage.sum(m, lab, index=np.arange(1, n + 1))
+        m = lab == (int(np.argmax(sizes)) + 1)
+    g = vessel_graph(m, filename=filename)
+    path = g.longest_path()
+    if len(path) < 3:
+        raise CalibrationError(f"the catheter centreline is only {len(path)} px long; cannot calibrate", filename)
+    rough_w = float(np.median(2.0 * g.distance[path[:, 0], path[:, 1]]) - EDT_SKELETON_BIAS_PX)
+    rough_w = max(rough_w, 1.0)
+    end_margin = max(2.0 * rough_w, 6.0) if end_margin is None else end_margin
+    border_margin = rough_w if border_margin is None else border_margin
+    max_curvature = 1.0 / (8.0 * rough_w) if max_curvature is None else max_curvature
+    min_straight_px = max(3.0 * rough_w, 12.0) if min_straight_px is None else min_straight_px
+
+    pts, s, t = smooth_path(path, step=1.0, sigma=max(2.0, rough_w / 2))
+    ang = np.unwrap(np.arctan2(t[:, 0], t[:, 1]))
+    curv = np.abs(np.gradient(ang, s)) if len(s) > 2 else np.zeros_like(s)
+    if len(curv) > 5:
+        curv = ndimage.uniform_filter1d(curv, size=max(3, int(round(rough_w))), mode="nearest")
+    h, w = m.shape
+    ok = (s >= end_margin) & (s <= s[-1] - end_margin)
+    ok &= (pts[:, 0] >= border_margin) & (pts[:, 0] <= h - 1 - border_margin)
+    ok &= (pts[:, 1] >= border_margin) & (pts[:, 1] <= w - 1 - border_margin)
+    ok &= curv <= max_curvature
+    runs = _runs(ok)
+    if not runs:
+        raise CalibrationError(
+            "no straight catheter segment (all of it is curved, at the ends or at the image border)", filename
+        )
+    a, b = max(runs, key=lambda r: r[1] - r[0])
+    run_len = float(s[b - 1] - s[a]) if b - 1 > a else 0.0
+    if run_len < min_straight_px:
+        raise CalibrationError(
+            f"straight catheter segment too short ({run_len:.1f} px < {min_straight_px:.1f} px) to calibrate", filename
+        )
+    pad = int(round((b - a) * (1.0 - central_fraction) / 2.0))
+    a2, b2 = a + pad, max(a + pad + 2, b - pad)
+    seg = pts[a2:b2]
+    prof = diameter_profile(m, seg, path_sigma=0.0, profile_sigma=0.0, filename=filename)
+    widths = prof.raw_diameter_px[prof.raw_diameter_px > 0]
+    if widths.size == 0:
+        raise CalibrationError("could not measure the catheter width", filename)
+    # nearest skeleton pixel of every measured point -> skeleton EDT (cross-check)
+    _, (ir, ic) = ndimage.distance_transform_edt(~g.skeleton, return_indices=True)
+    q = np.rint(seg).astype(int)
+    q[:, 0] = np.clip(q[:, 0], 0, h - 1)
+    q[:, 1] = np.clip(q[:, 1], 0, w - 1)
+    sr, sc = ir[q[:, 0], q[:, 1]], ic[q[:, 0], q[:, 1]]
+    sk_edt = 2.0 * g.distance[sr, sc] - EDT_SKELETON_BIAS_PX
+    out: Dict[str, Any] = {
+        "width_px": _trimmed_mean(widths, trim),
+        "width_median_px": float(np.median(widths)),
+        "width_edt_px": float(np.median(sk_edt)),
+        "width_iqr_px": float(np.subtract(*np.percentile(widths, [75, 25]))),
+        "n_samples": int(widths.size),
+        "straight_length_px": run_len,
+        "segment_start_rc": [float(v) for v in seg[0]],
+        "segment_end_rc": [float(v) for v in seg[-1]],
+        "segment_rc": seg,
+    }
+    if image is not None:
+        try:
+            iprof = diameter_profile(m, seg, image=image, method="image", path_sigma=0.0, profile_sigma=0.0)
+            iw = iprof.raw_diameter_px[iprof.raw_diameter_px > 0]
+            if iw.size:
+                out["width_image_px"] = float(np.median(iw))
+        except Exception:  # noqa: BLE001 - the image check is informative only
+            pass
+    return out
+
+
+def calibrate_from_catheter(
+    label_or_mask: np.ndarray,
+    french: Union[int, float, str] = 6,
+    catheter_label: Optional[int] = 2,
+    image: Optional[np.ndarray] = None,
+    filename: Optional[str] = None,
+    **kwargs: Any,
+) -> Calibration:
+    """Calibrate mm/px from the width of a catheter of known French size.
+
+    Args:
+        label_or_mask: ``(H, W)`` label map (catheter = ``catheter_label``) or a boolean catheter mask
+            (pass ``catheter_label=None``). A boolean mask is always taken as the catheter itself.
+        french: catheter size (``6``, ``"6F"``); outer diameter = ``french / 3`` mm.
+        catheter_label: label value of the catheter in a label map.
+        image: optional image for an informative image-edge width check.
+        filename: file name for error messages.
+        kwargs: passed to :func:`catheter_width_px`.
+
+    Raises:
+        CalibrationError: no catheter pixels, or its straight segment is too short.
+    """
+    fr = parse_french(french)
+    arr = np.asarray(label_or_mask)
+    if arr.dtype == bool or catheter_label is None:
+        m = as_binary_mask(arr, filename=filename, what="catheter mask")
+    else:
+        m = as_binary_mask(arr, label=catheter_label, filename=filename, what="label map")
+    res = catheter_width_px(m, image=image, filename=filename, **kwargs)
+    diam_mm = fr / 3.0
+    mm_per_px = diam_mm / res["width_px"]
+    details = {k: v for k, v in res.items() if k != "segment_rc"}
+    details.update(
+        {
+            "french": fr,
+            "catheter_diameter_mm": diam_mm,
+            "mm_per_px_edt": diam_mm / res["width_edt_px"] if res["width_edt_px"] > 0 else None,
+            "method": "trimmed-mean perpendicular mask-profile width on the central straight catheter segment",
+        }
+    )
+    if filename is not None:
+        details["filename"] = str(filename)
+    return Calibration(mm_per_px=mm_per_px, source="catheter", details=details)
+
+
+_META_ALIASES = {
+    "imager_pixel_spacing": ("imager_pixel_spacing", "ImagerPixelSpacing"),
+    "pixel_spacing": ("pixel_spacing", "PixelSpacing"),
+    "sid": ("distance_source_to_detector", "DistanceSourceToDetector"),
+    "sod": ("distance_source_to_patient", "DistanceSourceToPatient"),
+    "emf": ("estimated_magnification_factor", "EstimatedRadiographicMagnificationFactor"),
+    "iso": ("isocenter_spacing_mm",),
+}
+
+
+def _get(meta: Any, key: str) -> Any:
+    for name in _META_ALIASES[key]:
+        v = meta.get(name) if isinstance(meta, Mapping) else getattr(meta, name, None)
+        if v is None:
+            continue
+        if hasattr(v, "detach"):
+            v = v.detach().cpu().numpy()
+        arr = np.atleast_1d(np.asarray(v, dtype=float)).ravel()
+        if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+            continue
+        return arr
+    return None
+
+
+def _spacing(arr: np.ndarray, details: Dict[str, Any]) -> float:
+    if arr.size >= 2 and abs(arr[0] - arr[1]) > 1e-6 * max(arr[0], arr[1]):
+        details.setdefault("warnings", []).append(f"anisotropic pixel spacing {arr[:2].tolist()}; using the mean")
+    return float(np.mean(arr[:2]))
+
+
+def calibrate_from_dicom(meta: Any, filename: Optional[str] = None) -> Calibration:
+    """Calibrate from DICOM geometry metadata.
+
+    Accepts the metadata keys of :class:`monai_angio.transforms.LoadAngiogram` (``imager_pixel_spacing``,
+    ``distance_source_to_detector``, ``distance_source_to_patient``, ``estimated_magnification_factor``,
+    ``isocenter_spacing_mm``, ``pixel_spacing``), DICOM keywords, or a ``pydicom`` dataset. Order:
+
+    1. ``isocenter_spacing_mm`` or ``ImagerPixelSpacing x SOD / SID`` -> ``"dicom-isocenter"``;
+    2. ``ImagerPixelSpacing / EstimatedRadiographicMagnificationFactor`` -> ``"dicom-isocenter"``;
+    3. ``ImagerPixelSpacing`` alone -> ``"dicom-imager"`` (flagged: not magnification corrected);
+    4. ``PixelSpacing`` -> ``"dicom-imager"`` (flagged likewise).
+
+    Raises:
+        CalibrationError: none of these is present.
+    """
+    if meta is None:
+        raise CalibrationError("no DICOM geometry (ImagerPixelSpacing / PixelSpacing) to calibrate from", filename)
+    if filename is None and isinstance(meta, Mapping) and meta.get("filename_or_obj"):
+        filename = str(meta.get("filename_or_obj"))
+    details: Dict[str, Any] = {}
+    if filename is not None:
+        details["filename"] = str(filename)
+    iso = _get(meta, "iso")
+    if iso is not None:
+        details["isocenter_spacing_mm"] = iso[:2].tolist()
+        return Calibration(_spacing(iso, details), "dicom-isocenter", details)
+    imager = _get(meta, "imager_pixel_spacing")
+    sid, sod, emf = _get(meta, "sid"), _get(meta, "sod"), _get(meta, "emf")
+    if imager is not None:
+        details["imager_pixel_spacing"] = imager[:2].tolist()
+        sp = _spacing(imager, details)
+        if sid is not None and sod is not None:
+            details.update({"distance_source_to_detector": float(sid[0]), "distance_source_to_patient": float(sod[0])})
+            details["magnification"] = float(sid[0] / sod[0])
+            return Calibration(sp * float(sod[0]) / float(sid[0]), "dicom-isocenter", details)
+        if emf is not None:
+            details["estimated_magnification_factor"] = float(emf[0])
+            return Calibration(sp / float(emf[0]), "dicom-isocenter", details)
+        details.setdefault("warnings", []).append(
+            "ImagerPixelSpacing at the detector, not corrected for geometric magnification "
+            "(no SID/SOD): vessel sizes are over-estimated by SID/SOD (typically 1.2-1.5x)"
+        )
+        return Calibration(sp, "dicom-imager", details)
+    ps = _get(meta, "pixel_spacing")
+    if ps is not None:
+        details["pixel_spacing"] = ps[:2].tolist()
+        sp = _spacing(ps, details)
+        details.setdefault("warnings", []).append(
+            "PixelSpacing only (no ImagerPixelSpacing / SID / SOD): magnification is unknown"
+        )
+        return Calibration(sp, "dicom-imager", details)
+    raise CalibrationError("no DICOM geometry (ImagerPixelSpacing / PixelSpacing) to calibrate from", filename)
+
+
+def calibrate(
+    label: Optional[np.ndarray] = None,
+    meta: Any = None,
+    french: Optional[Union[int, float, str]] = None,
+    user_mm_per_px: Optional[float] = None,
+    catheter_label: int = 2,
+    image: Optional[np.ndarray] = None,
+    filename: Optional[str] = None,
+) -> Calibration:
+    """Pick the best available calibration.
+
+    Order: an explicit ``user_mm_per_px`` (``"user"``); the catheter in ``label`` when ``french`` is given;
+    the DICOM geometry in ``meta``. A failed catheter calibration falls back to DICOM and the reason is
+    kept in ``details["catheter_error"]``.
+
+    Raises:
+        CalibrationError: nothing worked; the message lists why each source failed.
+    """
+    if user_mm_per_px is not None:
+        return Calibration(float(user_mm_per_px), "user", {"note": "mm/px given by the user"})
+    reasons = []
+    if label is not None and french is not None:
+        try:
+            return calibrate_from_catheter(
+                label, french=french, catheter_label=catheter_label, image=image, filename=filename
+            )
+        except CalibrationError as e:
+            reasons.append(f"catheter: {e.problem}")
+    elif label is not None:
+        reasons.append("catheter: no French size given")
+    if meta is not None:
+        try:
+            cal = calibrate_from_dicom(meta, filename=filename)
+            if reasons:
+                cal.details["catheter_error"] = reasons[0]
+            return cal
+        except CalibrationError as e:
+            reasons.append(f"dicom: {e.problem}")
+    else:
+        reasons.append("dicom: no metadata")
+    raise CalibrationError("no calibration available (" + "; ".join(reasons) + ")", filename)

@@ -1,0 +1,302 @@
+"""Vessel diameter profiles along a centreline path.
+
+Two estimators are computed at every centreline sample (resampled every ``step`` px of arc length):
+
+- **EDT**: ``2 x EDT - bias``. The Euclidean distance transform of a pixel-centred mask measures
+  the distance from a foreground pixel centre to the nearest *background pixel centre*, which lies half
+  a pixel beyond the true edge. Calibrated on 200 analytic straight strips (width uniform in 2-20 px,
+  random angle and sub-pixel offset): the *maximum* of ``2 x EDT`` exceeds the true width by +1.25 px
+  (SD 1.1), the median of ``2 x EDT`` over the skeleton pixels by :data:`EDT_SKELETON_BIAS_PX` = +0.16 px
+  (SD 0.41), and the median of the bilinearly interpolated ``2 x EDT`` at the smoothed sub-pixel
+  centreline by :data:`EDT_CENTRELINE_BIAS_PX` = -0.08 px (SD 0.33) (the skeleton of an even-width
+  strip is off-centre and oblique strips have background pixel centres closer than the edge normal
+  suggests, so the two effects nearly cancel). These biases are subtracted. The EDT estimate is coarse
+  (integer-ish steps) and is kept as a cross-check.
+- **Perpendicular profile** (default; on the same strips: bias +0.03 px, SD 0.10 px): the mask
+  (bilinear) or the image is sampled along the local
+  normal with :func:`scipy.ndimage.map_coordinates`. For the mask, the diameter is the integral of the
+  interpolated mask across the vessel (the integral of a linearly interpolated pixel-centred step of
+  ``n`` pixels is exactly ``n``), and the two sub-pixel edges are the 0.5 crossings. For an image,
+  the edges are the sub-pixel positions of maximum intensity gradient on either side of the centre.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+from scipy import ndimage
+
+from monai_angio.errors import AngioInputError
+
+from .centerline import as_binary_mask
+
+__all__ = [
+    "EDT_SKELETON_BIAS_PX",
+    "EDT_CENTRELINE_BIAS_PX",
+    "DiameterProfile",
+    "smooth_path",
+    "diameter_profile",
+    "edt_diameter",
+]
+
+#: ``median(2 x EDT)`` over skeleton pixels minus the true width of pixel-centred strips (px).
+EDT_SKELETON_BIAS_PX: float = 0.16
+#: ``median(2 x EDT)`` bilinearly sampled at the smoothed centreline minus the true width (px).
+EDT_CENTRELINE_BIAS_PX: float = -0.08
+
+
+@dataclass
+class DiameterProfile:
+    """Diameters measured along a centreline path.
+
+    Attributes:
+        path_rc: ``(N, 2)`` smoothed, resampled centreline points (row, col) in px.
+        arc_length_px: ``(N,)`` arc length from the first point, px.
+        diameter_px: ``(N,)`` lightly smoothed diameter used for QCA, px.
+        raw_diameter_px: ``(N,)`` unsmoothed perpendicular-profile diameter, px.
+        edt_diameter_px: ``(N,)`` bias-corrected ``2 x EDT`` diameter, px.
+        edge_left_rc / edge_right_rc: ``(N, 2)`` sub-pixel edge points.
+        normals: ``(N, 2)`` unit normals (row, col).
+        mm_per_px: calibration used to express the profile in mm (1.0 if uncalibrated).
+        method: ``"mask"`` or ``"image"``.
+    """
+
+    path_rc: np.ndarray
+    arc_length_px: np.ndarray
+    diameter_px: np.ndarray
+    raw_diameter_px: np.ndarray
+    edt_diameter_px: np.ndarray
+    edge_left_rc: np.ndarray
+    edge_right_rc: np.ndarray
+    normals: np.ndarray
+    mm_per_px: float = 1.0
+    method: str = "mask"
+    details: Dict = field(default_factory=dict)
+
+    @property
+    def diameter_mm(self) -> np.ndarray:
+        """Smoothed diameter in mm."""
+        return self.diameter_px * self.mm_per_px
+
+    @property
+    def arc_length_mm(self) -> np.ndarray:
+        """Arc length in mm."""
+        return self.arc_length_px * self.mm_per_px
+
+    def __len__(self) -> int:
+        return int(len(self.arc_length_px))
+
+
+def smooth_path(path: np.ndarray, step: float = 1.0, sigma: float = 2.0) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Smooth a pixel path and resample it at uniform arc length.
+
+    Args:
+        path: ``(N, 2)`` ordered ``(row, col)`` points.
+        step: resampling step in px.
+        sigma: Gaussian smoothing of the coordinates (in input samples) before resampling.
+
+    Returns:
+        ``(points (M, 2), arc_length (M,), unit_tangents (M, 2))``.
+    """
+    p = np.asarray(path, dtype=float)
+    if p.ndim != 2 or p.shape[1] != 2 or len(p) < 2:
+        raise AngioInputError(f"a centreline path needs at least 2 (row, col) points, got shape {p.shape}")
+    if sigma > 0 and len(p) > 3:
+        p = ndimage.gaussian_filter1d(p, sigma=min(sigma, len(p) / 4), axis=0, mode="nearest")
+    seg = np.hypot(*np.diff(p, axis=0).T)
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    if s[-1] <= 0:
+        raise AngioInputError("the centreline path has zero length")
+    n = max(2, int(np.floor(s[-1] / step)) + 1)
+    s_new = np.linspace(0.0, (n - 1) * step, n)
+    pts = np.stack([np.interp(s_new, s, p[:, 0]), np.interp(s_new, s, p[:, 1])], axis=1)
+    t = np.gradient(pts, axis=0)
+    if len(pts) > 5:
+        t = ndimage.gaussian_filter1d(t, sigma=2.0, axis=0, mode="nearest")
+    t /= np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-9)
+    return pts, s_new, t
+
+
+def edt_diameter(distance: np.ndarray, points_rc: np.ndarray, bias_px: float = EDT_CENTRELINE_BIAS_PX) -> np.ndarray:
+    """Bias-corrected ``2 x EDT`` diameter at (sub-pixel) centreline points (bilinear sampling)."""
+    d = ndimage.map_coordinates(distance, np.asarray(points_rc, float).T, order=1, mode="nearest")
+    return np.maximum(2.0 * d - bias_px, 0.0)
+
+
+def _mask_cross_sections(
+    prof: np.ndarray, offsets: np.ndarray, k0: int, gap_level: float = 0.25
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integral width and 0.5-crossing edges of interpolated-mask profiles ``(N, K)``."""
+    n, k = prof.shape
+    dt = offsets[1] - offsets[0]
+    width = np.zeros(n)
+    left = np.full(n, np.nan)
+    right = np.full(n, np.nan)
+    for i in range(n):
+        row = prof[i]
+        # start from the most central sample inside the vessel (tolerate a centre slightly off the lumen)
+        c = k0
+        if row[c] < 0.5:
+            inside = np.nonzero(row >= 0.5)[0]
+            if inside.size == 0:
+                continue
+            cand = inside[np.argmin(np.abs(inside - k0))]
+            if abs(cand - k0) * dt > 2.0:
+                continue
+            c = int(cand)
+        # walk outwards until the profile reaches 0, or rises again after dropping below 0.5 (a neighbour)
+        lo = c
+        while lo > 0 and row[lo - 1] > 0 and not (row[lo] < gap_level and row[lo - 1] > row[lo]):
+            lo -= 1
+        hi = c
+        while hi < k - 1 and row[hi + 1] > 0 and not (row[hi] < gap_level and row[hi + 1] > row[hi]):
+            hi += 1
+        seg = row[lo : hi + 1]
+        width[i] = float(np.sum(seg) * dt)
+        # 0.5 crossings for edge points
+        j = c
+        while j > lo and row[j - 1] >= 0.5:
+            j -= 1
+        if j > 0 and row[j - 1] < 0.5 <= row[j]:
+            f = (row[j] - 0.5) / max(row[j] - row[j - 1], 1e-9)
+            left[i] = offsets[j] - f * dt
+        else:
+            left[i] = offsets[lo]
+        j = c
+        while j < hi and row[j + 1] >= 0.5:
+            j += 1
+        if j < k - 1 and row[j + 1] < 0.5 <= row[j]:
+            f = (row[j] - 0.5) / max(row[j] - row[j + 1], 1e-9)
+            right[i] = offsets[j] + f * dt
+        else:
+            right[i] = offsets[hi]
+    return width, left, right
+
+
+def _image_cross_sections(
+    prof: np.ndarray, offsets: np.ndarray, k0: int, half_width_guess: np.ndarray, search_px: float = 3.0
+) -> Tuple[np.ndarray, np.ndarray]:
+    """Edges at the maximum intensity gradient on either side of the centre (vessels dark)."""
+    dt = offsets[1] - offsets[0]
+    grad = np.gradient(prof, dt, axis=1)
+    n = prof.shape[0]
+    left = np.full(n, np.nan)
+    right = np.full(n, np.nan)
+    for i in range(n):
+        hw = half_width_guess[i]
+        # left edge: intensity falls when entering the vessel -> most negative gradient
+        lo_win = (offsets >= -hw - search_px) & (offsets <= min(-hw + search_px, 0.0))
+        hi_win = (offsets <= hw + search_px) & (offsets >= max(hw - search_px, 0.0))
+        for win, sign, out in ((lo_win, -1.0, left), (hi_win, 1.0, right)):
+            idx = np.nonzero(win)[0]
+            if idx.size < 3:
+                continue
+            g = sign * grad[i, idx]
+            j = int(idx[np.argmax(g)])
+            x = offsets[j]
+            if 0 < j < len(offsets) - 1:  # parabolic sub-pixel refinement
+                y0, y1, y2 = sign * grad[i, j - 1], sign * grad[i, j], sign * grad[i, j + 1]
+                den = y0 - 2 * y1 + y2
+                if abs(den) > 1e-12:
+                    x += float(np.clip(0.5 * (y0 - y2) / den, -1.0, 1.0)) * dt
+            out[i] = x
+    return left, right
+
+
+def diameter_profile(
+    mask: np.ndarray,
+    path: np.ndarray,
+    image: Optional[np.ndarray] = None,
+    calibration=None,
+    method: Optional[str] = None,
+    step: float = 1.0,
+    path_sigma: float = 2.0,
+    profile_sigma: float = 1.0,
+    median_size: int = 3,
+    sample_step: float = 0.1,
+    image_sigma: float = 1.0,
+    filename: Optional[str] = None,
+    distance: Optional[np.ndarray] = None,
+) -> DiameterProfile:
+    """Measure the vessel diameter along a centreline path.
+
+    Args:
+        mask: ``(H, W)`` vessel mask or label map (artery label 1).
+        path: ``(N, 2)`` ordered ``(row, col)`` centreline points (e.g. from
+            :meth:`~monai_angio.qca.centerline.VesselGraph.shortest_path`).
+        image: optional ``(H, W)`` angiogram (vessels dark) for ``method="image"``.
+        calibration: a :class:`~monai_angio.qca.calibration.Calibration` (or a float mm/px) to express the
+            profile in mm; None leaves it in px (``mm_per_px = 1``).
+        method: ``"mask"`` (integral of the interpolated mask; default) or ``"image"`` (maximum-gradient
+            edges of the image; defaults to ``"mask"`` even when an image is given because edge
+            positions on a blurred image are biased inwards by the blur and the cylinder profile).
+        step: centreline resampling step, px.
+        path_sigma: Gaussian smoothing of the centreline coordinates, px.
+        profile_sigma: light Gaussian smoothing of the diameter profile along the path (samples); 0 = off.
+        median_size: running median (samples) applied before the Gaussian, against single-sample outliers
+            from ragged mask edges; 1 = off.
+        sample_step: spacing of the samples along each normal, px.
+        image_sigma: Gaussian pre-smoothing of the image for ``method="image"``, px.
+        filename: source file, for error messages.
+        distance: precomputed Euclidean distance transform of the mask (saves time on repeated calls).
+
+    Returns:
+        A :class:`DiameterProfile`.
+    """
+    m = as_binary_mask(mask, filename=filename)
+    if not m.any():
+        raise AngioInputError("the vessel mask is empty (no artery pixels)", filename)
+    method = method or "mask"
+    if method not in ("mask", "image"):
+        raise ValueError(f"method must be 'mask' or 'image', got {method!r}")
+    if method == "image" and image is None:
+        raise ValueError("method='image' needs an image")
+    mm_per_px = 1.0 if calibration is None else float(getattr(calibration, "mm_per_px", calibration))
+    dist = ndimage.distance_transform_edt(m) if distance is None else np.asarray(distance)
+    pts, s, t = smooth_path(path, step=step, sigma=path_sigma)
+    nrm = np.stack([-t[:, 1], t[:, 0]], axis=1)
+    d_edt = edt_diameter(dist, pts)
+    half = float(np.max(dist[m])) * 2.0 + 4.0
+    offsets = np.arange(-half, half + 1e-9, sample_step)
+    k0 = int(np.argmin(np.abs(offsets)))
+    coords = pts[:, None, :] + offsets[None, :, None] * nrm[:, None, :]  # (N, K, 2)
+    flat = coords.reshape(-1, 2).T
+    mprof = ndimage.map_coordinates(m.astype(np.float32), flat, order=1, mode="constant", cval=0.0)
+    mprof = mprof.reshape(len(pts), len(offsets))
+    width, left, right = _mask_cross_sections(mprof, offsets, k0)
+    details: Dict = {"sample_step_px": sample_step, "path_sigma_px": path_sigma, "profile_sigma": profile_sigma}
+    if method == "image":
+        img = np.asarray(image.detach().cpu().numpy() if hasattr(image, "detach") else image, dtype=np.float64)
+        while img.ndim > 2 and img.shape[0] == 1:
+            img = img[0]
+        if img.shape != m.shape:
+            raise AngioInputError(f"image shape {img.shape} does not match mask shape {m.shape}", filename)
+        if image_sigma > 0:
+            img = ndimage.gaussian_filter(img, image_sigma)
+        iprof = ndimage.map_coordinates(img, flat, order=1, mode="nearest").reshape(len(pts), len(offsets))
+        hw = np.where(np.isfinite(width), np.maximum(width / 2.0, 1.0), 1.0)
+        left, right = _image_cross_sections(iprof, offsets, k0, hw)
+        width = np.where(np.isfinite(left) & np.isfinite(right), right - left, width)
+    raw = np.nan_to_num(width, nan=0.0)
+    smooth = raw
+    if median_size > 1 and len(raw) > median_size:
+        smooth = ndimage.median_filter(smooth, size=median_size, mode="nearest")
+    if profile_sigma > 0 and len(raw) > 3:
+        smooth = ndimage.gaussian_filter1d(smooth, profile_sigma, mode="nearest")
+    lf = np.where(np.isfinite(left), left, -raw / 2)
+    rt = np.where(np.isfinite(right), right, raw / 2)
+    return DiameterProfile(
+        path_rc=pts,
+        arc_length_px=s,
+        diameter_px=np.asarray(smooth, float),
+        raw_diameter_px=raw,
+        edt_diameter_px=d_edt,
+        edge_left_rc=pts + lf[:, None] * nrm,
+        edge_right_rc=pts + rt[:, None] * nrm,
+        normals=nrm,
+        mm_per_px=mm_per_px,
+        method=method,
+        details=details,
+    )

@@ -1,0 +1,121 @@
+"""Catheter and DICOM calibration."""
+
+import numpy as np
+import pytest
+
+from monai_angio.errors import AngioInputError, CalibrationError
+from monai_angio.qca import (
+    Calibration,
+    calibrate,
+    calibrate_from_catheter,
+    calibrate_from_dicom,
+    catheter_width_px,
+    parse_french,
+)
+from tests.qca.analytic import label_with_catheter, segment_tube
+
+
+@pytest.mark.parametrize("width", [4.0, 6.5, 8.0, 10.0, 13.3])
+@pytest.mark.parametrize("angle", [0.0, 0.4, 1.1])
+def test_catheter_width_of_analytic_strips(width, angle):
+    size = 128
+    c = np.array([63.7, 64.2])
+    t = np.array([np.sin(angle), np.cos(angle)])
+    mask = segment_tube((size, size), c - 100 * t, c + 100 * t, width, flat_ends=True)  # crosses the image
+    res = catheter_width_px(mask)
+    # an axis-aligned pixel-centred mask can only hold whole pixels across; oblique ones average out
+    expected = float(mask[:, 64].sum()) if angle == 0.0 else width
+    assert abs(res["width_px"] - expected) < 0.25
+    assert abs(res["width_edt_px"] - width) < 1.0  # the coarse cross-check
+    assert res["straight_length_px"] > 30
+
+
+@pytest.mark.parametrize("french,spacing", [(6, 0.25), (5, 0.2), (7, 0.3)])
+def test_catheter_calibration_error_below_3_percent(french, spacing):
+    lab, truth = label_with_catheter(spacing_mm=spacing, french=french)
+    cal = calibrate_from_catheter(lab, french=f"{french}F")
+    assert cal.source == "catheter"
+    err = abs(cal.mm_per_px - spacing) / spacing * 100
+    assert err < 3.0, (cal.mm_per_px, spacing)
+    assert cal.details["french"] == french
+    assert cal.details["catheter_diameter_mm"] == pytest.approx(french / 3)
+
+
+def test_curved_catheter_uses_straight_part():
+    size = 128
+    lab = np.zeros((size, size), np.uint8)
+    # straight shaft from the left border, then a tight hook (the tip) ending near the ostium
+    w = 8.0
+    lab[segment_tube((size, size), (40.5, -10), (40.5, 90), w, flat_ends=True)] = 2
+    rr, cc = np.mgrid[:size, :size]
+    ring = np.abs(np.hypot(rr - 58.5, cc - 90.0) - 18.0) < w / 2
+    lab[ring & (cc > 90) & (rr <= 76)] = 2
+    cal = calibrate_from_catheter(lab, french=6)
+    assert abs(cal.details["width_px"] - w) < 0.3
+    # the measured points lie on the straight shaft
+    for key in ("segment_start_rc", "segment_end_rc"):
+        assert abs(cal.details[key][0] - 40) < 1.5 and cal.details[key][1] < 92
+
+
+def test_no_catheter_pixels_names_file():
+    lab, _ = label_with_catheter(catheter=False)
+    with pytest.raises(CalibrationError, match=r"case_7\.png: no catheter pixels"):
+        calibrate_from_catheter(lab, french=6, filename="case_7.png")
+
+
+def test_too_short_catheter():
+    lab = np.zeros((64, 64), np.uint8)
+    lab[30:36, 30:40] = 2
+    with pytest.raises(CalibrationError, match="too short|no straight"):
+        calibrate_from_catheter(lab, french=6, filename="x.png")
+
+
+def test_parse_french():
+    assert parse_french("6F") == 6 and parse_french("6") == 6 and parse_french(6) == 6
+    assert parse_french("5 Fr") == 5 and parse_french("7f") == 7
+    with pytest.raises(ValueError):
+        parse_french("six")
+    with pytest.raises(ValueError):
+        parse_french(-1)
+
+
+def test_calibrate_from_dicom_order():
+    meta = {"imager_pixel_spacing": [0.3, 0.3], "distance_source_to_detector": 1000.0}
+    meta["distance_source_to_patient"] = 750.0
+    cal = calibrate_from_dicom(meta)
+    assert cal.source == "dicom-isocenter" and cal.mm_per_px == pytest.approx(0.225)
+    assert cal.details["magnification"] == pytest.approx(1000 / 750)
+    cal = calibrate_from_dicom({"ImagerPixelSpacing": [0.3, 0.3], "EstimatedRadiographicMagnificationFactor": 1.5})
+    assert cal.source == "dicom-isocenter" and cal.mm_per_px == pytest.approx(0.2)
+    cal = calibrate_from_dicom({"isocenter_spacing_mm": [0.21, 0.21], "imager_pixel_spacing": [0.3, 0.3]})
+    assert cal.mm_per_px == pytest.approx(0.21)
+    cal = calibrate_from_dicom({"imager_pixel_spacing": [0.3, 0.3]})
+    assert cal.source == "dicom-imager" and cal.mm_per_px == pytest.approx(0.3)
+    assert "magnification" in cal.details["warnings"][0]
+    cal = calibrate_from_dicom({"pixel_spacing": [0.25, 0.25]})
+    assert cal.source == "dicom-imager" and cal.details["warnings"]
+    with pytest.raises(CalibrationError, match="run.dcm"):
+        calibrate_from_dicom({"filename_or_obj": "run.dcm", "modality": "XA"})
+
+
+def test_calibrate_picks_sources():
+    lab, _ = label_with_catheter(spacing_mm=0.25)
+    meta = {"imager_pixel_spacing": [0.3, 0.3], "distance_source_to_detector": 1000.0}
+    meta["distance_source_to_patient"] = 750.0
+    assert calibrate(lab, meta, french=6).source == "catheter"
+    assert calibrate(lab, meta, french=6, user_mm_per_px=0.1).source == "user"
+    assert calibrate(lab, meta).source == "dicom-isocenter"  # no French size
+    no_cath, _ = label_with_catheter(catheter=False)
+    cal = calibrate(no_cath, meta, french=6)
+    assert cal.source == "dicom-isocenter" and "no catheter pixels" in cal.details["catheter_error"]
+    with pytest.raises(CalibrationError, match="a.png: no calibration available"):
+        calibrate(no_cath, None, french=6, filename="a.png")
+
+
+def test_calibration_validates():
+    with pytest.raises(ValueError):
+        Calibration(0.2, "guess")
+    with pytest.raises(CalibrationError):
+        Calibration(-1.0, "user")
+    assert issubclass(CalibrationError, AngioInputError)
+    assert Calibration(0.2, "user").to_dict() == {"mm_per_px": 0.2, "source": "user", "details": {}}
