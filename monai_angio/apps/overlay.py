@@ -1,0 +1,228 @@
+"""Visualisation helpers: label overlays on angiograms, colour legends, contact sheets and GIFs.
+
+Colours follow the project convention (``docs/design.md``): label ``1`` (artery, or vessel for the
+binary bundles) is drawn red, label ``2`` (catheter) green, semi-transparent over the grey image.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Dict, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from monai_angio.utils import atomic_path
+
+__all__ = [
+    "LABEL_COLORS",
+    "DEFAULT_CLASS_NAMES",
+    "to_uint8_gray",
+    "overlay_labels",
+    "pick_frames",
+    "save_overlay_png",
+    "save_overlay_gif",
+]
+
+#: RGB colour (0-255) of every label value; 0 (background) is never painted.
+LABEL_COLORS: Dict[int, Tuple[int, int, int]] = {1: (255, 0, 0), 2: (0, 255, 0)}
+
+#: Default names shown in legends (three-class artery/catheter task).
+DEFAULT_CLASS_NAMES: Dict[int, str] = {1: "artery", 2: "catheter"}
+
+
+def to_uint8_gray(image: np.ndarray) -> np.ndarray:
+    """Scale one grey image (any range) to ``uint8`` with its own min/max; NaN becomes 0.
+
+    Args:
+        image: ``(H, W)`` array.
+
+    Returns:
+        ``(H, W)`` ``uint8`` array.
+    """
+    img = np.asarray(image, dtype=np.float64)
+    finite = np.isfinite(img)
+    if not finite.any():
+        return np.zeros(img.shape, dtype=np.uint8)
+    lo, hi = float(img[finite].min()), float(img[finite].max())
+    out = np.zeros(img.shape, dtype=np.float64)
+    if hi > lo:
+        out = (np.where(finite, img, lo) - lo) / (hi - lo)
+    return np.clip(np.round(out * 255.0), 0, 255).astype(np.uint8)
+
+
+def overlay_labels(
+    image: np.ndarray,
+    label: np.ndarray,
+    alpha: float = 0.5,
+    colors: Optional[Mapping[int, Tuple[int, int, int]]] = None,
+) -> np.ndarray:
+    """Blend a label map over a grey image.
+
+    Each labelled pixel becomes ``(1 - alpha) * grey + alpha * colour``; background pixels keep the
+    grey value, so the angiogram stays readable under the mask.
+
+    Args:
+        image: ``(H, W)`` grey image (any range; scaled with :func:`to_uint8_gray`).
+        label: ``(H, W)`` integer label map of the same shape.
+        alpha: opacity of the colours in ``[0, 1]``.
+        colors: label value -> RGB; defaults to :data:`LABEL_COLORS`.
+
+    Returns:
+        ``(H, W, 3)`` ``uint8`` RGB image.
+
+    Raises:
+        ValueError: shapes differ or ``alpha`` is outside ``[0, 1]``.
+    """
+    image = np.asarray(image)
+    label = np.asarray(label)
+    if image.shape != label.shape or image.ndim != 2:
+        raise ValueError(f"image {image.shape} and label {label.shape} must be the same (H, W) shape")
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    colors = LABEL_COLORS if colors is None else colors
+    gray = to_uint8_gray(image).astype(np.float32)
+    rgb = np.repeat(gray[..., None], 3, axis=-1)
+    for value, color in colors.items():
+        sel = label == value
+        if sel.any():
+            rgb[sel] = (1.0 - alpha) * rgb[sel] + alpha * np.asarray(color, dtype=np.float32)
+    return np.clip(np.round(rgb), 0, 255).astype(np.uint8)
+
+
+def pick_frames(images: np.ndarray, labels: Optional[np.ndarray] = None, max_frames: int = 6) -> list:
+    """Choose which frames of a cine to show: evenly spaced, always including the best-filled frame.
+
+    The "best" frame is the one with the most labelled pixels (when labels are given) or else the
+    lowest mean intensity (most contrast medium, since vessels are dark).
+
+    Args:
+        images: ``(T, H, W)`` cine.
+        labels: optional ``(T, H, W)`` label maps.
+        max_frames: most frames to return.
+
+    Returns:
+        Sorted list of frame indices.
+    """
+    t = int(images.shape[0])
+    if t <= max_frames:
+        return list(range(t))
+    if labels is not None:
+        best = int(np.argmax((np.asarray(labels) > 0).reshape(t, -1).sum(1)))
+    else:
+        best = int(np.argmin(np.asarray(images, dtype=np.float64).reshape(t, -1).mean(1)))
+    picks = set(np.linspace(0, t - 1, max_frames - 1).round().astype(int).tolist())
+    picks.add(best)
+    return sorted(picks)
+
+
+def save_overlay_png(
+    path: Union[str, os.PathLike],
+    images: np.ndarray,
+    labels: np.ndarray,
+    class_names: Optional[Mapping[int, str]] = None,
+    frame_indices: Optional[Sequence[int]] = None,
+    max_frames: int = 6,
+    alpha: float = 0.5,
+    title: Optional[str] = None,
+    overwrite: bool = True,
+) -> Path:
+    """Write a PNG with the labels over the image, a colour legend and the frame index of each panel.
+
+    A still gives one panel; a cine gives a contact sheet of up to ``max_frames`` panels
+    (see :func:`pick_frames`).
+
+    Args:
+        path: output PNG path (written atomically).
+        images: ``(T, H, W)`` or ``(H, W)`` image(s).
+        labels: label map(s) of the same shape.
+        class_names: label value -> legend text; defaults to artery / catheter.
+        frame_indices: frame numbers to print under each panel (default ``0..T-1``), e.g. the
+            original frame numbers when only some frames were segmented.
+        max_frames: most panels in a contact sheet.
+        alpha: colour opacity.
+        title: optional figure title (e.g. the input file name).
+        overwrite: replace an existing file.
+
+    Returns:
+        The written path.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    images = np.asarray(images)
+    labels = np.asarray(labels)
+    if images.ndim == 2:
+        images, labels = images[None], labels[None]
+    t = images.shape[0]
+    frame_indices = list(range(t)) if frame_indices is None else list(frame_indices)
+    picks = pick_frames(images, labels, max_frames=max_frames)
+    names = dict(DEFAULT_CLASS_NAMES if class_names is None else class_names)
+    n = len(picks)
+    ncols = min(n, 3)
+    nrows = int(np.ceil(n / ncols))
+    h, w = images.shape[1:]
+    panel = 3.2
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(panel * ncols, nrows * (panel * h / max(w, 1) + 0.45) + 0.8), squeeze=False
+    )
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, k in zip(axes.ravel(), picks):
+        ax.imshow(overlay_labels(images[k], labels[k], alpha=alpha), interpolation="nearest")
+        ax.set_title(f"frame {frame_indices[k]}" + (f" / {t}" if t > 1 else ""), fontsize=9)
+    handles = [
+        Patch(facecolor=np.asarray(LABEL_COLORS[v]) / 255.0, alpha=max(alpha, 0.6), label=names.get(v, f"label {v}"))
+        for v in sorted(LABEL_COLORS)
+        if v in names
+    ]
+    if handles:
+        fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False, fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.95 if title else 1))
+    path = Path(path)
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    plt.close(fig)
+    return path
+
+
+def save_overlay_gif(
+    path: Union[str, os.PathLike],
+    images: np.ndarray,
+    labels: np.ndarray,
+    frame_time_ms: float = 100.0,
+    alpha: float = 0.5,
+    max_side: int = 256,
+    overwrite: bool = True,
+) -> Path:
+    """Write an animated GIF of the overlay over every frame of a cine.
+
+    Args:
+        path: output ``.gif`` path (written atomically).
+        images: ``(T, H, W)`` cine.
+        labels: ``(T, H, W)`` label maps.
+        frame_time_ms: display time of each frame.
+        alpha: colour opacity.
+        max_side: frames larger than this are subsampled (nearest) to keep the file small.
+        overwrite: replace an existing file.
+
+    Returns:
+        The written path.
+    """
+    import imageio.v2 as imageio
+
+    images = np.asarray(images)
+    labels = np.asarray(labels)
+    step = max(1, int(np.ceil(max(images.shape[1:]) / max_side)))
+    frames = [
+        overlay_labels(images[k, ::step, ::step], labels[k, ::step, ::step], alpha=alpha) for k in range(len(images))
+    ]
+    path = Path(path)
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        imageio.mimsave(tmp, frames, format="GIF", duration=float(frame_time_ms) / 1000.0, loop=0)
+    return path

@@ -1,0 +1,71 @@
+"""Tests for :mod:`monai_angio.apps.overlay`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from monai_angio.apps.overlay import (
+    LABEL_COLORS,
+    overlay_labels,
+    pick_frames,
+    save_overlay_gif,
+    save_overlay_png,
+    to_uint8_gray,
+)
+
+
+def test_colours_at_labelled_pixels():
+    img = np.linspace(0, 1000, 16 * 16, dtype=np.float32).reshape(16, 16)
+    lab = np.zeros((16, 16), np.uint8)
+    lab[2, 3] = 1
+    lab[5, 7] = 2
+    rgb = overlay_labels(img, lab, alpha=1.0)
+    assert rgb.shape == (16, 16, 3) and rgb.dtype == np.uint8
+    assert tuple(rgb[2, 3]) == LABEL_COLORS[1] == (255, 0, 0)  # artery red
+    assert tuple(rgb[5, 7]) == LABEL_COLORS[2] == (0, 255, 0)  # catheter green
+    gray = to_uint8_gray(img)
+    assert (rgb[0, 0] == gray[0, 0]).all() and (rgb[15, 15] == 255).all()  # background stays grey
+    half = overlay_labels(img, lab, alpha=0.5)
+    g = float(gray[2, 3])
+    np.testing.assert_allclose(half[2, 3], [round(0.5 * g + 127.5), round(0.5 * g), round(0.5 * g)], atol=1)
+
+
+def test_overlay_checks():
+    with pytest.raises(ValueError):
+        overlay_labels(np.zeros((4, 4)), np.zeros((4, 5)))
+    with pytest.raises(ValueError):
+        overlay_labels(np.zeros((4, 4)), np.zeros((4, 4)), alpha=2.0)
+    assert (to_uint8_gray(np.full((3, 3), np.nan)) == 0).all()
+    assert (to_uint8_gray(np.full((3, 3), 7.0)) == 0).all()
+
+
+def test_pick_frames_includes_best():
+    imgs = np.ones((20, 8, 8), np.float32)
+    labs = np.zeros((20, 8, 8), np.uint8)
+    labs[7, :4] = 1  # most-filled frame
+    picks = pick_frames(imgs, labs, max_frames=6)
+    assert 7 in picks and len(picks) <= 6 and picks == sorted(picks) and picks[0] == 0 and picks[-1] == 19
+    imgs[11] = 0.1  # darkest frame = most contrast when no labels
+    assert 11 in pick_frames(imgs, None, max_frames=4)
+    assert pick_frames(imgs[:3], None) == [0, 1, 2]
+
+
+def test_save_png_and_gif(tmp_path):
+    from PIL import Image
+
+    imgs = np.random.default_rng(0).random((8, 32, 40)).astype(np.float32)
+    labs = np.zeros((8, 32, 40), np.uint8)
+    labs[:, 10:14, 5:30] = 1
+    labs[:, 20:22, :] = 2
+    png = save_overlay_png(tmp_path / "o.png", imgs, labs, frame_indices=range(10, 18), title="cine")
+    im = np.asarray(Image.open(png).convert("RGB"))
+    assert im.ndim == 3 and im.shape[0] > 100
+    # pure red-ish and green-ish pixels are present
+    assert ((im[..., 0] > 150) & (im[..., 1] < 100) & (im[..., 2] < 100)).any()
+    assert ((im[..., 1] > 150) & (im[..., 0] < 100) & (im[..., 2] < 100)).any()
+    with pytest.raises(FileExistsError):
+        save_overlay_png(tmp_path / "o.png", imgs[0], labs[0], overwrite=False)
+    gif = save_overlay_gif(tmp_path / "o.gif", imgs, labs, frame_time_ms=50)
+    with Image.open(gif) as g:
+        assert g.n_frames == 8 and g.size == (40, 32)

@@ -1,0 +1,357 @@
+"""Tests for ``monai-angio segment`` and :func:`monai_angio.apps.segment.segment_files`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+import torch
+
+from monai_angio.apps import segment as segment_cmd
+from monai_angio.apps.segment import (
+    expand_inputs,
+    load_bundle,
+    output_paths,
+    parse_frames,
+    segment_files,
+)
+from monai_angio.errors import AngioInputError
+
+REPO = Path(__file__).resolve().parents[2]
+FLAGSHIP = "xca_artery_catheter_efficientunetpp"
+
+
+# ------------------------------------------------------------------------------------------------ fixtures
+
+
+def main(argv: list) -> int:
+    """``monai-angio segment ...`` through the sub-command's own parser (independent of the other commands)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="monai-angio")
+    segment_cmd.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+def make_tiny_bundle(root: Path, temporal: bool = False, weights: bool = True) -> Path:
+    """Write a minimal bundle (tiny MONAI UNet, or a 3-frame Conv3d for the temporal case) with random weights."""
+    (root / "configs").mkdir(parents=True, exist_ok=True)
+    (root / "models").mkdir(exist_ok=True)
+    if temporal:
+        net = {"_target_": "torch.nn.Conv3d", "in_channels": 1, "out_channels": 2, "kernel_size": [3, 3, 3],
+               "padding": [0, 1, 1]}
+        chans = {"0": "background", "1": "vessel"}
+    else:
+        net = {"_target_": "monai.networks.nets.UNet", "spatial_dims": 2, "in_channels": 1, "out_channels": 3,
+               "channels": [4, 8], "strides": [2], "num_res_units": 0}
+        chans = {"0": "background", "1": "artery", "2": "catheter"}
+    cfg = {
+        "bundle_root": ".",
+        "device": "$torch.device('cuda' if torch.cuda.is_available() else 'cpu')",
+        "network_def": net,
+        "network": "$@network_def.to(@device)",
+        "preprocessing": {"_target_": "Compose", "transforms": [
+            {"_target_": "monai_angio.transforms.io.LoadAngiogramd", "keys": "image"},
+        ] + ([{"_target_": "monai_angio.transforms.temporal.TemporalWindowd", "keys": "image", "num_neighbors": 1}]
+             if temporal else [])},
+        "inferer": {"_target_": "SimpleInferer"},
+        "postprocessing": {"_target_": "Compose", "transforms": [{"_target_": "AsDiscreted", "keys": "pred", "argmax": True}]},
+        "checkpoint": "$@bundle_root + '/models/model.pt'",
+    }
+    (root / "configs" / "inference.json").write_text(json.dumps(cfg, indent=1))
+    meta = {"version": "0.0.1", "network_data_format": {
+        "inputs": {"image": {"num_channels": 1, "channel_def": {"0": "image"}}},
+        "outputs": {"pred": {"num_channels": len(chans), "channel_def": chans}}}}
+    (root / "configs" / "metadata.json").write_text(json.dumps(meta))
+    if weights:
+        from monai.bundle import ConfigParser
+
+        parser = ConfigParser(cfg)
+        torch.manual_seed(0)
+        torch.save(parser.get_parsed_content("network_def").state_dict(), root / "models" / "model.pt")
+    return root
+
+
+def write_png(path: Path, size: int = 64) -> np.ndarray:
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    img = np.full((size, size), 200, np.uint8)
+    img[size // 2 - 2 : size // 2 + 2, 5:-5] = 60  # a dark horizontal "vessel"
+    img = np.clip(img + rng.integers(0, 10, img.shape), 0, 255).astype(np.uint8)
+    Image.fromarray(img).save(path)
+    return img
+
+
+def write_multiframe_dicom(path: Path, frames: int = 4, rows: int = 48, cols: int = 64) -> np.ndarray:
+    """Anonymous multi-frame 8-bit XA with calibration geometry, written with pydicom."""
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    xa = "1.2.840.10008.5.1.4.1.1.12.1"
+    fm = FileMetaDataset()
+    fm.MediaStorageSOPClassUID = xa
+    fm.MediaStorageSOPInstanceUID = generate_uid()
+    fm.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(str(path), {}, file_meta=fm, preamble=b"\0" * 128)
+    ds.SOPClassUID = xa
+    ds.SOPInstanceUID = fm.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = generate_uid(), generate_uid(), generate_uid()
+    ds.Modality = "XA"
+    ds.PatientName, ds.PatientID = "ANONYMOUS^", "0"
+    ds.PatientBirthDate, ds.PatientSex = "", ""
+    ds.StudyDate, ds.StudyTime, ds.AccessionNumber, ds.ReferringPhysicianName, ds.StudyID = "20200101", "000000", "", "", "1"
+    ds.SeriesNumber, ds.InstanceNumber = 1, 1
+    ds.Manufacturer = "test"
+    ds.ImagerPixelSpacing = [0.3, 0.3]
+    ds.DistanceSourceToDetector = 1000.0
+    ds.DistanceSourceToPatient = 750.0
+    ds.EstimatedRadiographicMagnificationFactor = 1000.0 / 750.0
+    ds.FrameTime = 66.7
+    ds.CineRate = 15
+    rng = np.random.default_rng(1)
+    arr = np.full((frames, rows, cols), 180, np.uint8)
+    for t in range(frames):
+        arr[t, rows // 2 - 2 + t % 2 : rows // 2 + 2, 4:-4] = 50
+    arr = np.clip(arr + rng.integers(0, 8, arr.shape), 0, 255).astype(np.uint8)
+    ds.NumberOfFrames = frames
+    ds.FrameIncrementPointer = (0x0018, 0x1063)
+    ds.Rows, ds.Columns = rows, cols
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.PixelData = arr.tobytes()
+    ds.save_as(str(path), enforce_file_format=True)
+    return arr
+
+
+@pytest.fixture(scope="module")
+def tiny_bundle(tmp_path_factory) -> Path:
+    return make_tiny_bundle(tmp_path_factory.mktemp("bundle") / "tiny_bundle")
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> dict:
+    d = tmp_path_factory.mktemp("inputs")
+    png, dcm, bad = d / "still.png", d / "cine.dcm", d / "broken.dcm"
+    png_arr, dcm_arr = write_png(png), write_multiframe_dicom(dcm)
+    write_multiframe_dicom(d / "xa_still.dcm", frames=1)
+    bad.write_bytes(b"\0" * 128 + b"DICM" + b"garbage" * 10)  # a DICOM preamble followed by nonsense
+    return {"png": png, "png_arr": png_arr, "dcm": dcm, "dcm_arr": dcm_arr, "bad": bad, "dir": d}
+
+
+# ------------------------------------------------------------------------------------------------ unit tests
+
+
+def test_parse_frames():
+    assert parse_frames("all", 3) == [0, 1, 2]
+    assert parse_frames(None, 2) == [0, 1]
+    assert parse_frames("2", 5) == [2]
+    assert parse_frames("0,3-4,3", 6) == [0, 3, 4]
+    with pytest.raises(AngioInputError, match="5 frame"):
+        parse_frames("7", 5)
+    with pytest.raises(AngioInputError):
+        parse_frames("x-y", 5)
+
+
+def test_expand_inputs_skips_output_folder(tmp_path):
+    (tmp_path / "a.png").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "a_overlay.png").write_bytes(b"")
+    files = expand_inputs([tmp_path], exclude=tmp_path / "out")
+    assert [f.name for f in files] == ["a.png"]
+
+
+def test_output_paths_strip_nii_gz(tmp_path):
+    outs = output_paths(tmp_path / "x.nii.gz", tmp_path / "o")
+    assert outs["labels"].name == "x_labels.nii.gz" and outs["summary"].name == "x_summary.json"
+
+
+def test_missing_weights_message(tmp_path):
+    root = make_tiny_bundle(tmp_path / "noweights", weights=False)
+    with pytest.raises(FileNotFoundError, match="monai-angio train"):
+        load_bundle(root)
+    with pytest.warns(UserWarning, match="RANDOM"):
+        assert load_bundle(root, allow_random_weights=True).weights is None
+
+
+def test_load_bundle_facts(tiny_bundle, tmp_path):
+    b = load_bundle(tiny_bundle)
+    assert b.num_neighbors is None and b.class_names == {0: "background", 1: "artery", 2: "catheter"}
+    t = load_bundle(make_tiny_bundle(tmp_path / "temporal", temporal=True))
+    assert t.num_neighbors == 1 and t.class_names[1] == "vessel"
+    # odd sizes are padded to a multiple of 32 and cropped back
+    frames = np.random.default_rng(0).random((5, 37, 45)).astype(np.float32)
+    assert t.predict(frames, [0, 4]).shape == (2, 37, 45)
+    labels = b.predict(frames)
+    assert labels.shape == (5, 37, 45) and labels.dtype == np.uint8 and set(np.unique(labels)) <= {0, 1, 2}
+    with pytest.raises(AngioInputError, match="NaN"):
+        b.predict(np.full((1, 8, 8), np.nan, np.float32))
+
+
+def test_segment_matches_network(tiny_bundle, inputs, tmp_path):
+    """The label map equals the argmax of the network on the min-max scaled image."""
+    res = segment_files([inputs["png"]], tiny_bundle, tmp_path / "o", progress=False)[0]
+    assert res.ok, res.error
+    model = load_bundle(tiny_bundle)
+    x = inputs["png_arr"].astype(np.float32)
+    x = (x - x.min()) / (x.max() - x.min())
+    with torch.no_grad():
+        ref = model.network(torch.as_tensor(x)[None, None]).argmax(1)[0].numpy()
+    np.testing.assert_array_equal(res.labels[0], ref)
+
+
+# ------------------------------------------------------------------------------------------------ CLI
+
+
+def test_cli_segment_batch(tiny_bundle, inputs, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = [str(inputs["png"]), str(inputs["dcm"]), str(inputs["bad"]), str(inputs["dir"] / "xa_still.dcm"), "--bundle", str(tiny_bundle), "--out", str(out)]
+    assert main(["segment"] + argv) == 1  # the corrupt file fails, the others succeed
+    err = capsys.readouterr().err
+    assert "broken.dcm" in err and "FAIL" in err
+
+    # still PNG: (H, W, 1) on disk
+    lab = nib.load(str(out / "still_labels.nii.gz"))
+    assert lab.shape == (64, 64, 1) and lab.get_data_dtype() == np.uint8
+    assert set(np.unique(np.asarray(lab.dataobj))) <= {0, 1, 2}
+    assert (out / "still_overlay.png").is_file() and not (out / "still_seg.dcm").exists()
+    # DICOM cine: (H, W, T), spacing = isocentre-free imager spacing or better, frame time kept
+    lab = nib.load(str(out / "cine_labels.nii.gz"))
+    assert lab.shape == (48, 64, 4)
+    zooms = lab.header.get_zooms()
+    assert zooms[0] == pytest.approx(zooms[1]) and zooms[0] < 0.3 + 1e-6 and zooms[2] == pytest.approx(66.7, rel=1e-3)
+    assert (out / "cine_overlay.png").is_file() and (out / "cine_overlay.gif").is_file()
+    summary = json.loads((out / "cine_summary.json").read_text())
+    assert summary["frames"] == [0, 1, 2, 3] and summary["input_shape"] == [4, 48, 64]
+    assert summary["classes"] == {"background": 0, "artery": 1, "catheter": 2}
+    data = np.asarray(lab.dataobj)
+    assert summary["pixel_counts"]["artery"] == int((data == 1).sum())
+    assert summary["calibration"]["mm_per_px"] == pytest.approx(0.3 * 750 / 1000, rel=1e-3)
+    assert summary["random_weights"] is False
+    # DICOM SEG: written for the single-frame XA; highdicom cannot reference frames of a legacy XA cine,
+    # which is reported as a warning (the NIfTI holds the labels)
+    import pydicom
+
+    seg = pydicom.dcmread(str(out / "xa_still_seg.dcm"))
+    assert seg.Modality == "SEG" and len(seg.SegmentSequence) == 2
+    assert [s.SegmentLabel for s in seg.SegmentSequence] == ["artery", "catheter"]
+    still = np.asarray(nib.load(str(out / "xa_still_labels.nii.gz")).dataobj)[..., 0]
+    seg_px = seg.pixel_array  # one binary frame per segment
+    np.testing.assert_array_equal(seg_px[0] > 0, still == 1)
+    np.testing.assert_array_equal(seg_px[1] > 0, still == 2)
+    assert not (out / "cine_seg.dcm").exists() and any("DICOM SEG" in w for w in summary["warnings"])
+    assert not (out / "broken_labels.nii.gz").exists()
+
+    # re-run without --overwrite: refused for every file; outputs untouched
+    before = (out / "still_labels.nii.gz").stat().st_mtime_ns
+    assert main(["segment", str(inputs["png"]), "--bundle", str(tiny_bundle), "--out", str(out)]) == 1
+    assert "refusing to overwrite" in capsys.readouterr().err
+    assert (out / "still_labels.nii.gz").stat().st_mtime_ns == before
+    # with --overwrite: replaced, exit 0; --frames selects one frame
+    assert main(["segment", str(inputs["dcm"]), "--bundle", str(tiny_bundle), "--out", str(out),
+                 "--overwrite", "--frames", "2", "--no-seg"]) == 0
+    assert nib.load(str(out / "cine_labels.nii.gz")).shape == (48, 64, 1)
+    assert json.loads((out / "cine_summary.json").read_text())["frames"] == [2]
+    assert not list(out.glob(".*tmp*"))  # no temporary leftovers
+
+
+def test_cli_directory_and_inputs_protected(tiny_bundle, tmp_path):
+    d = tmp_path / "data"
+    d.mkdir()
+    write_png(d / "a.png", 40)
+    assert main(["segment", str(d), "--bundle", str(tiny_bundle), "--out", str(d)]) == 0
+    assert (d / "a_labels.nii.gz").is_file() and (d / "a_overlay.png").is_file()
+    # re-running on the folder does not take its own outputs as inputs (a_overlay.png is skipped)
+    assert [f.name for f in expand_inputs([d], exclude=d)] == ["a.png"]
+    sub = d / "out"
+    sub.mkdir()
+    (sub / "z.png").write_bytes((d / "a.png").read_bytes())
+    names = [f.name for f in expand_inputs([d], exclude=sub)]
+    assert "z.png" not in names and "a_overlay.png" in names
+    # an input whose name equals an output of another input: refused even with --overwrite
+    write_png(d / "b_overlay.png", 40)
+    (d / "b.png").write_bytes((d / "a.png").read_bytes())
+    before = (d / "b_overlay.png").read_bytes()
+    rc = main(["segment", str(d / "b.png"), str(d / "b_overlay.png"), "--bundle", str(tiny_bundle),
+               "--out", str(d), "--overwrite"])
+    assert rc == 1
+    assert (d / "b_overlay.png").read_bytes() == before
+    assert not (d / "b_labels.nii.gz").exists() and (d / "b_overlay_labels.nii.gz").is_file()
+
+
+def test_nan_and_unsupported_reported(tiny_bundle, tmp_path):
+    nan = np.random.default_rng(0).random((32, 32, 2)).astype(np.float32)
+    nan[3, 4, 1] = np.nan
+    nib.save(nib.Nifti1Image(nan, np.eye(4)), str(tmp_path / "nan.nii.gz"))
+    (tmp_path / "notes.txt").write_text("not an image")
+    write_png(tmp_path / "ok.png", 32)
+    res = segment_files([tmp_path / "nan.nii.gz", tmp_path / "notes.txt", tmp_path / "ok.png", tmp_path / "gone.png"],
+                        tiny_bundle, tmp_path / "o", progress=False)
+    assert [r.ok for r in res] == [False, False, True, False]
+    assert "nan.nii.gz" in res[0].error and "NaN" in res[0].error
+    assert "unsupported" in res[1].error and "no such file" in res[3].error
+    assert not (tmp_path / "o" / "nan_labels.nii.gz").exists()
+
+
+def test_cli_missing_weights_exit_2(tmp_path, capsys):
+    root = make_tiny_bundle(tmp_path / "nw", weights=False)
+    png = tmp_path / "x.png"
+    write_png(png, 32)
+    assert main(["segment", str(png), "--bundle", str(root), "--out", str(tmp_path / "o")]) == 2
+    assert "model.pt" in capsys.readouterr().err
+    assert main(["segment", str(png), "--bundle", str(root), "--out", str(tmp_path / "o"), "--random-weights"]) == 0
+    summary = json.loads((tmp_path / "o" / "x_summary.json").read_text())
+    assert summary["random_weights"] is True
+
+
+def test_temporal_bundle_on_cine(tmp_path, inputs):
+    root = make_tiny_bundle(tmp_path / "temporal", temporal=True)
+    res = segment_files(inputs["dcm"], root, tmp_path / "o", progress=False, min_component_size=3)[0]
+    assert res.ok, res.error
+    assert res.labels.shape == (4, 48, 64) and set(np.unique(res.labels)) <= {0, 1}
+    assert res.summary["temporal_neighbors"] == 1 and res.summary["classes"] == {"background": 0, "vessel": 1}
+
+
+@pytest.mark.parametrize("name", [FLAGSHIP, "xca_temporal_cenet"])
+def test_real_bundle_random_weights(name, tmp_path, inputs):
+    """A real bundle's inference config runs through segment (random weights if none are committed)."""
+    if not (REPO / "bundles" / name / "configs" / "inference.json").is_file():
+        pytest.skip(f"{name} not in this checkout")
+    root = tmp_path / name
+    shutil.copytree(REPO / "bundles" / name, root, ignore=shutil.ignore_patterns("*.pt", "*.ts", "eval", "runs"))
+    src = REPO / "bundles" / name / "models" / "model.pt"
+    (root / "models").mkdir(exist_ok=True)
+    if src.is_file():
+        shutil.copy(src, root / "models" / "model.pt")
+    else:
+        from monai.bundle import ConfigParser
+
+        parser = ConfigParser()
+        parser.read_config(str(root / "configs" / "inference.json"))
+        parser["bundle_root"] = str(root)
+        torch.save(parser.get_parsed_content("network_def").state_dict(), root / "models" / "model.pt")
+    model = load_bundle(root)
+    temporal = "temporal" in name
+    assert (model.num_neighbors is not None) == temporal
+    src_file = inputs["dcm"] if temporal else inputs["png"]
+    res = segment_files(src_file, model, tmp_path / "o", frames=[0], progress=False)[0]
+    assert res.ok, res.error
+    shape = (1, 48, 64) if temporal else (1, 64, 64)
+    assert res.labels.shape == shape and set(np.unique(res.labels)) <= set(model.class_names)
+
+
+def test_top_level_cli_dispatch():
+    from monai_angio.apps import train as train_cmd
+    from monai_angio.apps.cli import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["segment", "a.png", "b.dcm", "--out", "o", "--frames", "0,2", "--no-seg"])
+    assert args.func is segment_cmd.run and args.inputs == ["a.png", "b.dcm"] and args.frames == "0,2" and args.no_seg
+    args = parser.parse_args(["train", FLAGSHIP, "--data", "d.json", "--epochs", "2", "--multi-gpu", "2"])
+    assert args.func is train_cmd.run and args.epochs == 2 and args.multi_gpu == 2
