@@ -8,6 +8,7 @@ exit status):
 - ``qca``     (:mod:`monai_angio.apps.qca`): catheter-calibrated stenosis measurement.
 - ``segment`` (:mod:`monai_angio.apps.segment`): run a bundle on angiograms.
 - ``train``   (:mod:`monai_angio.apps.train`): train a bundle on a datalist.
+- ``demo``    (:mod:`monai_angio.apps.demo`): the whole pipeline on a generated sample cine.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from monai_angio import __version__
 
 __all__ = ["build_parser", "main", "SUBCOMMAND_MODULES"]
 
-SUBCOMMAND_MODULES = ("synth", "qca", "segment", "train")
+SUBCOMMAND_MODULES = ("demo", "synth", "qca", "segment", "train")
 
 
 def build_parser() -> argparse.ArgumentParser:
