@@ -90,6 +90,25 @@ def overlay_labels(
     return np.clip(np.round(rgb), 0, 255).astype(np.uint8)
 
 
+#: Smallest figure width (inches) of :func:`save_overlay_png`, so that a single still has room for its
+#: title and legend.
+MIN_FIGURE_WIDTH_IN: float = 6.0
+
+
+def _wrap_title(title: str, fig_width_in: float, fontsize: float = 10.0) -> list:
+    """Split ``title`` into lines that fit a figure ``fig_width_in`` inches wide (about 0.6 em per character).
+
+    Breaks at spaces first; over-long words (file names) are cut.
+    """
+    import textwrap
+
+    chars = max(12, int(fig_width_in * 72.0 / (0.62 * fontsize)) - 2)
+    lines: list = []
+    for para in str(title).splitlines() or [""]:
+        lines.extend(textwrap.wrap(para, width=chars, break_long_words=True, break_on_hyphens=False) or [""])
+    return lines
+
+
 def pick_frames(images: np.ndarray, labels: Optional[np.ndarray] = None, max_frames: int = 6) -> list:
     """Choose which frames of a cine to show: evenly spaced, always including the best-filled frame.
 
@@ -147,10 +166,8 @@ def save_overlay_png(
     Returns:
         The written path.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    # object-oriented API, no pyplot: never switches the caller's backend (e.g. %matplotlib inline in notebooks)
+    from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
     images = np.asarray(images)
@@ -166,9 +183,15 @@ def save_overlay_png(
     nrows = int(np.ceil(n / ncols))
     h, w = images.shape[1:]
     panel = 3.2
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(panel * ncols, nrows * (panel * h / max(w, 1) + 0.45) + 0.8), squeeze=False
-    )
+    # a single still gets a wider figure so that the title and the legend fit; long titles are wrapped
+    fig_w = max(panel * ncols, MIN_FIGURE_WIDTH_IN)
+    title_lines = _wrap_title(title, fig_w) if title else []
+    title_h = 0.22 * len(title_lines) + 0.15 if title_lines else 0.0
+    legend_h = 0.45
+    panels_h = nrows * (panel * h / max(w, 1) + 0.45)
+    fig_h = panels_h + title_h + legend_h
+    fig = Figure(figsize=(fig_w, fig_h))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for ax, k in zip(axes.ravel(), picks):
@@ -181,13 +204,12 @@ def save_overlay_png(
     ]
     if handles:
         fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False, fontsize=9)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout(rect=(0, 0.06, 1, 0.95 if title else 1))
+    if title_lines:
+        fig.suptitle("\n".join(title_lines), fontsize=10, y=1.0 - 0.08 / fig_h, va="top")
+    fig.tight_layout(rect=(0, legend_h / fig_h, 1, 1.0 - title_h / fig_h))
     path = Path(path)
     with atomic_path(path, overwrite=overwrite) as tmp:
         fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
     return path
 
 

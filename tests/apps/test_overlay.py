@@ -69,3 +69,26 @@ def test_save_png_and_gif(tmp_path):
     gif = save_overlay_gif(tmp_path / "o.gif", imgs, labs, frame_time_ms=50)
     with Image.open(gif) as g:
         assert g.n_frames == 8 and g.size == (40, 32)
+
+
+def test_still_png_title_not_cut_off(tmp_path):
+    from PIL import Image
+
+    from monai_angio.apps.overlay import MIN_FIGURE_WIDTH_IN
+
+    img = np.random.default_rng(1).random((64, 64)).astype(np.float32)
+    lab = np.zeros((64, 64), np.uint8)
+    lab[10:14] = 1
+    lab[40:42] = 2
+    title = "a_long_cath_lab_file_name_0001_run_07.dcm - xca_artery_catheter_efficientunetpp (random weights)"
+    png = save_overlay_png(tmp_path / "still.png", img, lab, title=title)
+    im = np.asarray(Image.open(png).convert("RGB")).astype(int)
+    assert im.shape[1] >= MIN_FIGURE_WIDTH_IN * 100 - 1  # dpi 100: a still is wide enough for title + legend
+    dark = im.sum(-1) < 600  # text and image pixels (the background is white)
+    top, bottom = dark[: im.shape[0] // 8], dark[-im.shape[0] // 10 :]
+    assert top.any() and bottom.any()  # the title and the legend are drawn
+    # nothing touches the left/right borders: the (wrapped) title and the legend are not cut off
+    assert not dark[:, :3].any() and not dark[:, -3:].any()
+    # the legend shows both colours
+    assert ((im[..., 0] > 200) & (im[..., 1] < 140) & (im[..., 2] < 140))[-im.shape[0] // 10 :].any()
+    assert ((im[..., 1] > 200) & (im[..., 0] < 140) & (im[..., 2] < 140))[-im.shape[0] // 10 :].any()

@@ -50,4 +50,8 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert any(o.output_type == "display_data" and "image/png" in o.get("data", {}) for o in outputs)
+    # every cell that shows a figure really shows one (e.g. no library call switched the inline backend off)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and ("plt.show()" in cell.source or "display(Image(" in cell.source):
+            assert any("image/png" in o.get("data", {}) for o in cell.outputs), f"no figure from:\n{cell.source[:200]}"
     assert (tmp_path / "tutorial_outputs").is_dir()
