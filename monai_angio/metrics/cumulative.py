@@ -152,7 +152,27 @@ def _check_batch(y_pred: torch.Tensor, y: torch.Tensor, name: str) -> None:
         )
 
 
-class LocalF1Metric(CumulativeIterationMetric):
+class _PerCaseMetric(CumulativeIterationMetric):
+    """A cumulative metric whose buffer holds one ``(N, C)`` value per case and channel.
+
+    Subclasses set ``self.reduction`` and ``self.get_not_nans`` and implement ``_compute_tensor``.
+    """
+
+    reduction: Union[MetricReduction, str]
+    get_not_nans: bool
+
+    def aggregate(  # type: ignore[override]
+        self, reduction: Union[MetricReduction, str, None] = None
+    ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
+        """Reduce the buffered ``(N, C)`` values (NaN-aware MONAI reduction)."""
+        data = self.get_buffer()
+        if not isinstance(data, torch.Tensor):
+            raise ValueError("the data to aggregate must be a PyTorch Tensor.")
+        f, not_nans = do_metric_reduction(data, reduction or self.reduction)
+        return (f, not_nans) if self.get_not_nans else f
+
+
+class LocalF1Metric(_PerCaseMetric):
     """F1 inside a ``box x box`` window around the stenosis centre (see :func:`~monai_angio.metrics.local_f1`).
 
     The centre ``(row, col)`` in pixels is taken, in this order, from the ``center_rc`` call argument
@@ -210,18 +230,9 @@ class LocalF1Metric(CumulativeIterationMetric):
                 out[i, j] = 1.0 if denom == 0 else 2 * tp / denom
         return out.to(y_pred.device)
 
-    def aggregate(  # type: ignore[override]
-        self, reduction: Union[MetricReduction, str, None] = None
-    ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
-        """Reduce the buffered ``(N, C)`` local F1 values (NaN-aware MONAI reduction)."""
-        data = self.get_buffer()
-        if not isinstance(data, torch.Tensor):
-            raise ValueError("the data to aggregate must be a PyTorch Tensor.")
-        f, not_nans = do_metric_reduction(data, reduction or self.reduction)
-        return (f, not_nans) if self.get_not_nans else f
 
 
-class SurfaceDistanceMMMetric(CumulativeIterationMetric):
+class SurfaceDistanceMMMetric(_PerCaseMetric):
     """Hausdorff / average surface distance in millimetres, spacing from metadata.
 
     The spacing ``[row_mm, col_mm]`` of each image is taken, in this order, from the ``spacing`` call
@@ -310,12 +321,3 @@ class SurfaceDistanceMMMetric(CumulativeIterationMetric):
                 p, g, include_background=keep_bg, symmetric=self.symmetric, spacing=spacings
             )
 
-    def aggregate(  # type: ignore[override]
-        self, reduction: Union[MetricReduction, str, None] = None
-    ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
-        """Reduce the buffered ``(N, C)`` distances (NaN-aware MONAI reduction)."""
-        data = self.get_buffer()
-        if not isinstance(data, torch.Tensor):
-            raise ValueError("the data to aggregate must be a PyTorch Tensor.")
-        f, not_nans = do_metric_reduction(data, reduction or self.reduction)
-        return (f, not_nans) if self.get_not_nans else f
