@@ -156,6 +156,94 @@ def evaluate_phantom(ph, label: np.ndarray, rows: List[Dict], cal_rows: List[Dic
         )
 
 
+def evaluate_automatic(ph, label: np.ndarray, auto_rows: List[Dict], seed: int, tol_mm: float = 5.0) -> None:
+    """Automatic lesion finding (no start/end points) against the true worst lesion on a major vessel.
+
+    Phantoms whose worst major-vessel lesion is overlapped in projection or lies outside the image are skipped.
+    """
+    major = [st for st in ph.stenoses if ph.segment(st.segment).is_major]
+    if not major:
+        return
+    worst = max(major, key=lambda st: st.percent_diameter)
+    seg = ph.segment(worst.segment)
+    h, w = label.shape
+    r, c = worst.center_rc
+    if not (5 <= r < h - 5 and 5 <= c < w - 5) or _overlapped(ph, seg, worst, 0.0):
+        return
+    try:
+        rep = analyze_stenosis(label, french=ph.catheter_french, filename=f"seed{seed}")
+    except (AngioInputError, CalibrationError):
+        auto_rows.append({"seed": seed, "ok": False})
+        return
+    found = [np.hypot(*(np.asarray(rep.mld_rc) - np.asarray(st.center_rc))) * ph.spacing_mm for st in major]
+    d_worst = float(np.hypot(*(np.asarray(rep.mld_rc) - np.asarray(worst.center_rc))) * ph.spacing_mm)
+    listed = [
+        np.hypot(*(np.asarray(les["mld_rc"]) - np.asarray(worst.center_rc))) * ph.spacing_mm
+        for les in rep.details.get("lesions", [])
+    ]
+    auto_rows.append(
+        {
+            "seed": seed,
+            "ok": True,
+            "true_ds": worst.percent_diameter,
+            "auto_ds": rep.percent_diameter_stenosis,
+            "dist_worst_mm": d_worst,
+            "hit_worst": d_worst <= tol_mm,
+            "hit_any": min(found) <= tol_mm,
+            "listed": bool(listed) and min(listed) <= tol_mm,
+            "ds_err": rep.percent_diameter_stenosis - worst.percent_diameter,
+            "mld_err": rep.mld_mm - worst.mld_mm,
+            "cal_err_pct": (rep.mm_per_px - ph.spacing_mm) / ph.spacing_mm * 100,
+        }
+    )
+
+
+def summarize_automatic(rows: List[Dict]) -> Dict[str, float]:
+    """Summary of the automatic lesion finding rows."""
+    ok = [r for r in rows if r.get("ok")]
+    hit = [r for r in ok if r["hit_worst"]]
+    col = lambda k, rr: np.array([r[k] for r in rr], float)  # noqa: E731
+    nan = float("nan")
+    return {
+        "n": len(ok),
+        "fail": len(rows) - len(ok),
+        "hit_worst": float(np.mean([r["hit_worst"] for r in ok])) if ok else nan,
+        "hit_any": float(np.mean([r["hit_any"] for r in ok])) if ok else nan,
+        "listed": float(np.mean([r["listed"] for r in ok])) if ok else nan,
+        "ds_bias": float(np.mean(col("ds_err", hit))) if hit else nan,
+        "ds_sd": float(np.std(col("ds_err", hit))) if hit else nan,
+        "mld_bias": float(np.mean(col("mld_err", hit))) if hit else nan,
+        "mld_sd": float(np.std(col("mld_err", hit))) if hit else nan,
+        "cal_bias": float(np.mean(col("cal_err_pct", ok))) if ok else nan,
+        "cal_sd": float(np.std(col("cal_err_pct", ok))) if ok else nan,
+    }
+
+
+def automatic_table(res: Dict[str, Dict[str, float]], size: int, tol_mm: float = 5.0) -> str:
+    """Markdown table of the automatic lesion finding (one column per mask source)."""
+    f = lambda v, fmt: "n/a" if v is None or not np.isfinite(v) else format(v, fmt)  # noqa: E731
+    names = list(res)
+    lines = [
+        f"| automatic lesion finding ({size} px, no start/end points) | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+        "| phantoms evaluated (worst major lesion not overlapped) / failures | "
+        + " | ".join(f"{res[k]['n']} / {res[k]['fail']}" for k in names) + " |",
+        f"| reported worst lesion within {tol_mm:g} mm of the true worst lesion | "
+        + " | ".join(f(100 * res[k]["hit_worst"], ".1f") + " %" for k in names) + " |",
+        f"| ... within {tol_mm:g} mm of any true lesion | "
+        + " | ".join(f(100 * res[k]["hit_any"], ".1f") + " %" for k in names) + " |",
+        "| true worst lesion in the list of lesions >= 20 %DS | "
+        + " | ".join(f(100 * res[k]["listed"], ".1f") + " %" for k in names) + " |",
+        "| %DS error when found, mean +- SD (points) | "
+        + " | ".join(f"{f(res[k]['ds_bias'], '+.2f')} +- {f(res[k]['ds_sd'], '.2f')}" for k in names) + " |",
+        "| MLD error vs true lumen when found, mean +- SD (mm) | "
+        + " | ".join(f"{f(res[k]['mld_bias'], '+.3f')} +- {f(res[k]['mld_sd'], '.3f')}" for k in names) + " |",
+        "| catheter calibration error, mean +- SD (%) | "
+        + " | ".join(f"{f(res[k]['cal_bias'], '+.2f')} +- {f(res[k]['cal_sd'], '.2f')}" for k in names) + " |",
+    ]
+    return "\n".join(lines)
+
+
 def summarize(rows: List[Dict], cal_rows: List[Dict]) -> Dict[str, float]:
     """Summary statistics of one condition."""
     ok_cal = np.array([r["error_pct"] for r in cal_rows if r["ok"]])
@@ -241,10 +329,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--fraction", type=float, default=0.33, help="boundary fraction dilated (and eroded) by 1 px")
     ap.add_argument("--corr", type=float, default=1.0, help="correlation length (px) of the boundary noise patches")
     ap.add_argument("--csv", default=None, help="optional CSV of per-lesion results")
+    ap.add_argument("--no-auto", action="store_true", help="skip the automatic lesion finding rows")
+    ap.add_argument(
+        "--model-n", type=int, default=0,
+        help="also run automatic QCA on the flagship model's predicted masks for the first N phantoms (CPU, slow)",
+    )
     args = ap.parse_args(argv)
     t0 = time.time()
     rows: Dict[str, List[Dict]] = {"clean": [], "noisy": []}
     cal_rows: Dict[str, List[Dict]] = {"clean": [], "noisy": []}
+    auto_rows: Dict[str, List[Dict]] = {"ground-truth masks": [], "model-predicted masks": []}
+    model = None
+    if args.model_n > 0:
+        from monai_angio.apps.segment import load_bundle
+
+        model = load_bundle("xca_artery_catheter_efficientunetpp", device="cpu")
     for k in tqdm(range(args.n), desc="phantoms", disable=None):
         seed = args.seed + k
         prng = np.random.default_rng(seed)
@@ -259,9 +358,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         evaluate_phantom(ph, ph.label, rows["clean"], cal_rows["clean"], seed)
         noisy = degrade_label(ph.label, prng, args.fraction, args.corr)
         evaluate_phantom(ph, noisy, rows["noisy"], cal_rows["noisy"], seed)
+        if not args.no_auto:
+            evaluate_automatic(ph, ph.label, auto_rows["ground-truth masks"], seed)
+        if model is not None and k < args.model_n:
+            pred = np.asarray(model.predict(np.asarray(ph.image, np.float32)[None]))
+            evaluate_automatic(ph, pred.reshape(ph.label.shape).astype(np.uint8), auto_rows["model-predicted masks"], seed)
     res = {k: summarize(rows[k], cal_rows[k]) for k in rows}
     print()
     print(markdown_table(res, args))
+    if not args.no_auto:
+        ares = {k: summarize_automatic(v) for k, v in auto_rows.items() if v}
+        print()
+        print(automatic_table(ares, args.size))
     print(f"\n{args.n} phantoms in {time.time() - t0:.0f} s")
     if args.csv:
         import csv

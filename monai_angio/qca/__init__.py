@@ -8,6 +8,7 @@
   (:func:`diameter_profile`).
 - :mod:`.stenosis`: interpolated reference, MLD, %DS, %AS, lesion length (:func:`analyze_stenosis`,
   :class:`StenosisReport`).
+- :mod:`.lesions`: automatic lesion search per vessel segment (:func:`find_lesions`).
 - :mod:`.branches`: clinical relevance filter (:func:`filter_major_branches`, origin >= 2 mm).
 - :mod:`.report`: JSON + PNG report files (:func:`write_report`).
 """
@@ -39,6 +40,7 @@ from .diameter import (
     edt_diameter,
     smooth_path,
 )
+from .lesions import analyze_segment, find_lesions, healthy_sides, lesion_summary, segment_crop
 from .report import plot_report, report_paths, write_report
 from .stenosis import (
     ReferenceFit,
@@ -50,6 +52,11 @@ from .stenosis import (
 )
 
 __all__ = [
+    "analyze_segment",
+    "find_lesions",
+    "healthy_sides",
+    "lesion_summary",
+    "segment_crop",
     "Calibration",
     "CALIBRATION_SOURCES",
     "calibrate",

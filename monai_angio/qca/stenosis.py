@@ -389,6 +389,7 @@ def analyze_stenosis(
     degree: int = 1,
     lesion_threshold: float = 0.05,
     filename: Optional[str] = None,
+    report_threshold: float = 20.0,
 ) -> StenosisReport:
     """Catheter-calibrated QCA of one vessel segment.
 
@@ -406,10 +407,14 @@ def analyze_stenosis(
         degree: reference polynomial degree.
         lesion_threshold: relative departure from the reference that defines the lesion.
         filename: name of the input, for reports and errors.
+        report_threshold: automatic mode: every lesion with at least this %DS is listed in
+            ``details["lesions"]``.
 
     Without ``start_rc``/``end_rc``/``path``, the major vessels (origin >= ``min_origin_diameter_mm``) are
-    kept, and every path from the root (ostium) to an end point is analysed; the one with the highest
-    %DS is reported.
+    kept and analysed segment by segment (:func:`~monai_angio.qca.lesions.find_lesions`: segments between
+    the ostium, junctions and end points; junction neighbourhoods excluded; reference fitted per segment;
+    a lesion needs healthy reference on both sides, so tapering ends are not lesions). The worst lesion
+    (highest %DS) is reported, all lesions >= ``report_threshold`` %DS in ``details["lesions"]``.
 
     Raises:
         AngioInputError: empty artery mask, bad shapes.
@@ -440,6 +445,8 @@ def analyze_stenosis(
         return rep
     if (start_rc is None) != (end_rc is None):
         raise AngioInputError("give both start and end points, or neither", filename)
+    from .lesions import find_lesions, lesion_summary  # noqa: PLC0415 (lesions imports this module)
+
     major = filter_major_branches(
         artery, calibration, min_origin_diameter_mm, catheter_mask=catheter, filename=filename
     )
@@ -447,49 +454,27 @@ def analyze_stenosis(
         major = artery
     g = vessel_graph(major, filename=filename)
     root = find_root(g, catheter)
-    best: Optional[StenosisReport] = None
-    min_len = 3.0 / calibration.mm_per_px  # ignore paths shorter than 3 mm
-    candidates = [n for n in g.endpoints if n != root]
-    for end in candidates:
-        p = g.shortest_path(root, end)
-        if len(p) < max(min_len, 8):
-            continue
-        try:
-            prof = diameter_profile(artery, p, **kw)
-            # skip the ostium: the artery mask is cut by the catheter tip there
-            ostium_px = 2.0 * float(np.median(prof.raw_diameter_px))
-            rep = analyze_profile(
-                prof, calibration, degree, lesion_threshold, filename=filename, start_margin_px=ostium_px
-            )
-        except AngioInputError:
-            continue
-        # reports with warnings (extrapolated reference, interrupted vessel) only win over other such reports
-        key = (not rep.warnings, rep.percent_diameter_stenosis)
-        if best is None or key > (not best.warnings, best.percent_diameter_stenosis):
-            best = rep
-    if best is None:
+    reps = find_lesions(
+        artery, g, root, calibration, image=image, method=method, degree=degree,
+        lesion_threshold=lesion_threshold, filename=filename,
+    )
+    if reps:
+        best = reps[0]
+        selection = (
+            f"automatic: {len(reps)} vessel segments (between ostium, junctions and end points) of the vessels >= "
+            f"{min_origin_diameter_mm} mm at their origin, junction neighbourhoods and the ostium excluded, reference "
+            "fitted per segment, lesions need healthy reference on both sides; the worst lesion (highest %DS)"
+        )
+    else:  # nothing analysable segment by segment: the longest path, as one segment
         p = g.longest_path()
         prof = diameter_profile(artery, p, **kw)
         best = analyze_profile(prof, calibration, degree, lesion_threshold, filename=filename)
-    # the reference of a long ostium-to-end path is re-fitted locally: lesion +- max(2 lesion lengths, 10 mm)
-    prof = best.profile
-    mm = calibration.mm_per_px
-    half = max(2.0 * best.lesion_length_mm, 10.0) / mm + 0.5 * best.lesion_length_mm / mm
-    centre = best.mld_position_mm / mm
-    i0 = int(np.searchsorted(prof.arc_length_px, centre - half))
-    i1 = int(np.searchsorted(prof.arc_length_px, centre + half))
-    if i1 - i0 < len(prof) and i1 - i0 >= 20:
-        try:
-            window = crop_profile(prof, i0, i1)
-            local = analyze_profile(window, calibration, degree, lesion_threshold, filename=filename)
-            if not local.warnings:
-                local.details["window_in_path_mm"] = [float(prof.arc_length_mm[i0]), float(prof.arc_length_mm[i1 - 1])]
-                best = local
-        except AngioInputError:
-            pass
-    best.details["path_selection"] = (
-        f"automatic: of {max(len(candidates), 1)} ostium-to-end paths through vessels >= "
-        f"{min_origin_diameter_mm} mm at their origin (first 2 diameters after the ostium skipped), "
-        "the one with the highest %DS and no warning; reference re-fitted within +-max(2 lesion lengths, 10 mm)"
-    )
+        best.warnings.append("no vessel segment long enough for a per-segment analysis: longest path analysed")
+        selection = "automatic fallback: the longest centreline path"
+    best.details["path_selection"] = selection
+    best.details["lesions_threshold_percent_ds"] = float(report_threshold)
+    best.details["lesions"] = [
+        lesion_summary(r) for r in reps if r.percent_diameter_stenosis >= report_threshold and not r.warnings
+    ]
+    best.details["n_segments_analysed"] = len(reps)
     return best
