@@ -5,7 +5,8 @@
 2. The flagship bundle (``xca_artery_catheter_efficientunetpp``, default weights) segments every frame
    (``segmentation/``: NIfTI label map, overlay PNG/GIF, summary JSON).
 3. QCA runs on the peak-contrast frame of the *predicted* mask, calibrated by the predicted catheter
-   (``qca/``: JSON report + PNG with overlay and diameter profile).
+   (``qca/``: JSON report + PNG with overlay and diameter profile), twice: as an operator would, between two points
+   10 mm either side of the phantom's worst lesion, and with the automatic lesion search.
 4. The measured calibration, MLD and %DS are printed next to the phantom's ground truth (``demo_summary.json``).
 """
 
@@ -14,13 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
 from monai_angio.errors import AngioInputError
 
-__all__ = ["run_demo", "register", "run", "FLAGSHIP_BUNDLE"]
+__all__ = ["run_demo", "lesion_points", "register", "run", "FLAGSHIP_BUNDLE"]
 
 FLAGSHIP_BUNDLE = "xca_artery_catheter_efficientunetpp"
 
@@ -80,16 +81,30 @@ def run_demo(
     truth = cine.frames[k]
     image, labels = np.asarray(cine.images[k], dtype=np.float32), np.asarray(res.labels[k], dtype=np.uint8)
     cal = calibrate(label=labels, french=truth.catheter_french, filename=str(dcm))
-    report = analyze_stenosis(labels, image=image, calibration=cal, filename=f"{dcm.name} frame {k}")
-    report_paths = write_report(report, image, labels, out / "qca", overwrite=overwrite, stem=f"sample_cine_frame{k}")
-
-    measured = report.to_dict()
     worst = max(truth.stenoses, key=lambda s: s.percent_diameter) if truth.stenoses else None
+
+    analyses: Dict[str, Any] = {}
+    runs = [("automatic", None, None)]
+    if worst is not None:
+        runs.insert(0, ("operator", *lesion_points(truth, worst)))
+    for mode, start, end in runs:
+        stem = f"sample_cine_frame{k}_{mode}"
+        try:
+            report = analyze_stenosis(labels, image=image, calibration=cal, start_rc=start, end_rc=end,
+                                      filename=f"{dcm.name} frame {k}")
+        except AngioInputError as e:  # e.g. the predicted mask is interrupted between the two points
+            analyses[mode] = {"error": str(e)}
+            continue
+        paths = write_report(report, image, labels, out / "qca", overwrite=overwrite, stem=stem)
+        measured = report.to_dict()
+        analyses[mode] = {key: measured.get(key) for key in _REPORTED}
+        analyses[mode]["report"] = {kind: str(p) for kind, p in paths.items()}
+        analyses[mode]["warnings"] = measured.get("warnings", [])
+
     summary = {
         "input": str(dcm),
         "key_frame": k,
         "segmentation": {kind: str(p) for kind, p in res.outputs.items()},
-        "qca_report": {kind: str(p) for kind, p in report_paths.items()},
         "calibration": {
             "measured_mm_per_px": cal.mm_per_px,
             "source": cal.source,
@@ -97,9 +112,7 @@ def run_demo(
             "error_percent": 100.0 * (cal.mm_per_px / float(truth.spacing_mm) - 1.0),
             "catheter_french": int(truth.catheter_french),
         },
-        "measured": {key: measured.get(key) for key in ("mld_mm", "reference_diameter_mm",
-                                                       "percent_diameter_stenosis", "percent_area_stenosis",
-                                                       "lesion_length_mm", "mld_rc")},
+        "qca": analyses,
         "truth_worst_lesion": None if worst is None else {
             "segment": worst.segment, "mld_mm": float(worst.mld_mm),
             "reference_diameter_mm": float(worst.reference_diameter_mm),
@@ -109,6 +122,27 @@ def run_demo(
     with atomic_write(summary_path, overwrite=True) as f:
         json.dump(summary, f, indent=2, default=float)
     return summary
+
+
+_REPORTED = ("mld_mm", "reference_diameter_mm", "percent_diameter_stenosis", "percent_area_stenosis",
+             "lesion_length_mm", "mld_rc")
+
+
+def lesion_points(phantom: Any, stenosis: Any, margin_mm: float = 10.0) -> Tuple[np.ndarray, np.ndarray]:
+    """Two points on the true centreline ``margin_mm`` before and after a lesion: what an operator would click.
+
+    Args:
+        phantom: a :class:`monai_angio.data.synthetic.Phantom` frame.
+        stenosis: one of its ``stenoses``.
+        margin_mm: distance along the centreline on each side of the lesion centre.
+    """
+    seg = next(s for s in phantom.segments if s.name == stenosis.segment)
+    cl = np.asarray(seg.centerline_rc, dtype=float)
+    arc = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(cl, axis=0), axis=1))] * float(phantom.spacing_mm)
+    c = int(stenosis.center_index)
+    i0 = int(np.searchsorted(arc, arc[c] - margin_mm))
+    i1 = min(int(np.searchsorted(arc, arc[c] + margin_mm)), len(cl) - 1)
+    return cl[i0], cl[i1]
 
 
 def _fmt(value: Optional[float], unit: str = "", digits: int = 2) -> str:
@@ -142,13 +176,18 @@ def run(args: argparse.Namespace) -> int:
     except (AngioInputError, FileExistsError) as e:
         print(f"monai-angio demo: {e}")
         return 1
-    cal, m, t = s["calibration"], s["measured"], s["truth_worst_lesion"] or {}
-    print(f"sample cine     : {s['input']} (key frame {s['key_frame']})")
-    print(f"overlay         : {s['segmentation'].get('overlay')}")
-    print(f"QCA report      : {s['qca_report'].get('png')}")
-    print(f"calibration     : {cal['measured_mm_per_px']:.4f} mm/px from the {cal['catheter_french']}F catheter "
+    cal, t = s["calibration"], s["truth_worst_lesion"] or {}
+    print(f"sample cine      : {s['input']} (key frame {s['key_frame']})")
+    print(f"overlay          : {s['segmentation'].get('overlay')}")
+    print(f"calibration      : {cal['measured_mm_per_px']:.4f} mm/px from the {cal['catheter_french']}F catheter "
           f"(truth {cal['true_mm_per_px']:.4f}, error {cal['error_percent']:+.1f} %)")
-    print(f"MLD             : {_fmt(m.get('mld_mm'), ' mm')} (truth, worst lesion: {_fmt(t.get('mld_mm'), ' mm')})")
-    print(f"stenosis (%DS)   : {_fmt(m.get('percent_diameter_stenosis'), ' %', 1)} "
-          f"(truth: {_fmt(t.get('percent_diameter'), ' %', 1)})")
+    print(f"truth            : worst lesion MLD {_fmt(t.get('mld_mm'), ' mm')}, "
+          f"{_fmt(t.get('percent_diameter'), ' %DS', 1)}")
+    labels = {"operator": "QCA, operator   ", "automatic": "QCA, automatic  "}
+    for mode, a in s["qca"].items():
+        if "error" in a:
+            print(f"{labels[mode]}: not measured: {a['error']}")
+            continue
+        print(f"{labels[mode]}: MLD {_fmt(a.get('mld_mm'), ' mm')}, {_fmt(a.get('percent_diameter_stenosis'), ' %DS', 1)}"
+              f"  -> {a['report'].get('png')}")
     return 0

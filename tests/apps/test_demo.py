@@ -29,18 +29,34 @@ def test_demo_pipeline_with_shipped_weights(tmp_path: Path) -> None:
     assert (key == 1).sum() > 500 and (key == 2).sum() > 200
     for kind in ("overlay", "summary"):
         assert Path(summary["segmentation"][kind]).is_file()
-    assert Path(summary["qca_report"]["png"]).is_file()
-    report = json.loads(Path(summary["qca_report"]["json"]).read_text())
-    assert report["calibration_source"] == "catheter"
-
     cal = summary["calibration"]
     assert cal["source"] == "catheter"
     # calibrated from the *predicted* catheter mask: within 10 % of the true mm/pixel
     assert abs(cal["error_percent"]) < 10.0
-    assert summary["measured"]["mld_mm"] > 0
+    assert set(summary["qca"]) == {"operator", "automatic"}
+    measured = [a for a in summary["qca"].values() if "error" not in a]
+    assert measured, summary["qca"]
+    for a in measured:
+        assert a["mld_mm"] > 0 and a["reference_diameter_mm"] >= a["mld_mm"]
+        report = json.loads(Path(a["report"]["json"]).read_text())
+        assert report["calibration_source"] == "catheter"
+        assert Path(a["report"]["png"]).is_file()
     assert json.loads((out / "demo_summary.json").read_text())["key_frame"] == summary["key_frame"]
 
     # outputs are never overwritten silently
     with pytest.raises(FileExistsError):
         run_demo(str(out), seed=7, frames=3, size=256, progress=False)
     assert main(["demo", "--out", str(out), "--frames", "3", "--size", "256"]) == 1
+
+
+def test_lesion_points_are_on_the_centreline_either_side() -> None:
+    from monai_angio.apps.demo import lesion_points
+    from monai_angio.data.synthetic import straight_tube_phantom
+
+    ph = straight_tube_phantom(3.0, 0.2, size=128, stenosis_percent=50)
+    st = ph.stenoses[0]
+    a, b = lesion_points(ph, st, margin_mm=5.0)
+    centre = np.asarray(st.center_rc)
+    # 5 mm = 25 px at 0.2 mm/px along a straight centreline, on opposite sides of the lesion
+    assert abs(np.linalg.norm(a - centre) - 25) < 1.5 and abs(np.linalg.norm(b - centre) - 25) < 1.5
+    assert np.dot(a - centre, b - centre) < 0
