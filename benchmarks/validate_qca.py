@@ -156,8 +156,12 @@ def evaluate_phantom(ph, label: np.ndarray, rows: List[Dict], cal_rows: List[Dic
         )
 
 
-def evaluate_automatic(ph, label: np.ndarray, auto_rows: List[Dict], seed: int, tol_mm: float = 5.0) -> None:
+def evaluate_automatic(
+    ph, label: np.ndarray, auto_rows: List[Dict], seed: int, tol_mm: float = 5.0, image: Optional[np.ndarray] = None
+) -> None:
     """Automatic lesion finding (no start/end points) against the true worst lesion on a major vessel.
+
+    With ``image`` (model-predicted masks), mask gaps are bridged through the image (``max_gap_mm`` 5 mm).
 
     Phantoms whose worst major-vessel lesion is overlapped in projection or lies outside the image are skipped.
     """
@@ -171,7 +175,7 @@ def evaluate_automatic(ph, label: np.ndarray, auto_rows: List[Dict], seed: int, 
     if not (5 <= r < h - 5 and 5 <= c < w - 5) or _overlapped(ph, seg, worst, 0.0):
         return
     try:
-        rep = analyze_stenosis(label, french=ph.catheter_french, filename=f"seed{seed}")
+        rep = analyze_stenosis(label, image=image, french=ph.catheter_french, filename=f"seed{seed}")
     except (AngioInputError, CalibrationError):
         auto_rows.append({"seed": seed, "ok": False})
         return
@@ -362,7 +366,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             evaluate_automatic(ph, ph.label, auto_rows["ground-truth masks"], seed)
         if model is not None and k < args.model_n:
             pred = np.asarray(model.predict(np.asarray(ph.image, np.float32)[None]))
-            evaluate_automatic(ph, pred.reshape(ph.label.shape).astype(np.uint8), auto_rows["model-predicted masks"], seed)
+            evaluate_automatic(
+                ph, pred.reshape(ph.label.shape).astype(np.uint8), auto_rows["model-predicted masks"], seed,
+                image=np.asarray(ph.image, np.float32),
+            )
     res = {k: summarize(rows[k], cal_rows[k]) for k in rows}
     print()
     print(markdown_table(res, args))

@@ -88,6 +88,7 @@ def qca_file(
     frame: int = 0,
     method: str = "mask",
     min_origin_diameter_mm: float = 2.0,
+    max_gap_mm: float = 5.0,
 ):
     """QCA of one image + label map; writes the report when ``out_dir`` is given.
 
@@ -126,6 +127,7 @@ def qca_file(
         method=method,
         min_origin_diameter_mm=min_origin_diameter_mm,
         filename=name,
+        max_gap_mm=max_gap_mm,
     )
     paths = None
     if out_dir is not None:
@@ -163,6 +165,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--min-origin-mm", type=float, default=2.0, help="clinical filter for the automatic path (default 2 mm)"
     )
+    p.add_argument(
+        "--max-gap-mm", type=float, default=5.0,
+        help="with an image: bridge end-to-end mask gaps up to this size through the image (0 = off; default 5 mm)",
+    )
     p.set_defaults(func=run)
     return p
 
@@ -185,6 +191,7 @@ def run(args: argparse.Namespace) -> int:
             frame=args.frame,
             method=args.method,
             min_origin_diameter_mm=args.min_origin_mm,
+            max_gap_mm=args.max_gap_mm,
         )
     except FileExistsError as e:
         print(f"error: {e}", file=sys.stderr)

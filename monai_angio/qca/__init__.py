@@ -38,8 +38,10 @@ from .diameter import (
     DiameterProfile,
     diameter_profile,
     edt_diameter,
+    image_edge_widths,
     smooth_path,
 )
+from .gaps import BRIDGE_WARNING, GapBridge, apply_bridge_diameters, bridge_mask_gaps, find_gap_bridges
 from .lesions import analyze_segment, find_lesions, healthy_sides, lesion_summary, segment_crop
 from .report import plot_report, report_paths, write_report
 from .stenosis import (
@@ -77,6 +79,12 @@ __all__ = [
     "diameter_profile",
     "edt_diameter",
     "smooth_path",
+    "image_edge_widths",
+    "BRIDGE_WARNING",
+    "GapBridge",
+    "find_gap_bridges",
+    "bridge_mask_gaps",
+    "apply_bridge_diameters",
     "ReferenceFit",
     "StenosisReport",
     "analyze_profile",

@@ -24,7 +24,7 @@ The worst lesion (highest %DS, reports without warnings first) is the result; ev
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import networkx as nx
 import numpy as np
@@ -34,7 +34,7 @@ from monai_angio.errors import AngioInputError
 from .calibration import Calibration
 from .centerline import VesselGraph
 from .diameter import DiameterProfile, diameter_profile
-from .stenosis import StenosisReport, analyze_profile, crop_profile
+from .stenosis import StenosisReport, _serious, analyze_profile, crop_profile
 
 __all__ = ["segment_crop", "healthy_sides", "analyze_segment", "find_lesions", "lesion_summary"]
 
@@ -156,7 +156,7 @@ def analyze_segment(
                     crop_profile(profile, j0, j1), calibration, degree, lesion_threshold, end_margin_px=1.0,
                     filename=filename,
                 )
-                if not local.warnings and _two_sided(local):
+                if not _serious(local) and _two_sided(local):
                     rep, i0, i1 = local, j0, j1
             except AngioInputError:
                 pass
@@ -190,6 +190,7 @@ def find_lesions(
     degree: int = 1,
     lesion_threshold: float = 0.05,
     filename: Optional[str] = None,
+    profile_fn: Optional[Callable[[np.ndarray], DiameterProfile]] = None,
 ) -> List[StenosisReport]:
     """One QCA report per analysable vessel segment of ``graph`` (see the module docstring).
 
@@ -201,6 +202,9 @@ def find_lesions(
         image, method: edge detection options of :func:`~monai_angio.qca.diameter.diameter_profile`.
         degree, lesion_threshold: reference fit options of :func:`~monai_angio.qca.stenosis.analyze_profile`.
         filename: name of the input, for reports.
+        profile_fn: measures a segment's profile from its pixel path (default :func:`diameter_profile` on
+            ``artery``); :func:`~monai_angio.qca.stenosis.analyze_stenosis` passes one that also measures
+            bridged mask gaps from the image (:mod:`~monai_angio.qca.gaps`).
 
     Returns:
         reports sorted by decreasing %DS (reports without warnings first); each has ``details["segment"]``
@@ -233,7 +237,12 @@ def find_lesions(
 
         ka, kb = _kind(a), _kind(b)
         try:
-            prof = diameter_profile(artery, path, image=image, calibration=calibration, method=method, filename=filename)
+            if profile_fn is not None:
+                prof = profile_fn(path)
+            else:
+                prof = diameter_profile(
+                    artery, path, image=image, calibration=calibration, method=method, filename=filename
+                )
         except AngioInputError:
             continue
         i0, i1 = segment_crop(prof, ka, kb, float(graph.distance[a]), float(graph.distance[b]))
@@ -251,5 +260,5 @@ def find_lesions(
         }
         rep.details["segment_offset_mm"] = float(prof.arc_length_px[j0] * calibration.mm_per_px)
         reps.append(rep)
-    reps.sort(key=lambda r: (bool(r.warnings), -r.percent_diameter_stenosis))
+    reps.sort(key=lambda r: (_serious(r), -r.percent_diameter_stenosis))
     return reps

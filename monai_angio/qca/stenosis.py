@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from scipy import ndimage
 
 from monai_angio.errors import AngioInputError
 
@@ -247,8 +248,18 @@ class StenosisReport:
                 "reference_mm": self.reference_mm,
                 "fit_used": self.fit_used,
                 "centerline_rc": self.profile.path_rc,
+                "bridged": (
+                    np.zeros(len(self.profile), bool) if self.profile.bridged is None else self.profile.bridged
+                ),
             }
         return _jsonable(out)
+
+
+def _serious(rep: "StenosisReport") -> bool:
+    """True when a report has warnings other than the note that a mask gap was bridged through the image."""
+    from .gaps import BRIDGE_WARNING  # noqa: PLC0415
+
+    return any(not w.startswith(BRIDGE_WARNING) for w in rep.warnings)
 
 
 def _interp_rc(profile: DiameterProfile, s_px: float) -> Tuple[float, float]:
@@ -319,6 +330,17 @@ def analyze_profile(
     warnings = []
     if fit.used.sum() < 0.2 * len(d_mm):
         warnings.append("fewer than 20 % of the profile samples were usable for the reference fit")
+    bridged = profile.bridged
+    if bridged is not None and np.any(bridged):
+        from .gaps import BRIDGE_WARNING  # noqa: PLC0415 (gaps imports diameter only; avoid a cycle at import)
+
+        sb = profile.arc_length_mm
+        lab, nz = ndimage.label(np.asarray(bridged, bool))
+        spans = []
+        for k in range(1, nz + 1):
+            idx = np.nonzero(lab == k)[0]
+            spans.append(f"{sb[idx[0]]:.1f}-{sb[idx[-1]]:.1f} mm")
+        warnings.append(f"{BRIDGE_WARNING} at {', '.join(spans)} along the path; diameter from image edges there")
     if mld <= 0:
         warnings.append("the vessel is interrupted on the analysed path (MLD 0: occlusion or mask gap)")
     if ref > 1.5 * float(np.median(d_mm[fit.used])) if fit.used.any() else False:
@@ -371,6 +393,7 @@ def crop_profile(profile: DiameterProfile, start: int, stop: int) -> DiameterPro
         normals=profile.normals[sl],
         mm_per_px=profile.mm_per_px,
         method=profile.method,
+        bridged=None if profile.bridged is None else profile.bridged[sl],
         details=dict(profile.details, cropped_from=[sl.start, sl.stop]),
     )
 
@@ -390,6 +413,7 @@ def analyze_stenosis(
     lesion_threshold: float = 0.05,
     filename: Optional[str] = None,
     report_threshold: float = 20.0,
+    max_gap_mm: float = 5.0,
 ) -> StenosisReport:
     """Catheter-calibrated QCA of one vessel segment.
 
@@ -409,6 +433,9 @@ def analyze_stenosis(
         filename: name of the input, for reports and errors.
         report_threshold: automatic mode: every lesion with at least this %DS is listed in
             ``details["lesions"]``.
+        max_gap_mm: with an ``image``, end-to-end gaps in the artery mask up to this size (a mask interrupted
+            at a tight lesion) are bridged through the image (:mod:`~monai_angio.qca.gaps`) and the diameter
+            there is measured from the image edges; 0 disables bridging.
 
     Without ``start_rc``/``end_rc``/``path``, the major vessels (origin >= ``min_origin_diameter_mm``) are
     kept and analysed segment by segment (:func:`~monai_angio.qca.lesions.find_lesions`: segments between
@@ -433,16 +460,48 @@ def analyze_stenosis(
         calibration = Calibration(float(calibration), "user", {"note": "mm/px given by the user"})
     catheter = (np.rint(arr) == 2) if arr.dtype != bool else None
     kw = dict(image=image, calibration=calibration, method=method, filename=filename)
+    original = artery
+    bridge_px: Optional[np.ndarray] = None
+    bridges: List[Any] = []
+    if image is not None and max_gap_mm > 0:
+        from .gaps import bridge_mask_gaps  # noqa: PLC0415
+
+        img2d = np.asarray(image.detach().cpu().numpy() if hasattr(image, "detach") else image, dtype=np.float64)
+        while img2d.ndim > 2 and img2d.shape[0] == 1:
+            img2d = img2d[0]
+        if img2d.shape != artery.shape:
+            raise AngioInputError(f"image shape {img2d.shape} does not match mask shape {artery.shape}", filename)
+        artery, bridge_px, bridges = bridge_mask_gaps(artery, img2d, max_gap_mm / calibration.mm_per_px)
+        if bridge_px.any():  # once for every profile: the neighbourhood of the bridges and the smoothed image
+            bridge_px = ndimage.distance_transform_edt(~bridge_px) <= 1.5
+            img2d = ndimage.gaussian_filter(img2d, 1.0)
+
+    def _profile(p: np.ndarray) -> DiameterProfile:
+        prof = diameter_profile(artery, p, **kw)
+        if bridge_px is not None and bridge_px.any():
+            from .gaps import apply_bridge_diameters  # noqa: PLC0415
+
+            apply_bridge_diameters(prof, img2d, bridge_px, original, image_sigma=0.0, near_px=0.0)
+        return prof
+
+    def _bridge_details(rep: StenosisReport) -> StenosisReport:
+        rep.details["gap_bridging"] = {
+            "max_gap_mm": float(max_gap_mm) if image is not None else 0.0,
+            "bridges": [dict(b.to_dict(), gap_mm=b.gap_px * calibration.mm_per_px) for b in bridges],
+            "zones_on_path": rep.profile.details.get("bridged_zones", []),
+        }
+        return rep
+
     if path is not None:
-        prof = diameter_profile(artery, path, **kw)
-        return analyze_profile(prof, calibration, degree, lesion_threshold, filename=filename)
+        prof = _profile(path)
+        return _bridge_details(analyze_profile(prof, calibration, degree, lesion_threshold, filename=filename))
     if start_rc is not None and end_rc is not None:
         g = vessel_graph(artery, filename=filename)
         p = g.shortest_path(start_rc, end_rc)
-        prof = diameter_profile(artery, p, **kw)
+        prof = _profile(p)
         rep = analyze_profile(prof, calibration, degree, lesion_threshold, filename=filename)
         rep.details["path_selection"] = "user start/end points snapped to the centreline"
-        return rep
+        return _bridge_details(rep)
     if (start_rc is None) != (end_rc is None):
         raise AngioInputError("give both start and end points, or neither", filename)
     from .lesions import find_lesions, lesion_summary  # noqa: PLC0415 (lesions imports this module)
@@ -456,7 +515,7 @@ def analyze_stenosis(
     root = find_root(g, catheter)
     reps = find_lesions(
         artery, g, root, calibration, image=image, method=method, degree=degree,
-        lesion_threshold=lesion_threshold, filename=filename,
+        lesion_threshold=lesion_threshold, filename=filename, profile_fn=_profile,
     )
     if reps:
         best = reps[0]
@@ -467,14 +526,14 @@ def analyze_stenosis(
         )
     else:  # nothing analysable segment by segment: the longest path, as one segment
         p = g.longest_path()
-        prof = diameter_profile(artery, p, **kw)
+        prof = _profile(p)
         best = analyze_profile(prof, calibration, degree, lesion_threshold, filename=filename)
         best.warnings.append("no vessel segment long enough for a per-segment analysis: longest path analysed")
         selection = "automatic fallback: the longest centreline path"
     best.details["path_selection"] = selection
     best.details["lesions_threshold_percent_ds"] = float(report_threshold)
     best.details["lesions"] = [
-        lesion_summary(r) for r in reps if r.percent_diameter_stenosis >= report_threshold and not r.warnings
+        lesion_summary(r) for r in reps if r.percent_diameter_stenosis >= report_threshold and not _serious(r)
     ]
     best.details["n_segments_analysed"] = len(reps)
-    return best
+    return _bridge_details(best)

@@ -86,3 +86,34 @@ def test_dispatcher_knows_qca():
         pytest.skip(f"dispatcher incomplete: {e}")
     args = parser.parse_args(["qca", "a.png", "--mask", "b.png"])
     assert args.func is qca_app.run
+
+
+def test_qca_cli_bridges_a_mask_gap(tmp_path, capsys):
+    """A label map interrupted at the lesion: bridged through the image by default, an error with --max-gap-mm 0."""
+    from scipy import ndimage
+
+    from tests.qca.analytic import tube_with_stenosis
+
+    m, truth = tube_with_stenosis(size=96, spacing_mm=0.25, diameter_mm=3.0, angle=0.3, stenosis_percent=50,
+                                  stenosis_length_mm=6.0)
+    rr, cc = np.mgrid[:96, :96]
+    c = np.array(truth["center_rc"])
+    t = np.array([np.sin(0.3), np.cos(0.3)])
+    gapped = m & (np.abs((rr - c[0]) * t[0] + (cc - c[1]) * t[1]) > 3.0)
+    img = np.clip(200 - 120 * ndimage.gaussian_filter(m.astype(float), 1.0), 0, 255).astype(np.uint8)
+    iio.imwrite(tmp_path / "gap.png", img)
+    iio.imwrite(tmp_path / "gap_label.png", gapped.astype(np.uint8))
+    p0, p1 = np.array(truth["p0"]), np.array(truth["p1"])
+    a, b = p0 + 0.15 * (p1 - p0), p0 + 0.85 * (p1 - p0)
+    argv = ["qca", str(tmp_path / "gap.png"), "--mask", str(tmp_path / "gap_label.png"), "--mm-per-px", "0.25"]
+    argv += ["--start", f"{a[0]:.1f},{a[1]:.1f}", "--end", f"{b[0]:.1f},{b[1]:.1f}", "--out", str(tmp_path / "out")]
+    args = _parser().parse_args(argv)
+    assert args.func(args) == 0
+    rep = json.loads((tmp_path / "out" / "gap_report.json").read_text())
+    assert abs(rep["percent_diameter_stenosis"] - 50) < 10
+    assert any(w.startswith("mask interrupted") for w in rep["warnings"])
+    assert len(rep["details"]["gap_bridging"]["bridges"]) == 1 and any(rep["profile"]["bridged"])
+    capsys.readouterr()
+    args = _parser().parse_args(argv[:-2] + ["--max-gap-mm", "0"])
+    assert args.func(args) == 1
+    assert "disconnected" in capsys.readouterr().err
