@@ -28,7 +28,7 @@ FLAGSHIP_BUNDLE = "xca_artery_catheter_efficientunetpp"
 
 def run_demo(
     out_dir: str,
-    seed: int = 7,
+    seed: int = 3,
     frames: int = 12,
     size: int = 512,
     bundle: str = FLAGSHIP_BUNDLE,
@@ -158,7 +158,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--out", default="monai_angio_demo", help="output folder (default: monai_angio_demo)")
-    p.add_argument("--seed", type=int, default=7, help="phantom seed (default 7)")
+    p.add_argument("--seed", type=int, default=3, help="phantom seed (default 3; results vary with the seed, see docs/qca.md)")
     p.add_argument("--frames", type=int, default=12, help="cine frames (default 12)")
     p.add_argument("--size", type=int, default=512, help="image size in pixels (default 512)")
     p.add_argument("--bundle", default=FLAGSHIP_BUNDLE, help="bundle name or path")
