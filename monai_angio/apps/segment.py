@@ -187,6 +187,9 @@ class SegmentationBundle:
         divisor: spatial sizes are edge-padded to a multiple of this before inference.
         resize_to: ``(H, W)`` the bundle's preprocessing resizes to (``Resized`` in ``preprocessing``), or
             None: frames are then resized to it (area / bilinear) and the logits resized back (bilinear).
+        otsu: the bundle's ``postprocessing`` thresholds single-channel probabilities with Otsu
+            (``OtsuThresholdd``) instead of 0.5.
+        min_component_size: the bundle's ``RemoveSmallComponentsd`` size (pixels), 0 if it has none.
     """
 
     name: str
@@ -199,6 +202,8 @@ class SegmentationBundle:
     device: torch.device
     divisor: int = 32
     resize_to: Optional[tuple] = None
+    otsu: bool = False
+    min_component_size: int = 0
 
     @property
     def temporal(self) -> bool:
@@ -234,7 +239,8 @@ class SegmentationBundle:
         Each frame (2D bundles) or each ``2N+1`` window (temporal bundles) is scaled to ``[0, 1]`` by its
         min/max, resized to :attr:`resize_to` if the bundle's preprocessing resizes, edge-padded to a multiple of
         :attr:`divisor`, run through the inferer, and cropped (and resized) back to the input size.
-        Multi-channel outputs are arg-maxed; single-channel outputs are thresholded at probability 0.5.
+        Multi-channel outputs are arg-maxed; single-channel outputs are thresholded at probability 0.5, or per
+        frame with Otsu's threshold when the bundle's post-processing does so (:attr:`otsu`).
 
         Args:
             frames: ``(T, H, W)`` raw intensities.
@@ -250,6 +256,8 @@ class SegmentationBundle:
             AngioInputError: wrong dimensionality, empty, or non-finite values.
         """
         from tqdm import tqdm
+
+        from monai_angio.transforms.postprocess import otsu_threshold
 
         frames = np.asarray(frames, dtype=np.float32)
         if frames.ndim != 3 or 0 in frames.shape:
@@ -294,7 +302,12 @@ class SegmentationBundle:
             if (rh, rw) != (h, w):
                 y = torch.nn.functional.interpolate(y, size=(h, w), mode="bilinear", align_corners=False)
             if y.shape[1] == 1:
-                lab = (torch.sigmoid(y[:, 0]) > 0.5).to(torch.uint8)
+                prob = torch.sigmoid(y[:, 0])
+                if self.otsu:
+                    thresholds = [otsu_threshold(p.cpu().numpy()) for p in prob]
+                    lab = torch.stack([(p > t) for p, t in zip(prob, thresholds)]).to(torch.uint8)
+                else:
+                    lab = (prob > 0.5).to(torch.uint8)
             else:
                 lab = torch.argmax(y, dim=1).to(torch.uint8)
             out[start : start + len(chunk)] = lab.cpu().numpy()
@@ -328,6 +341,24 @@ def _find_resize(parser: Any) -> Optional[tuple]:
             if len(ss) >= 2 and all(int(v) > 0 for v in ss[-2:]):
                 return int(ss[-2]), int(ss[-1])
     return None
+
+
+def _find_postprocessing(parser: Any, raw: Any) -> tuple:
+    """``(otsu, min_component_size)`` from the ``OtsuThresholdd`` / ``RemoveSmallComponentsd`` steps of the
+    bundle's ``postprocessing`` (read from the config, not instantiated: it also holds writers)."""
+    otsu, min_size = False, 0
+    steps = raw.get("postprocessing", {}) if isinstance(raw, dict) else {}
+    steps = steps.get("transforms", []) if isinstance(steps, dict) else []
+    for i, step in enumerate(steps if isinstance(steps, list) else []):
+        target = str(step.get("_target_", "")) if isinstance(step, dict) else ""
+        if target.endswith("OtsuThresholdd") or target.endswith("OtsuThreshold"):
+            otsu = True
+        elif target.endswith("RemoveSmallComponentsd") or target.endswith("RemoveSmallComponents"):
+            try:
+                min_size = int(parser.get_parsed_content(f"postprocessing#transforms#{i}#min_size"))
+            except Exception:  # noqa: BLE001 - no explicit size: the transform's default is not known here
+                min_size = 0
+    return otsu, min_size
 
 
 @torch.no_grad()
@@ -395,6 +426,7 @@ def load_bundle(
     network = parser.get_parsed_content("network_def", instantiate=True)
     inferer = parser.get_parsed_content("inferer", instantiate=True)
     num_neighbors = _find_num_neighbors(parser, raw)
+    otsu, min_size = _find_postprocessing(parser, raw)
 
     ckpt = Path(weights) if weights is not None else root / "models" / "model.pt"
     if ckpt.is_file():
@@ -438,6 +470,8 @@ def load_bundle(
         weights=used,
         device=device,
         resize_to=_find_resize(parser),
+        otsu=otsu,
+        min_component_size=min_size,
     )
 
 
@@ -472,7 +506,7 @@ def segment_file(
     frames: Union[str, int, Sequence[int], None] = "all",
     write_seg: bool = True,
     write_gif: bool = True,
-    min_component_size: int = 0,
+    min_component_size: Optional[int] = None,
     stem: Optional[str] = None,
     protected: Iterable[PathLike] = (),
     progress: bool = False,
@@ -490,7 +524,8 @@ def segment_file(
         frames: ``"all"``, an index, or a list/spec of indices (:func:`parse_frames`).
         write_seg: write a DICOM SEG for DICOM inputs.
         write_gif: write an animated GIF overlay for cines.
-        min_component_size: remove connected components smaller than this (pixels, per label) if > 0.
+        min_component_size: remove connected components smaller than this (pixels, per label) if > 0; None uses
+            the bundle's own ``RemoveSmallComponentsd`` size (0 if it has none).
         stem: base name of the outputs (default: the input name without extension).
         protected: paths that must never be written (the inputs).
         progress: show a per-frame progress bar.
@@ -521,6 +556,8 @@ def segment_file(
         t_load = time.perf_counter()
         idx = parse_frames(frames, images.shape[0], str(path))
         labels = model.predict(images, idx, progress=progress, filename=str(path))
+        if min_component_size is None:
+            min_component_size = model.min_component_size
         if min_component_size > 0:
             labels = _remove_small(labels, min_component_size)
         t_inf = time.perf_counter()
@@ -635,7 +672,7 @@ def segment_files(
     frames: Union[str, int, Sequence[int], None] = "all",
     write_seg: bool = True,
     write_gif: bool = True,
-    min_component_size: int = 0,
+    min_component_size: Optional[int] = None,
     weights: Optional[PathLike] = None,
     allow_random_weights: bool = False,
     progress: bool = True,
@@ -654,7 +691,7 @@ def segment_files(
         frames: frame selection for every file (see :func:`parse_frames`).
         write_seg: write DICOM SEG for DICOM inputs.
         write_gif: write animated GIF overlays for cines.
-        min_component_size: small-component removal (pixels), 0 = off.
+        min_component_size: small-component removal (pixels), 0 = off, None = the bundle's own setting.
         weights: checkpoint instead of ``<bundle>/models/model.pt``.
         allow_random_weights: run with random weights when no checkpoint exists (demos/tests only).
         progress: show tqdm progress bars.
@@ -729,7 +766,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--frames", default="all", help="'all' (default), a frame index K, or a list like '0,5,10-12'")
     p.add_argument("--no-seg", action="store_true", help="do not write DICOM SEG files")
     p.add_argument("--no-gif", action="store_true", help="do not write animated GIF overlays for cines")
-    p.add_argument("--min-size", type=int, default=0, help="remove label components smaller than this many pixels")
+    p.add_argument(
+        "--min-size",
+        type=int,
+        default=None,
+        help="remove label components smaller than this many pixels (default: the bundle's post-processing; 0 = off)",
+    )
     p.add_argument("--weights", default=None, help="checkpoint to use instead of <bundle>/models/model.pt")
     p.add_argument(
         "--random-weights", action="store_true", help="run even without a checkpoint (random weights; demo only)"

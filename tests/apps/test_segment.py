@@ -355,3 +355,37 @@ def test_top_level_cli_dispatch():
     assert args.func is segment_cmd.run and args.inputs == ["a.png", "b.dcm"] and args.frames == "0,2" and args.no_seg
     args = parser.parse_args(["train", FLAGSHIP, "--data", "d.json", "--epochs", "2", "--multi-gpu", "2"])
     assert args.func is train_cmd.run and args.epochs == 2 and args.multi_gpu == 2
+
+
+@pytest.mark.parametrize(
+    "name, otsu, min_size",
+    [(FLAGSHIP, False, 0), ("xca_vessel_unet3plus", True, 0), ("xca_temporal_cenet", False, 64)],
+)
+def test_bundle_postprocessing_is_honoured(name, otsu, min_size):
+    """``segment`` applies the bundle's own Otsu threshold / small-component size, read from inference.json."""
+    model = load_bundle(name, allow_random_weights=True, weights="/nonexistent/model.pt")
+    assert (model.otsu, model.min_component_size) == (otsu, min_size)
+
+
+class _ConstantLogits(torch.nn.Module):
+    """Single-channel 'network' whose probabilities are 0.30 on the left half and 0.45 on the right half."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logit = torch.full_like(x[:, :1], float(np.log(0.30 / 0.70)))
+        logit[..., x.shape[-1] // 2 :] = float(np.log(0.45 / 0.55))
+        return logit
+
+
+def test_otsu_threshold_replaces_half_on_probabilities():
+    from monai.inferers import SimpleInferer
+
+    from monai_angio.apps.segment import SegmentationBundle
+
+    kw = dict(name="t", root=Path("."), network=_ConstantLogits(), inferer=SimpleInferer(), num_neighbors=None,
+              class_names={0: "background", 1: "vessel"}, weights=None, device=torch.device("cpu"))
+    frames = np.random.rand(2, 32, 64).astype(np.float32)
+    plain = SegmentationBundle(**kw).predict(frames)
+    otsu = SegmentationBundle(**kw, otsu=True).predict(frames)
+    assert plain.sum() == 0  # every probability < 0.5
+    np.testing.assert_array_equal(otsu[:, :, 32:], 1)  # Otsu splits 0.30 / 0.45
+    np.testing.assert_array_equal(otsu[:, :, :32], 0)
