@@ -180,22 +180,16 @@ def load_angiogram_file(path: Path) -> tuple:
     Raises:
         AngioInputError: unreadable file (naming the reader's problem), wrong shape, NaN/Inf values.
     """
-    try:
-        from monai_angio.transforms import LoadAngiogram
-    except ImportError:  # package __init__ not exporting it yet
-        from monai_angio.transforms.io import LoadAngiogram
+    from monai_angio.transforms import LoadAngiogram
 
     try:
-        out = LoadAngiogram(image_only=False)(str(path))
+        img = LoadAngiogram(image_only=False)(str(path))
     except AngioInputError:
         raise
     except Exception as e:  # unreadable file: name it and the problem
         raise AngioInputError(f"cannot read ({type(e).__name__}: {e})", path) from e
-    if isinstance(out, (tuple, list)):
-        img, meta = out[0], dict(out[1])
-    else:
-        img, meta = out, dict(getattr(out, "meta", {}) or {})
-    arr = np.asarray(img.detach().cpu() if isinstance(img, torch.Tensor) else img, dtype=np.float32)
+    meta = dict(img.meta)
+    arr = np.asarray(img.detach().cpu(), dtype=np.float32)
     if arr.ndim == 2:
         arr = arr[None]
     if arr.ndim != 3 or 0 in arr.shape:
@@ -231,29 +225,15 @@ def frame_time_from_meta(meta: dict) -> Optional[float]:
 
 
 def dicom_calibration(meta: dict) -> Optional[dict]:
-    """DICOM-geometry calibration (isocentre, else imager spacing), via monai_angio.qca when available."""
-    try:
-        from monai_angio.qca import calibrate_from_dicom
+    """DICOM-geometry calibration (isocentre, else imager spacing) from :func:`monai_angio.qca.calibrate_from_dicom`,
+    or None when the metadata has no geometry."""
+    from monai_angio.qca import calibrate_from_dicom
 
+    try:
         cal = calibrate_from_dicom(meta)
-        return {"mm_per_px": float(cal.mm_per_px), "source": str(cal.source), "details": jsonable(cal.details)}
-    except Exception:  # noqa: BLE001 - no geometry or qca not available: fall back / report none
-        pass
-    iso = _as_list(meta.get("isocenter_spacing_mm"))
-    if iso:
-        return {
-            "mm_per_px": float(np.mean(iso[:2])),
-            "source": "dicom-isocenter",
-            "details": {"isocenter_spacing_mm": iso},
-        }
-    imager = _as_list(meta.get("imager_pixel_spacing"))
-    if imager:
-        return {
-            "mm_per_px": float(np.mean(imager[:2])),
-            "source": "dicom-imager",
-            "details": {"imager_pixel_spacing": imager, "note": "detector spacing, not corrected for magnification"},
-        }
-    return None
+    except (ValueError, TypeError):  # CalibrationError: no geometry (e.g. PNG input)
+        return None
+    return {"mm_per_px": float(cal.mm_per_px), "source": str(cal.source), "details": jsonable(cal.details)}
 
 
 def jsonable(obj: Any) -> Any:

@@ -37,7 +37,7 @@ def parse_point(text: str) -> Tuple[float, float]:
 def load_2d(path: str, frame: int = 0, what: str = "image") -> Tuple[np.ndarray, Dict[str, Any]]:
     """Load one frame of an angiogram or label map as ``(H, W)`` plus its metadata.
 
-    Uses :func:`monai_angio.transforms.read_angiogram` when available, else ``imageio`` / ``nibabel``.
+    Uses :func:`monai_angio.transforms.read_angiogram` (every format ``LoadAngiogram`` reads).
 
     Raises:
         AngioInputError: missing or unreadable file, or ``frame`` out of range.
@@ -45,29 +45,9 @@ def load_2d(path: str, frame: int = 0, what: str = "image") -> Tuple[np.ndarray,
     p = Path(path)
     if not p.exists():
         raise AngioInputError(f"{what} file not found", str(p))
-    try:
-        from monai_angio.transforms import read_angiogram
-    except ImportError:  # pragma: no cover - the loader is part of the package
-        read_angiogram = None
-    if read_angiogram is not None:
-        arr, meta = read_angiogram(p)
-    else:  # pragma: no cover
-        try:
-            if p.name.endswith((".nii", ".nii.gz")):
-                import nibabel as nib
+    from monai_angio.transforms import read_angiogram
 
-                a = np.asarray(nib.load(str(p)).get_fdata())
-                arr = a.transpose(2, 0, 1) if a.ndim == 3 else a[None]
-            else:
-                import imageio.v3 as iio
-
-                a = np.asarray(iio.imread(p), dtype=float)
-                if a.ndim == 3:
-                    a = a[..., :3] @ np.array([0.299, 0.587, 0.114])
-                arr = a[None]
-        except Exception as e:  # noqa: BLE001
-            raise AngioInputError(f"cannot read {what}: {e}", str(p)) from e
-        meta = {"filename_or_obj": str(p)}
+    arr, meta = read_angiogram(p)
     arr = np.asarray(arr)
     if arr.ndim == 2:
         arr = arr[None]

@@ -49,6 +49,7 @@ from monai_angio.apps.batch import (
     write_label_nifti,
 )
 from monai_angio.errors import AngioInputError
+from monai_angio.transforms import RemoveSmallComponents, TemporalWindow
 from monai_angio.utils import atomic_write
 
 __all__ = [
@@ -213,17 +214,8 @@ class SegmentationBundle:
     def _window(self, frames: np.ndarray, k: int) -> np.ndarray:
         """``(T, H, W)`` -> ``(1, 2N+1, H, W)`` around frame ``k`` (edges repeat the first/last frame)."""
         n = int(self.num_neighbors or 0)
-        try:
-            try:
-                from monai_angio.transforms import TemporalWindow
-            except ImportError:
-                from monai_angio.transforms.temporal import TemporalWindow
-
-            out = TemporalWindow(num_neighbors=n)(frames, k)
-            return np.asarray(out, dtype=np.float32).reshape(1, 2 * n + 1, *frames.shape[1:])
-        except (ImportError, TypeError):
-            idx = np.clip(np.arange(k - n, k + n + 1), 0, frames.shape[0] - 1)
-            return frames[idx][None].astype(np.float32)
+        out = TemporalWindow(num_neighbors=n)(frames, k)
+        return np.asarray(out, dtype=np.float32).reshape(1, 2 * n + 1, *frames.shape[1:])
 
     @torch.no_grad()
     def predict(
@@ -644,23 +636,8 @@ def segment_file(
 
 def _remove_small(labels: np.ndarray, min_size: int) -> np.ndarray:
     """Remove connected components smaller than ``min_size`` pixels, per label and per frame."""
-    try:
-        from monai_angio.transforms import RemoveSmallComponents
-
-        op = RemoveSmallComponents(min_size=min_size)
-        return np.stack([np.asarray(op(lab[None]))[0] for lab in labels]).astype(np.uint8)
-    except (ImportError, TypeError):
-        from skimage.morphology import remove_small_objects
-
-        out = labels.copy()
-        for f in range(labels.shape[0]):
-            for v in np.unique(labels[f]):
-                if v == 0:
-                    continue
-                m = labels[f] == v
-                keep = remove_small_objects(m, min_size=min_size, connectivity=2)
-                out[f][m & ~keep] = 0
-        return out
+    op = RemoveSmallComponents(min_size=min_size)
+    return np.stack([np.asarray(op(lab[None]))[0] for lab in labels]).astype(np.uint8)
 
 
 def segment_files(
