@@ -167,7 +167,6 @@ def test_cli_train_one_iteration(tmp_path, capsys):
                     reason="flagship bundle not in this checkout")
 def test_flagship_train_one_iteration(tmp_path):
     """The real flagship train.json runs one iteration at 64 px on a tiny datalist."""
-    pytest.importorskip("monai_angio.losses", reason="losses not available")
     root = tmp_path / FLAGSHIP
     shutil.copytree(REPO / "bundles" / FLAGSHIP, root, ignore=shutil.ignore_patterns("*.pt", "*.ts", "eval", "runs"))
     dl = tiny_datalist(tmp_path / "data", size=64)

@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
+from monai_angio.data import synthetic
 from monai_angio.qca import analyze_stenosis, calibrate_from_catheter, filter_major_branches
-
-synthetic = pytest.importorskip("monai_angio.data.synthetic")
 
 
 def _inside(c, shape, margin=6):
