@@ -6,9 +6,11 @@
   (:func:`vessel_graph`, :class:`VesselGraph`).
 - :mod:`.diameter`: diameter profiles along a path (sub-pixel perpendicular profiles, bias-corrected EDT)
   (:func:`diameter_profile`).
-- :mod:`.stenosis`: interpolated reference, MLD, %DS, %AS, lesion length (:func:`analyze_stenosis`,
-  :class:`StenosisReport`).
+- :mod:`.stenosis`: interpolated reference, MLD, %DS, %AS, lesion length of one profile
+  (:func:`analyze_profile`, :class:`StenosisReport`).
 - :mod:`.lesions`: automatic lesion search per vessel segment (:func:`find_lesions`).
+- :mod:`.pipeline`: the whole analysis of a label map / image (:func:`analyze_stenosis`); the only module that
+  needs both :mod:`.stenosis` and :mod:`.lesions` (lower modules never import higher ones).
 - :mod:`.branches`: clinical relevance filter (:func:`filter_major_branches`, origin >= 2 mm).
 - :mod:`.report`: JSON + PNG report files (:func:`write_report`).
 """
@@ -44,11 +46,11 @@ from .diameter import (
 from .gaps import BRIDGE_WARNING, GapBridge, apply_bridge_diameters, bridge_mask_gaps, find_gap_bridges
 from .lesions import analyze_segment, find_lesions, healthy_sides, lesion_summary, segment_crop
 from .report import plot_report, report_paths, write_report
+from .pipeline import analyze_stenosis
 from .stenosis import (
     ReferenceFit,
     StenosisReport,
     analyze_profile,
-    analyze_stenosis,
     crop_profile,
     interpolated_reference,
 )

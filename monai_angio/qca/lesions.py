@@ -1,6 +1,6 @@
 """Automatic lesion search, vessel segment by vessel segment (clinical QCA style).
 
-Without user-defined start/end points, :func:`~monai_angio.qca.stenosis.analyze_stenosis` calls
+Without user-defined start/end points, :func:`~monai_angio.qca.pipeline.analyze_stenosis` calls
 :func:`find_lesions` on the major vessels (origin >= 2 mm, :func:`~monai_angio.qca.branches.filter_major_branches`):
 
 1. The centreline graph of the major vessels is split into **segments** between the ostium, junctions and
@@ -203,7 +203,7 @@ def find_lesions(
         degree, lesion_threshold: reference fit options of :func:`~monai_angio.qca.stenosis.analyze_profile`.
         filename: name of the input, for reports.
         profile_fn: measures a segment's profile from its pixel path (default :func:`diameter_profile` on
-            ``artery``); :func:`~monai_angio.qca.stenosis.analyze_stenosis` passes one that also measures
+            ``artery``); :func:`~monai_angio.qca.pipeline.analyze_stenosis` passes one that also measures
             bridged mask gaps from the image (:mod:`~monai_angio.qca.gaps`).
 
     Returns:

@@ -1,0 +1,164 @@
+"""The QCA pipeline: from a label map (and image) to a :class:`~monai_angio.qca.stenosis.StenosisReport`.
+
+Module layering (a module imports only those below it, never one above)::
+
+    centerline -> diameter -> calibration, branches, gaps -> stenosis -> lesions -> pipeline -> report/apps
+
+:func:`analyze_stenosis` is the high-level analysis that needs both the per-profile quantification
+(:mod:`~monai_angio.qca.stenosis`) and the automatic per-segment lesion search (:mod:`~monai_angio.qca.lesions`);
+it lives here so that neither of those has to import the other lazily.
+"""
+
+from __future__ import annotations
+
+from typing import Any, List, Optional, Sequence, Union
+
+import numpy as np
+from scipy import ndimage
+
+from monai_angio.errors import AngioInputError
+
+from .branches import filter_major_branches, find_root
+from .calibration import Calibration, calibrate
+from .centerline import as_binary_mask, vessel_graph
+from .diameter import DiameterProfile, diameter_profile
+from .gaps import apply_bridge_diameters, bridge_mask_gaps
+from .lesions import find_lesions, lesion_summary
+from .stenosis import StenosisReport, _serious, analyze_profile
+
+__all__ = ["analyze_stenosis"]
+
+
+def analyze_stenosis(
+    mask: np.ndarray,
+    image: Optional[np.ndarray] = None,
+    calibration: Optional[Union[Calibration, float]] = None,
+    start_rc: Optional[Sequence[float]] = None,
+    end_rc: Optional[Sequence[float]] = None,
+    path: Optional[np.ndarray] = None,
+    french: Optional[Union[int, float, str]] = None,
+    meta: Any = None,
+    method: Optional[str] = None,
+    min_origin_diameter_mm: float = 2.0,
+    degree: int = 1,
+    lesion_threshold: float = 0.05,
+    filename: Optional[str] = None,
+    report_threshold: float = 20.0,
+    max_gap_mm: float = 5.0,
+) -> StenosisReport:
+    """Catheter-calibrated QCA of one vessel segment.
+
+    Args:
+        mask: ``(H, W)`` 0/1/2 label map (artery 1, catheter 2) or a binary artery mask.
+        image: optional angiogram ``(H, W)`` (used for ``method="image"`` and reported edges).
+        calibration: a :class:`Calibration` or mm/px; None -> :func:`~monai_angio.qca.calibration.calibrate`
+            from the catheter in ``mask`` (needs ``french``) then from ``meta``.
+        start_rc, end_rc: points of the segment to analyse (snapped to the centreline).
+        path: an explicit ``(N, 2)`` centreline path (overrides start/end).
+        french: catheter size for catheter calibration.
+        meta: DICOM geometry metadata for the fallback calibration.
+        method: ``"mask"`` (default) or ``"image"`` edge detection.
+        min_origin_diameter_mm: clinical filter used when the segment is chosen automatically.
+        degree: reference polynomial degree.
+        lesion_threshold: relative departure from the reference that defines the lesion.
+        filename: name of the input, for reports and errors.
+        report_threshold: automatic mode: every lesion with at least this %DS is listed in
+            ``details["lesions"]``.
+        max_gap_mm: with an ``image``, end-to-end gaps in the artery mask up to this size (a mask interrupted
+            at a tight lesion) are bridged through the image (:mod:`~monai_angio.qca.gaps`) and the diameter
+            there is measured from the image edges; 0 disables bridging.
+
+    Without ``start_rc``/``end_rc``/``path``, the major vessels (origin >= ``min_origin_diameter_mm``) are
+    kept and analysed segment by segment (:func:`~monai_angio.qca.lesions.find_lesions`: segments between
+    the ostium, junctions and end points; junction neighbourhoods excluded; reference fitted per segment;
+    a lesion needs healthy reference on both sides, so tapering ends are not lesions). The worst lesion
+    (highest %DS) is reported, all lesions >= ``report_threshold`` %DS in ``details["lesions"]``.
+
+    Raises:
+        AngioInputError: empty artery mask, bad shapes.
+        CalibrationError: no calibration available.
+    """
+    arr = np.asarray(mask.detach().cpu().numpy() if hasattr(mask, "detach") else mask)
+    while arr.ndim > 2 and arr.shape[0] == 1:
+        arr = arr[0]
+    artery = as_binary_mask(arr, filename=filename)
+    if not artery.any():
+        raise AngioInputError("the artery mask is empty (no label-1 pixels)", filename)
+    if calibration is None:
+        label = arr if arr.dtype != bool else None
+        calibration = calibrate(label=label, meta=meta, french=french, image=image, filename=filename)
+    elif not isinstance(calibration, Calibration):
+        calibration = Calibration(float(calibration), "user", {"note": "mm/px given by the user"})
+    catheter = (np.rint(arr) == 2) if arr.dtype != bool else None
+    kw = dict(image=image, calibration=calibration, method=method, filename=filename)
+    original = artery
+    bridge_px: Optional[np.ndarray] = None
+    bridges: List[Any] = []
+    if image is not None and max_gap_mm > 0:
+        img2d = np.asarray(image.detach().cpu().numpy() if hasattr(image, "detach") else image, dtype=np.float64)
+        while img2d.ndim > 2 and img2d.shape[0] == 1:
+            img2d = img2d[0]
+        if img2d.shape != artery.shape:
+            raise AngioInputError(f"image shape {img2d.shape} does not match mask shape {artery.shape}", filename)
+        artery, bridge_px, bridges = bridge_mask_gaps(artery, img2d, max_gap_mm / calibration.mm_per_px)
+        if bridge_px.any():  # once for every profile: the neighbourhood of the bridges and the smoothed image
+            bridge_px = ndimage.distance_transform_edt(~bridge_px) <= 1.5
+            img2d = ndimage.gaussian_filter(img2d, 1.0)
+
+    def _profile(p: np.ndarray) -> DiameterProfile:
+        prof = diameter_profile(artery, p, **kw)
+        if bridge_px is not None and bridge_px.any():
+            apply_bridge_diameters(prof, img2d, bridge_px, original, image_sigma=0.0, near_px=0.0)
+        return prof
+
+    def _bridge_details(rep: StenosisReport) -> StenosisReport:
+        rep.details["gap_bridging"] = {
+            "max_gap_mm": float(max_gap_mm) if image is not None else 0.0,
+            "bridges": [dict(b.to_dict(), gap_mm=b.gap_px * calibration.mm_per_px) for b in bridges],
+            "zones_on_path": rep.profile.details.get("bridged_zones", []),
+        }
+        return rep
+
+    if path is not None:
+        prof = _profile(path)
+        return _bridge_details(analyze_profile(prof, calibration, degree, lesion_threshold, filename=filename))
+    if start_rc is not None and end_rc is not None:
+        g = vessel_graph(artery, filename=filename)
+        p = g.shortest_path(start_rc, end_rc)
+        prof = _profile(p)
+        rep = analyze_profile(prof, calibration, degree, lesion_threshold, filename=filename)
+        rep.details["path_selection"] = "user start/end points snapped to the centreline"
+        return _bridge_details(rep)
+    if (start_rc is None) != (end_rc is None):
+        raise AngioInputError("give both start and end points, or neither", filename)
+    major = filter_major_branches(
+        artery, calibration, min_origin_diameter_mm, catheter_mask=catheter, filename=filename
+    )
+    if not major.any():
+        major = artery
+    g = vessel_graph(major, filename=filename)
+    root = find_root(g, catheter)
+    reps = find_lesions(
+        artery, g, root, calibration, image=image, method=method, degree=degree,
+        lesion_threshold=lesion_threshold, filename=filename, profile_fn=_profile,
+    )
+    if reps:
+        best = reps[0]
+        selection = (
+            f"automatic: {len(reps)} vessel segments (between ostium, junctions and end points) of the vessels >= "
+            f"{min_origin_diameter_mm} mm at their origin, junction neighbourhoods and the ostium excluded, reference "
+            "fitted per segment, lesions need healthy reference on both sides; the worst lesion (highest %DS)"
+        )
+    else:  # nothing analysable segment by segment: the longest path, as one segment
+        p = g.longest_path()
+        prof = _profile(p)
+        best = analyze_profile(prof, calibration, degree, lesion_threshold, filename=filename)
+        best.warnings.append("no vessel segment long enough for a per-segment analysis: longest path analysed")
+        selection = "automatic fallback: the longest centreline path"
+    best.details["path_selection"] = selection
+    best.details["lesions_threshold_percent_ds"] = float(report_threshold)
+    best.details["lesions"] = [
+        lesion_summary(r) for r in reps if r.percent_diameter_stenosis >= report_threshold and not _serious(r)
+    ]
+    best.details["n_segments_analysed"] = len(reps)
+    return _bridge_details(best)
