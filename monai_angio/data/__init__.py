@@ -7,11 +7,24 @@
 - :mod:`~monai_angio.data.writers`: PNG, NIfTI and JSON ground-truth writers.
 - :mod:`~monai_angio.data.dicom`: multi-frame DICOM XA writer with calibration tags.
 - :mod:`~monai_angio.data.datalist`: MONAI decathlon-style datalists.
+- :mod:`~monai_angio.data.real`: datalists of public XCA data set layouts (image/mask folders, DCA1/CIMAT, ARCADE
+  COCO) and seeded hold-out / k-fold splits.
 """
 
 from monai_angio.data import synthetic
 from monai_angio.data.datalist import make_datalist, split_cases
 from monai_angio.data.dicom import write_dicom_xa
+from monai_angio.data.real import (
+    arcade_datalist,
+    dca1_datalist,
+    folder_datalist,
+    holdout_ids,
+    kfold_datalist,
+    rasterize_polygons,
+    read_gray,
+    read_mask,
+    split_datalist,
+)
 from monai_angio.data.render import ProjectionGeometry
 from monai_angio.data.synthetic import (
     LABELS,
@@ -54,4 +67,13 @@ __all__ = [
     "write_dicom_xa",
     "make_datalist",
     "split_cases",
+    "folder_datalist",
+    "dca1_datalist",
+    "arcade_datalist",
+    "rasterize_polygons",
+    "split_datalist",
+    "kfold_datalist",
+    "holdout_ids",
+    "read_gray",
+    "read_mask",
 ]
