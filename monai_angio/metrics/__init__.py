@@ -6,6 +6,7 @@
 - Distances in mm (:mod:`.distance`): :func:`hausdorff_distance_mm`, :func:`average_surface_distance_mm`.
 - Local (:mod:`.local`): :func:`local_f1` around a stenosis centre.
 - Topology (:mod:`.components`): :func:`connected_component_count`, :func:`mask_separation_error`.
+- Centrelines (:mod:`.topology`): :func:`cldice`, :func:`centerline_precision_sensitivity`, :func:`skeleton`.
 - Cumulative metrics for bundles (:mod:`.cumulative`): :class:`PrecisionRecallF1Metric`,
   :class:`LocalF1Metric`, :class:`SurfaceDistanceMMMetric`.
 """
@@ -35,6 +36,7 @@ from .overlap import (
     sensitivity,
     specificity,
 )
+from .topology import centerline_precision_sensitivity, cldice, skeleton
 
 __all__ = [
     "ConfusionCounts",
@@ -57,6 +59,9 @@ __all__ = [
     "local_window",
     "connected_component_count",
     "mask_separation_error",
+    "cldice",
+    "centerline_precision_sensitivity",
+    "skeleton",
     "PrecisionRecallF1Metric",
     "LocalF1Metric",
     "SurfaceDistanceMMMetric",
