@@ -280,80 +280,17 @@ def write_dicom_seg(
     class_names: Dict[int, str],
     bundle: str,
     overwrite: bool,
-) -> None:
-    """DICOM Segmentation (labelled by frame) referencing the source XA image, via highdicom."""
-    import highdicom as hd
-    import pydicom
-    from pydicom.sr.coding import Code
+) -> List[str]:
+    """De-identified binary DICOM SEG of the segmented frames of an XA still or cine (one file, frame-referenced).
 
-    import monai_angio
+    Thin wrapper around :func:`monai_angio.data.dicom_seg.write_dicom_seg` (``include_patient_data=False``).
+    Its warnings (e.g. burned-in annotation in the source) are issued with :func:`warnings.warn` and returned.
+    """
+    import warnings
 
-    ds = pydicom.dcmread(str(source))
-    n_src = int(getattr(ds, "NumberOfFrames", 1) or 1)
-    if n_src > 1 and "SharedFunctionalGroupsSequence" not in ds:
-        raise ValueError(
-            "highdicom writes DICOM SEG only for single-frame sources or enhanced multi-frame images with a "
-            "patient coordinate system; this XA cine has neither (the NIfTI label map holds every frame)"
-        )
-    if "SharedFunctionalGroupsSequence" not in ds:
-        # legacy (non-enhanced) XA still: highdicom reads the pixel size from the shared functional groups,
-        # so give the in-memory copy one built from (Imager)PixelSpacing
-        from pydicom.dataset import Dataset
+    from monai_angio.data.dicom_seg import write_dicom_seg as _write_dicom_seg
 
-        spacing = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing") or [1.0, 1.0]
-        measures = Dataset()
-        measures.PixelSpacing = [float(spacing[0]), float(spacing[1])]
-        measures.SliceThickness = 1.0
-        shared = Dataset()
-        shared.PixelMeasuresSequence = [measures]
-        ds.SharedFunctionalGroupsSequence = [shared]
-    full = np.zeros((n_src,) + labels.shape[1:], dtype=np.uint8)
-    full[indices] = labels
-    if n_src == 1:
-        full = full[0]
-    codes = {
-        "artery": (Code("91723000", "SCT", "Anatomical Structure"), Code("41801008", "SCT", "Coronary artery")),
-        "vessel": (Code("91723000", "SCT", "Anatomical Structure"), Code("59820001", "SCT", "Blood vessel")),
-        "catheter": (Code("260787004", "SCT", "Physical object"), Code("19923001", "SCT", "Catheter")),
-    }
-    algo = hd.AlgorithmIdentificationSequence(
-        name=f"monai-angio {bundle}",
-        version=monai_angio.__version__,
-        family=Code("123110", "DCM", "Artificial Intelligence"),
-    )
-    descs = []
-    for value in sorted(v for v in class_names if v > 0):
-        name = class_names[value]
-        cat, typ = codes.get(name.lower(), codes["vessel"])
-        descs.append(
-            hd.seg.SegmentDescription(
-                segment_number=len(descs) + 1,
-                segment_label=name,
-                segmented_property_category=cat,
-                segmented_property_type=typ,
-                algorithm_type=hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC,
-                algorithm_identification=algo,
-            )
-        )
-    values = sorted(v for v in class_names if v > 0)
-    # renumber label values to consecutive segment numbers 1..K
-    remapped = np.zeros_like(full)
-    for i, v in enumerate(values, start=1):
-        remapped[full == v] = i
-    seg = hd.seg.Segmentation(
-        source_images=[ds],
-        pixel_array=remapped,
-        segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
-        segment_descriptions=descs,
-        series_instance_uid=hd.UID(),
-        series_number=900,
-        sop_instance_uid=hd.UID(),
-        instance_number=1,
-        manufacturer="monai-angio",
-        manufacturer_model_name=bundle,
-        software_versions=monai_angio.__version__,
-        device_serial_number="0",
-        omit_empty_frames=False,
-    )
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        seg.save_as(str(tmp))
+    res = _write_dicom_seg(path, source, labels, indices, class_names, f"monai-angio {bundle}", overwrite=overwrite)
+    for w in res.warnings:
+        warnings.warn(w, stacklevel=2)
+    return list(res.warnings)

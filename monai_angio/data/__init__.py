@@ -6,6 +6,7 @@
 - :mod:`~monai_angio.data.render`: projection geometry and X-ray image formation.
 - :mod:`~monai_angio.data.writers`: PNG, NIfTI and JSON ground-truth writers.
 - :mod:`~monai_angio.data.dicom`: multi-frame DICOM XA writer with calibration tags.
+- :mod:`~monai_angio.data.dicom_seg`: DICOM SEG writer for label maps of XA stills and cines.
 - :mod:`~monai_angio.data.datalist`: MONAI decathlon-style datalists.
 - :mod:`~monai_angio.data.real`: datalists of public XCA data set layouts (image/mask folders, DCA1/CIMAT, ARCADE
   COCO) and seeded hold-out / k-fold splits.
@@ -14,6 +15,7 @@
 from monai_angio.data import synthetic
 from monai_angio.data.datalist import make_datalist, split_cases
 from monai_angio.data.dicom import write_dicom_xa
+from monai_angio.data.dicom_seg import DicomSegResult, write_dicom_seg
 from monai_angio.data.real import (
     arcade_datalist,
     dca1_datalist,
@@ -65,6 +67,8 @@ __all__ = [
     "write_ground_truth",
     "read_ground_truth",
     "write_dicom_xa",
+    "write_dicom_seg",
+    "DicomSegResult",
     "make_datalist",
     "split_cases",
     "folder_datalist",
