@@ -88,7 +88,8 @@ _PATIENT_STUDY_KEYWORDS = (
     "ConsultingPhysicianIdentificationSequence", "StudyID", "AccessionNumber", "IssuerOfAccessionNumberSequence",
     "StudyDescription", "PhysiciansOfRecord", "PhysiciansOfRecordIdentificationSequence",
     "NameOfPhysiciansReadingStudy", "PhysiciansReadingStudyIdentificationSequence",
-    "RequestingServiceCodeSequence", "ReferencedStudySequence", "ProcedureCodeSequence", "ReasonForPerformedProcedureCodeSequence",
+    "RequestingServiceCodeSequence", "ReferencedStudySequence", "ProcedureCodeSequence",
+    "ReasonForPerformedProcedureCodeSequence",
     # Patient Study
     "AdmittingDiagnosesDescription", "AdmittingDiagnosesCodeSequence", "PatientAge", "PatientSize",
     "PatientWeight", "PatientBodyMassIndex", "MeasuredAPDimension", "MeasuredLateralDimension",
@@ -345,11 +346,17 @@ def write_dicom_seg(
     ds.DeviceSerialNumber = "0"
     ds.SoftwareVersions = (software_version or monai_angio.__version__)[:64]
     ds.InstanceNumber = 1
-    ds.ContentDate = now.strftime("%Y%m%d")
-    ds.ContentTime = now.strftime("%H%M%S")
+    if include_patient_data:
+        ds.ContentDate = now.strftime("%Y%m%d")
+        ds.ContentTime = now.strftime("%H%M%S")
+    else:
+        # Type 1, but the date of writing is often the date of the examination (segmentation run in the cath lab)
+        ds.ContentDate = "19000101"
+        ds.ContentTime = "000000"
+        ds.LongitudinalTemporalInformationModified = "REMOVED"
     ds.ImageType = ["DERIVED", "PRIMARY"]
     ds.ContentLabel = "ANGIO_SEG"
-    ds.ContentDescription = f"{algorithm_name} segmentation of {n_src} frame(s) source, {len(idx)} segmented"[:64]
+    ds.ContentDescription = f"{algorithm_name}: {len(idx)} of {n_src} source frame(s)"[:64]
     ds.ContentCreatorName = ""
     ds.BurnedInAnnotation = "NO"
     ds.LossyImageCompression = "00"

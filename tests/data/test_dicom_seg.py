@@ -142,6 +142,7 @@ def test_no_patient_data_by_default(sources, tmp_path):
     assert seg.DeidentificationMethodCodeSequence[0].CodeValue == "113100"
     assert seg.PatientSex == "" and seg.PatientBirthDate == "" and seg.StudyDate == ""
     assert str(seg.PatientID) == "ANONYMOUS"
+    assert seg.ContentDate == "19000101" and seg.LongitudinalTemporalInformationModified == "REMOVED"
     assert seg.StudyInstanceUID == res.study_instance_uid != src.StudyInstanceUID
     ref = seg.ReferencedSeriesSequence[0]
     assert ref.ReferencedInstanceSequence[0].ReferencedSOPInstanceUID == res.referenced_sop_instance_uid
@@ -158,7 +159,7 @@ def test_include_patient_data(sources, tmp_path):
         assert PHI[kw].encode() in raw, kw
     seg = hd.seg.segread(str(tmp_path / "seg.dcm"))
     assert str(seg.PatientName) == "Doe^Jane" and seg.PatientSex == "F" and seg.PatientAge == "063Y"
-    assert "PatientIdentityRemoved" not in seg
+    assert "PatientIdentityRemoved" not in seg and seg.ContentDate != "19000101"
     assert seg.StudyInstanceUID == src.StudyInstanceUID == res.study_instance_uid
     assert (src.StudyInstanceUID, src.SeriesInstanceUID, src.SOPInstanceUID) in seg.get_source_image_uids()
     assert _referenced_frames(seg)[0][1:] == (4, src.SOPInstanceUID)
@@ -173,7 +174,8 @@ def test_deid_key_links_outputs_of_one_study(sources, tmp_path):
     b = write_dicom_seg(tmp_path / "b.dcm", sources["cine"], *args, deid_key="s3cret")
     c = write_dicom_seg(tmp_path / "c.dcm", sources["cine"], *args)
     d = write_dicom_seg(tmp_path / "d.dcm", sources["cine"], *args)
-    assert a.study_instance_uid == b.study_instance_uid and a.referenced_sop_instance_uid == b.referenced_sop_instance_uid
+    assert a.study_instance_uid == b.study_instance_uid
+    assert a.referenced_sop_instance_uid == b.referenced_sop_instance_uid
     assert a.sop_instance_uid != b.sop_instance_uid  # two SEGs are two instances
     assert c.study_instance_uid != d.study_instance_uid != a.study_instance_uid
     for r in (a, c):
