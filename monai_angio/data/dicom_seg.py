@@ -359,7 +359,12 @@ def write_dicom_seg(
     ds.ContentDescription = f"{algorithm_name}: {len(idx)} of {n_src} source frame(s)"[:64]
     ds.ContentCreatorName = ""
     ds.BurnedInAnnotation = "NO"
-    ds.LossyImageCompression = "00"
+    # the masks are derived from the source pixels: a lossy source history carries over (PS3.3 C.7.6.1.1.5)
+    ds.LossyImageCompression = "01" if str(src.get("LossyImageCompression", "00")) == "01" else "00"
+    if ds.LossyImageCompression == "01":
+        for kw in ("LossyImageCompressionRatio", "LossyImageCompressionMethod"):
+            if kw in src:
+                ds[kw] = src[kw]
     ds.PatientOrientation = src.get("PatientOrientation", "")  # projection directions, not patient data
     ds.SegmentationType = "BINARY"
     ds.SegmentsOverlap = "NO"  # one label value per pixel

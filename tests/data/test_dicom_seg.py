@@ -190,6 +190,16 @@ def test_burned_in_annotation_warning(sources, tmp_path):
     assert pydicom.dcmread(res.path).BurnedInAnnotation == "NO"  # the masks carry no text
 
 
+def test_lossy_source_history_carries_over(sources, tmp_path):
+    ds = pydicom.dcmread(str(sources["still"]))
+    ds.LossyImageCompression, ds.LossyImageCompressionRatio, ds.LossyImageCompressionMethod = "01", 8, "ISO_10918_1"
+    seg = pydicom.dcmread(write_dicom_seg(tmp_path / "s.dcm", ds, sources["still_labels"], [0], CLASSES, "t").path)
+    assert seg.LossyImageCompression == "01" and seg.LossyImageCompressionMethod == "ISO_10918_1"
+    seg = pydicom.dcmread(write_dicom_seg(tmp_path / "t.dcm", sources["still"], sources["still_labels"], [0],
+                                          CLASSES, "t").path)  # fmt: skip
+    assert seg.LossyImageCompression == "00"
+
+
 def test_non_ascii_and_uncoded_class_names(sources, tmp_path):
     ds = pydicom.dcmread(str(sources["still"]))
     ds.SpecificCharacterSet = "ISO_IR 192"
