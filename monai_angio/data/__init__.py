@@ -4,6 +4,8 @@
   ``straight_tube_phantom``, ground-truth dataclasses and ``render_overview``.
 - :mod:`~monai_angio.data.coronary_tree`: 3D coronary tree / catheter / stenosis geometry.
 - :mod:`~monai_angio.data.render`: projection geometry and X-ray image formation.
+- :mod:`~monai_angio.data.cathlab`: cath-lab realism (collimator / field-of-view mask, sharp anatomy, devices,
+  partial filling, exposure, JPEG, burned-in text), enabled by ``PhantomConfig.cathlab()``.
 - :mod:`~monai_angio.data.writers`: PNG, NIfTI and JSON ground-truth writers.
 - :mod:`~monai_angio.data.dicom`: multi-frame DICOM XA writer with calibration tags.
 - :mod:`~monai_angio.data.dicom_seg`: DICOM SEG writer for label maps of XA stills and cines.
@@ -12,7 +14,7 @@
   COCO) and seeded hold-out / k-fold splits.
 """
 
-from monai_angio.data import synthetic
+from monai_angio.data import cathlab, synthetic
 from monai_angio.data.datalist import make_datalist, split_cases
 from monai_angio.data.dicom import write_dicom_xa
 from monai_angio.data.dicom_seg import DicomSegResult, write_dicom_seg
@@ -51,6 +53,7 @@ from monai_angio.data.writers import (
 __all__ = [
     "LABELS",
     "synthetic",
+    "cathlab",
     "PhantomConfig",
     "Phantom",
     "Cine",

@@ -372,13 +372,16 @@ def build_catheter(
     ds: float,
     exit_heading: Optional[float] = None,
     curvature: float = 0.1,
+    exit_range_deg: Tuple[float, float] = (-160.0, -20.0),
+    min_fraction: float = 0.8,
 ) -> Tube3D:
     """Catheter of constant diameter ``french / 3`` mm, lying in the isocentre plane (``z = 0``).
 
     It runs from beyond the image edge in a straight line, bends through a smooth tip curve (radius
     ``1 / curvature`` mm) and ends at the ostium (first point of ``root``), pointing along the root artery. Points are
-    ordered edge -> tip. Without ``exit_heading`` the catheter leaves through the upper half of the image, in a
-    direction drawn among those giving a long straight part (at least 80 % of the longest possible).
+    ordered edge -> tip. Without ``exit_heading`` the catheter leaves in a direction of ``exit_range_deg`` (by default
+    through the upper half of the image) drawn among those giving a long straight part (at least ``min_fraction``,
+    80 %, of the longest possible).
 
     Args:
         rng: random generator.
@@ -388,15 +391,17 @@ def build_catheter(
         ds: sample step (mm).
         exit_heading: direction (radians) from the tip towards the image edge.
         curvature: curvature of the tip bend (1/mm).
+        exit_range_deg: range of exit directions (degrees; 0 = +x / columns, -90 = up), sampled every 5 degrees.
+        min_fraction: minimum straight length, relative to the longest over the range.
     """
     h = fov_mm / 2
     tip = root.points[0].copy()
     tip[2] = 0.0
     th = _tangent_heading(root.points, 0) + math.pi  # walk from the tip outwards
     if exit_heading is None:
-        cands = np.radians(np.arange(-160.0, -19.0, 5.0))
+        cands = np.radians(np.arange(float(exit_range_deg[0]), float(exit_range_deg[1]) + 1.0, 5.0))
         lengths = np.array([_straight_length(tip, th, float(c), curvature, h) for c in cands])
-        ok = np.flatnonzero(lengths >= 0.8 * lengths.max())
+        ok = np.flatnonzero(lengths >= min_fraction * lengths.max())
         exit_heading = float(cands[int(rng.choice(ok))] + rng.uniform(-0.04, 0.04))
     dth = (exit_heading - th + math.pi) % (2 * math.pi) - math.pi
     bend_len = abs(dth) / curvature

@@ -40,6 +40,7 @@ from monai_angio.data.coronary_tree import (
     cardiac_displacement,
     place_stenoses,
 )
+from monai_angio.data import cathlab as _cl
 from monai_angio.data.render import (
     ProjectionGeometry,
     anatomical_background,
@@ -66,6 +67,13 @@ __all__ = [
 LABELS: Dict[str, int] = {"background": 0, "artery": 1, "catheter": 2}
 
 Range = Tuple[float, float]
+
+_PROB_FIELDS = (
+    "collimator_prob", "shutter_prob", "border_grey_prob", "spine_prob", "diaphragm_prob", "heart_border_prob",
+    "lung_texture_prob", "soft_tissue_prob", "sharp_ribs_prob", "guidewire_prob", "sternal_wires_prob", "clips_prob",
+    "ecg_leads_prob", "pacemaker_prob", "filling_prob", "exposure_prob", "edge_enhance_prob", "jpeg_prob", "text_prob",
+)
+_RANGE_FIELDS = ("dose", "blur_sigma_px", "vignetting", "background_strength", "concentration")
 
 
 @dataclass
@@ -100,6 +108,54 @@ class PhantomConfig:
         major_min_diameter_mm: clinical criterion for labelled arteries (diameter at origin).
         supersample: odd sub-pixel factor of the image formation (1, 3, 5); ``None`` = 3 up to 256 px, else 1.
             Labels always use the pixel-centre test.
+
+    Cath-lab realism (:mod:`monai_angio.data.cathlab`; all off by default, :meth:`cathlab` switches them on).
+    Every ``*_prob`` is the probability that a case shows the element (0 = never, 1 = always); ``dose``,
+    ``blur_sigma_px``, ``vignetting``, ``background_strength`` and ``concentration`` also accept a ``(lo, hi)``
+    range drawn per case (``dose`` log-uniformly). Each element has its own random stream (seeded by the case
+    seed), so switching one on or off changes nothing else of the case.
+
+    Attributes:
+        spacing_mm: isocentre mm / pixel range (log-uniform), overriding ``fov_mm`` / ``imager_spacing_mm``; the
+            range is narrowed so that the field ``size x spacing`` stays within ``field_mm``. The tree is built
+            for a heart of ``fov_mm`` (clipped to the field), so small fields show a zoomed-in tree.
+        field_mm: bounds (mm) of the isocentre field when ``spacing_mm`` is used.
+        collimator_prob: probability of a collimator (otherwise the anatomy reaches the image border).
+        collimator_shapes: shapes to choose from, ``"circle"`` and/or ``"rect"``.
+        collimator_radius: circle radius, fraction of the image size (> 0.5 cuts the corners only).
+        collimator_rect: half side of a rectangular field, fraction of the size (drawn per axis).
+        collimator_offset: maximum shift of the field centre, fraction of the size.
+        collimator_softness: Gaussian edge width, fraction of the size.
+        shutter_prob: probability of straight shutters from one or two sides.
+        shutter_depth: shutter depth from its side, fraction of the size.
+        border_grey_prob: probability that the border outside the field is dim grey rather than black.
+        border_grey: grey level range of a dim border.
+        spine_prob: vertebral bodies (cortical end plates, pedicles, paraspinal band).
+        diaphragm_prob: sharp diaphragm dome (bright lung above, dark abdomen below).
+        heart_border_prob: sharp heart border.
+        lung_texture_prob: lung markings (worm-like band-pass texture, weaker over the heart).
+        soft_tissue_prob: overlapping soft-tissue shadows (curved or straight bands).
+        sharp_ribs_prob: ribs with cortical edges.
+        guidewire_prob: 0.014" guidewire through the catheter into a major artery (dark, label unchanged).
+        sternal_wires_prob: sternotomy wire loops; ``clips_prob``: surgical clips.
+        clips_prob: surgical clips (small dark V shapes) along a graft-like path.
+        ecg_leads_prob: ECG leads crossing the image, some ending in an electrode.
+        pacemaker_prob: pacemaker leads from the top of the image to the apex.
+        catheter_exit_deg: range of catheter directions (degrees, from the tip towards the image edge, 0 = +col,
+            -90 = up); ``(-180, 180)`` lets it enter from any side and cross the arteries.
+        catheter_straight_fraction: the exit direction is drawn among those whose straight part is at least this
+            fraction of the longest.
+        filling_prob: partial contrast filling (global under-filling, distal fading, under-filled branches).
+        readout_noise: Gaussian electronic noise sigma (image units), scalar or range.
+        noise_blur_px: blur after the noise (correlated noise, as behind a scintillator), scalar or range.
+        exposure_prob: probability of an exposure / windowing change.
+        exposure_gain: gain range (> 1 saturates bright areas).
+        exposure_gamma: gamma range.
+        exposure_offset: offset range.
+        edge_enhance_prob: unsharp-mask edge enhancement (as cath-lab image processing).
+        jpeg_prob: JPEG compression; ``jpeg_quality`` its quality range.
+        jpeg_quality: JPEG quality range (inclusive).
+        text_prob: burned-in annotation text in the corners (labels are 0 under the glyphs).
     """
 
     size: int = 512
@@ -115,12 +171,12 @@ class PhantomConfig:
     depth_mm: float = 10.0
     contrast_mu_per_mm: Range = (0.14, 0.24)
     catheter_density: float = 1.5
-    concentration: float = 1.0
-    dose: Optional[float] = 3000.0
-    blur_sigma_px: float = 0.7
-    background_strength: float = 1.0
+    concentration: Union[float, Range] = 1.0
+    dose: Union[None, float, Range] = 3000.0
+    blur_sigma_px: Union[float, Range] = 0.7
+    background_strength: Union[float, Range] = 1.0
     ribs: bool = True
-    vignetting: float = 0.15
+    vignetting: Union[float, Range] = 0.15
     motion_mm: float = 3.0
     breathing_mm: float = 1.0
     heart_period_ms: Range = (750.0, 1000.0)
@@ -128,6 +184,70 @@ class PhantomConfig:
     frame_time_ms: float = 66.7
     major_min_diameter_mm: float = 2.0
     supersample: Optional[int] = None
+    # cath-lab realism (off by default)
+    spacing_mm: Optional[Range] = None
+    field_mm: Range = (70.0, 210.0)
+    collimator_prob: float = 0.0
+    collimator_shapes: Sequence[str] = ("circle", "rect")
+    collimator_radius: Range = (0.42, 0.68)
+    collimator_rect: Range = (0.34, 0.5)
+    collimator_offset: float = 0.0
+    collimator_softness: Range = (0.002, 0.008)
+    shutter_prob: float = 0.0
+    shutter_depth: Range = (0.04, 0.2)
+    border_grey_prob: float = 0.0
+    border_grey: Range = (0.1, 0.4)
+    spine_prob: float = 0.0
+    diaphragm_prob: float = 0.0
+    heart_border_prob: float = 0.0
+    lung_texture_prob: float = 0.0
+    soft_tissue_prob: float = 0.0
+    sharp_ribs_prob: float = 0.0
+    guidewire_prob: float = 0.0
+    sternal_wires_prob: float = 0.0
+    clips_prob: float = 0.0
+    ecg_leads_prob: float = 0.0
+    pacemaker_prob: float = 0.0
+    catheter_exit_deg: Range = (-160.0, -20.0)
+    catheter_straight_fraction: float = 0.8
+    filling_prob: float = 0.0
+    readout_noise: Union[float, Range] = 0.0
+    noise_blur_px: Union[float, Range] = 0.0
+    exposure_prob: float = 0.0
+    exposure_gain: Range = (0.8, 1.35)
+    exposure_gamma: Range = (0.7, 1.5)
+    exposure_offset: Range = (-0.08, 0.06)
+    edge_enhance_prob: float = 0.0
+    jpeg_prob: float = 0.0
+    jpeg_quality: Tuple[int, int] = (30, 90)
+    text_prob: float = 0.0
+
+    @classmethod
+    def cathlab(cls, **overrides: Any) -> "PhantomConfig":
+        """Preset randomising every cath-lab feature with sensible probabilities.
+
+        About 3 cases in 4 have a collimator (circle or rectangle, half of them off-centre by up to 8 % of the
+        size, 40 % with a dim grey border), 30 % shutters; sharp anatomy, devices, partial filling, exposure
+        changes, edge enhancement, JPEG and text appear with the probabilities below; spacing 0.15-0.45 mm/px.
+        ``generate_phantom(seed, PhantomConfig.cathlab(size=512))`` gives a different realistic case per seed.
+
+        Args:
+            overrides: any :class:`PhantomConfig` field (e.g. ``size=256``, ``collimator_prob=0``).
+        """
+        preset: Dict[str, Any] = dict(
+            spacing_mm=(0.15, 0.45), n_stenoses=(0, 3), catheter_exit_deg=(-195.0, 15.0),
+            catheter_straight_fraction=0.7,
+            collimator_prob=0.75, collimator_offset=0.08, shutter_prob=0.3, border_grey_prob=0.4,
+            spine_prob=0.6, diaphragm_prob=0.5, heart_border_prob=0.7, lung_texture_prob=0.9, soft_tissue_prob=0.5,
+            sharp_ribs_prob=0.6,
+            guidewire_prob=0.3, sternal_wires_prob=0.12, clips_prob=0.12, ecg_leads_prob=0.35, pacemaker_prob=0.08,
+            filling_prob=0.5, concentration=(0.75, 1.0), background_strength=(0.7, 1.4),
+            dose=(400.0, 6000.0), readout_noise=(0.0, 0.012), noise_blur_px=(0.0, 0.7), blur_sigma_px=(0.5, 1.4),
+            vignetting=(0.0, 0.35),
+            exposure_prob=0.6, edge_enhance_prob=0.4, jpeg_prob=0.4, text_prob=0.6,
+        )
+        preset.update(overrides)
+        return cls(**preset)
 
     def validate(self) -> None:
         """Raise ``AngioInputError`` for inconsistent settings."""
@@ -144,6 +264,33 @@ class PhantomConfig:
             raise AngioInputError(f"PhantomConfig.supersample must be an odd integer >= 1, got {self.supersample}")
         if self.frame_time_ms <= 0:
             raise AngioInputError(f"PhantomConfig.frame_time_ms must be > 0, got {self.frame_time_ms}")
+        for name in _PROB_FIELDS:
+            v = getattr(self, name)
+            if not 0.0 <= float(v) <= 1.0:
+                raise AngioInputError(f"PhantomConfig.{name} must be a probability in [0, 1], got {v}")
+        if any(s not in ("circle", "rect") for s in self.collimator_shapes) or not self.collimator_shapes:
+            raise AngioInputError(f"PhantomConfig.collimator_shapes must be 'circle' / 'rect', got "
+                                  f"{self.collimator_shapes}")
+        if self.spacing_mm is not None and not 0 < float(self.spacing_mm[0]) <= float(self.spacing_mm[1]):
+            raise AngioInputError(f"PhantomConfig.spacing_mm must be a positive (lo, hi) range, got {self.spacing_mm}")
+        for name in ("dose", "blur_sigma_px", "vignetting", "background_strength", "concentration", "readout_noise",
+                     "noise_blur_px"):
+            v = getattr(self, name)
+            if isinstance(v, (tuple, list)) and not (len(v) == 2 and float(v[0]) <= float(v[1])):
+                raise AngioInputError(f"PhantomConfig.{name} range must be (lo, hi) with lo <= hi, got {v}")
+
+    @property
+    def cathlab_active(self) -> bool:
+        """Whether any cath-lab realism feature (or a per-case range) is switched on."""
+        fields = PhantomConfig.__dataclass_fields__
+        if any(float(getattr(self, n)) > 0 for n in _PROB_FIELDS) or self.spacing_mm is not None:
+            return True
+        for n in _RANGE_FIELDS + ("readout_noise", "noise_blur_px"):
+            v = getattr(self, n)
+            if isinstance(v, (tuple, list)) or (n in ("readout_noise", "noise_blur_px") and float(v) > 0):
+                return True
+        return (tuple(self.catheter_exit_deg) != fields["catheter_exit_deg"].default
+                or self.catheter_straight_fraction != fields["catheter_straight_fraction"].default)
 
 
 @dataclass
@@ -238,7 +385,12 @@ class Stenosis:
 
 @dataclass
 class Phantom:
-    """One synthetic frame with its ground truth (see module docstring for the label rules)."""
+    """One synthetic frame with its ground truth (see module docstring for the label rules).
+
+    ``fov_mask`` is the exposed field of view (bool, all True without collimator / shutters; ``label`` and
+    ``vessel_mask`` are 0 outside it), ``device_mask`` the pixels covered by dark non-artery devices (guidewire,
+    sternal wires, clips, ECG / pacemaker leads; never labelled, all False without them).
+    """
 
     image: np.ndarray
     label: np.ndarray
@@ -249,6 +401,14 @@ class Phantom:
     segments: List[VesselSegment]
     stenoses: List[Stenosis]
     meta: Dict[str, Any] = field(default_factory=dict)
+    fov_mask: Optional[np.ndarray] = None
+    device_mask: Optional[np.ndarray] = None
+
+    def __post_init__(self) -> None:
+        if self.fov_mask is None:
+            self.fov_mask = np.ones(self.image.shape, bool)
+        if self.device_mask is None:
+            self.device_mask = np.zeros(self.image.shape, bool)
 
     def segment(self, name: str) -> VesselSegment:
         """The segment called ``name`` (``KeyError`` if absent)."""
@@ -301,6 +461,11 @@ class Cine:
     def catheter_french(self) -> int:
         """Catheter French size."""
         return self.frames[0].catheter_french
+
+    @property
+    def fov_mask(self) -> np.ndarray:
+        """``(H, W)`` bool exposed field of view (static over the run)."""
+        return self.frames[0].fov_mask
 
     @property
     def vessel_masks(self) -> np.ndarray:
@@ -372,6 +537,27 @@ class _Scene:
     fov_mm: float
     tree: str
     meta: Dict[str, Any]
+    cathlab: Optional["_CathlabScene"] = None
+
+
+@dataclass
+class _CathlabScene:
+    """Per-case cath-lab elements (drawn once, static over a cine except the guidewire and the noise)."""
+
+    fov: Optional[_cl.FieldOfView]
+    static_att: Optional[np.ndarray]  # device attenuation on the supersampled grid
+    device_mask: np.ndarray
+    wire: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray]]  # guidewire points (N, 3) mm, radius mm, mu 1/mm
+    fill: Optional[List[np.ndarray]]  # per artery tube (scene order, catheter excluded)
+    text: Optional[Tuple[np.ndarray, float]]
+    hidden: Optional[np.ndarray]  # pixels hidden by text
+    params: Dict[str, Any]
+    dose: Optional[float]
+    blur_sigma_px: float
+    vignetting: float
+    concentration: float
+    rng: np.random.Generator
+    info: Dict[str, Any]
 
 
 def _pick_n(rng: np.random.Generator, n: Union[int, Tuple[int, int]]) -> int:
@@ -386,29 +572,48 @@ def _auto_supersample(cfg: PhantomConfig) -> int:
     return 3 if cfg.size <= 256 else 1
 
 
+def _spacing_range(cfg: PhantomConfig) -> Tuple[float, float]:
+    lo, hi = float(cfg.spacing_mm[0]), float(cfg.spacing_mm[1])
+    flo, fhi = float(cfg.field_mm[0]) / cfg.size, float(cfg.field_mm[1]) / cfg.size
+    a, b = max(lo, flo), min(hi, fhi)
+    if a > b:  # the field bounds cannot be met inside the spacing range: take the nearest spacing
+        a = b = hi if flo > hi else lo
+    return a, b
+
+
 def _build_scene(seed: int, cfg: PhantomConfig) -> Tuple[_Scene, np.random.Generator]:
     cfg.validate()
     rng = np.random.default_rng(seed)
     size = int(cfg.size)
     sid, sod = float(rng.uniform(*cfg.sid_mm)), float(rng.uniform(*cfg.sod_mm))
-    if cfg.imager_spacing_mm is not None:
+    if cfg.spacing_mm is not None:
+        spacing = float(_cl.draw(_spacing_range(cfg), _cl.feature_rng(seed, "spacing"), log=True))
+        imager = spacing * sid / sod
+        fov = spacing * size
+        tree_fov = float(np.clip(fov, *cfg.fov_mm))
+        tree_fov = min(tree_fov, fov / 0.72)  # keep the ostium (<= 0.3 x tree FOV off-centre) inside the image
+    elif cfg.imager_spacing_mm is not None:
         imager = float(cfg.imager_spacing_mm)
-        fov = imager * sod / sid * size
+        fov = tree_fov = imager * sod / sid * size
     else:
-        fov = float(rng.uniform(*cfg.fov_mm))
+        fov = tree_fov = float(rng.uniform(*cfg.fov_mm))
         imager = fov / size * sid / sod
     geom = ProjectionGeometry(sid, sod, imager, (size, size))
     ds = float(np.clip(geom.spacing_mm, 0.1, 1.0))
     tree = cfg.tree if cfg.tree != "random" else ("lca" if rng.random() < 0.5 else "rca")
-    tubes = (build_lca if tree == "lca" else build_rca)(rng, fov, ds, depth_mm=cfg.depth_mm)
+    tubes = (build_lca if tree == "lca" else build_rca)(rng, tree_fov, ds, depth_mm=cfg.depth_mm)
     french = int(rng.choice(np.asarray(cfg.catheter_french, int)))
-    cath = build_catheter(rng, tubes[0], french, fov, ds)
+    cath = build_catheter(rng, tubes[0], french, fov, ds, exit_range_deg=tuple(cfg.catheter_exit_deg),
+                          min_fraction=float(cfg.catheter_straight_fraction))
     lesions = place_stenoses(
         rng, tubes, _pick_n(rng, cfg.n_stenoses), tuple(cfg.stenosis_percent), tuple(cfg.stenosis_length_mm),
-        fov / 2, cfg.major_min_diameter_mm,
+        min(fov, tree_fov) / 2, cfg.major_min_diameter_mm,
     )
     mu = float(rng.uniform(*cfg.contrast_mu_per_mm))
-    bg = anatomical_background(rng, (size, size), cfg.background_strength, cfg.ribs)
+    active = cfg.cathlab_active
+    g_img = _cl.feature_rng(seed, "imaging")
+    strength = float(_cl.draw(cfg.background_strength, g_img)) if active else cfg.background_strength
+    bg = anatomical_background(rng, (size, size), strength, cfg.ribs)
     meta = {
         "tree": tree,
         "geometry": geom.to_dict(),
@@ -418,8 +623,128 @@ def _build_scene(seed: int, cfg: PhantomConfig) -> Tuple[_Scene, np.random.Gener
         "positioner_primary_angle_deg": float(rng.uniform(-40, 40)),
         "positioner_secondary_angle_deg": float(rng.uniform(-30, 30)),
     }
-    scene = _Scene(tubes + [cath], lesions, geom, french, mu, bg, _auto_supersample(cfg), fov, tree, meta)
+    if cfg.spacing_mm is not None:
+        meta["tree_fov_mm"] = tree_fov
+    scene = _Scene(tubes + [cath], lesions, geom, french, mu, bg, _auto_supersample(cfg), tree_fov, tree, meta)
+    if active:
+        scene.cathlab = _build_cathlab(int(seed), cfg, scene, g_img, strength)
+        scene.meta["cathlab"] = scene.cathlab.info
     return scene, rng
+
+
+def _on(seed: int, name: str, prob: float) -> Optional[np.random.Generator]:
+    """The feature's generator if the case shows it (drawn with probability ``prob``), else ``None``."""
+    if prob <= 0:
+        return None
+    g = _cl.feature_rng(seed, name)
+    return g if (prob >= 1 or g.random() < prob) else None
+
+
+def _raster_shapes(shapes: List[Tuple[np.ndarray, np.ndarray, np.ndarray]], ss: int, H: int, W: int,
+                   min_radius: float = 0.8) -> Tuple[np.ndarray, np.ndarray]:
+    """Attenuation (supersampled grid) and pixel-centre mask (native grid) of thin dark tubes.
+
+    ``shapes`` holds ``(rc native px, radius native px, mu x radius_mm)``; radii below ``min_radius`` pixels of
+    the rendering grid are widened with the same line-integral area, so that sub-pixel wires do not alias.
+    """
+    att = np.zeros((H * ss, W * ss), np.float32)
+    mask = np.zeros((H, W), bool)
+    for rc, rpx, rho in shapes:
+        r_ss = np.asarray(rpx, float) * ss
+        r_eff = np.maximum(r_ss, min_radius)
+        m = rasterize_tube((np.asarray(rc, float) + 0.5) * ss - 0.5, r_eff, np.asarray(rho, float) * r_ss / r_eff,
+                           (H * ss, W * ss))
+        if m is None:
+            continue
+        att[m[0]] += m[2]
+        region, sub = _centre_samples(m, ss)
+        mask[region] |= sub
+    return att, mask
+
+
+def _centre_samples(m: Tuple[Tuple[slice, slice], np.ndarray, np.ndarray], ss: int
+                    ) -> Tuple[Tuple[slice, slice], np.ndarray]:
+    """Pixel-centre inside test of a rasterised tube: the centre sub-pixel of each ss x ss block."""
+    (rs, cs), inside, _ = m
+    c = ss // 2
+    i0 = -(-(rs.start - c) // ss)
+    j0 = -(-(cs.start - c) // ss)
+    sub = inside[i0 * ss + c - rs.start :: ss, j0 * ss + c - cs.start :: ss]
+    return (slice(i0, i0 + sub.shape[0]), slice(j0, j0 + sub.shape[1])), sub
+
+
+def _build_cathlab(seed: int, cfg: PhantomConfig, scene: _Scene, g_img: np.random.Generator,
+                   strength: float) -> _CathlabScene:
+    H, W = scene.geometry.size
+    sp = scene.geometry.spacing_mm
+    ss = scene.supersample
+    info: Dict[str, Any] = {}
+    # field of view
+    fov = _cl.field_of_view(
+        (H, W), _on(seed, "collimator", cfg.collimator_prob), _on(seed, "shutter", cfg.shutter_prob),
+        _cl.feature_rng(seed, "border"), tuple(cfg.collimator_shapes), tuple(cfg.collimator_radius),
+        tuple(cfg.collimator_rect), float(cfg.collimator_offset), tuple(cfg.collimator_softness),
+        tuple(cfg.shutter_depth), float(cfg.border_grey_prob), tuple(cfg.border_grey),
+    )
+    info["field_of_view"] = fov.info if fov is not None else {"collimator": None}
+    # sharp anatomy
+    names = ("spine", "diaphragm", "heart_border", "lung_texture", "soft_tissue", "sharp_ribs")
+    rngs = {n: _on(seed, n, float(getattr(cfg, f"{n}_prob"))) for n in names}
+    if any(g is not None for g in rngs.values()):
+        extra, used = _cl.sharp_anatomy((H, W), sp, rngs)
+        scene.background = (scene.background + strength * extra).astype(np.float32)
+        info["anatomy"] = used
+    # static devices
+    dnames = ("sternal_wires", "clips", "ecg_leads", "pacemaker")
+    drngs = {n: _on(seed, n, float(getattr(cfg, f"{n}_prob"))) for n in dnames}
+    static_att, dmask = None, np.zeros((H, W), bool)
+    if any(g is not None for g in drngs.values()):
+        shapes, used = _cl.device_shapes((H, W), sp, drngs)
+        static_att, dmask = _raster_shapes([(d.rc, d.radius_px, d.mu_radius) for d in shapes], ss, H, W)
+        info["devices"] = used
+    # guidewire (3D, moves with the heart)
+    arteries = [t for t in scene.tubes if not t.is_catheter]
+    cath = next(t for t in scene.tubes if t.is_catheter)
+    g = _on(seed, "guidewire", cfg.guidewire_prob)
+    wire = _cl.guidewire_tube(g, arteries, cath) if g is not None else None
+    if wire is not None:
+        info.setdefault("devices", []).append("guidewire")
+    # contrast filling
+    g = _on(seed, "filling", cfg.filling_prob)
+    fill = None
+    if g is not None:
+        fill, info["filling"] = _cl.filling_factors(g, arteries)
+    # image chain
+    params: Dict[str, Any] = {
+        "readout_noise": float(_cl.draw(cfg.readout_noise, g_img)),
+        "noise_blur_px": float(_cl.draw(cfg.noise_blur_px, g_img)),
+    }
+    dose = _cl.draw(cfg.dose, g_img, log=True)
+    blur = float(_cl.draw(cfg.blur_sigma_px, g_img))
+    vig = float(_cl.draw(cfg.vignetting, g_img))
+    conc = float(_cl.draw(cfg.concentration, g_img))
+    g = _on(seed, "exposure", cfg.exposure_prob)
+    if g is not None:
+        params["exposure"] = {"gain": float(g.uniform(*cfg.exposure_gain)),
+                              "gamma": float(g.uniform(*cfg.exposure_gamma)),
+                              "offset": float(g.uniform(*cfg.exposure_offset))}
+    g = _on(seed, "edge_enhance", cfg.edge_enhance_prob)
+    if g is not None:
+        params["edge_enhance"] = {"amount": float(g.uniform(0.3, 1.2)),
+                                  "sigma_px": float(g.uniform(1.5, 4.0) * max(H, W) / 512)}
+    g = _on(seed, "jpeg", cfg.jpeg_prob)
+    if g is not None:
+        params["jpeg_quality"] = int(g.integers(int(cfg.jpeg_quality[0]), int(cfg.jpeg_quality[1]) + 1))
+    g = _on(seed, "text", cfg.text_prob)
+    text, hidden = None, None
+    if g is not None:
+        alpha, value, lines = _cl.text_overlay(g, (H, W), scene.meta)
+        text, hidden = (alpha, value), _cl.text_mask(alpha)
+        info["text"] = lines
+    info.update(params)
+    info.update(dose=dose, blur_sigma_px=blur, vignetting=vig, concentration=conc)
+    return _CathlabScene(fov, static_att, dmask, wire, fill, text, hidden, params, dose, blur, vig, conc,
+                         _cl.feature_rng(seed, "frame_noise"), info)
 
 
 def _render(
@@ -429,19 +754,26 @@ def _render(
     cfg: PhantomConfig,
     rng: np.random.Generator,
     meta: Dict[str, Any],
+    wire_points: Optional[np.ndarray] = None,
 ) -> Phantom:
     """Project and image the scene's tubes at the given (possibly displaced) 3D positions."""
     geom = scene.geometry
     H, W = geom.size
     ss = scene.supersample
+    cl = scene.cathlab
     names = [t.name for t in scene.tubes]
     idx = {n: i for i, n in enumerate(names)}
     proj = [geom.project(p) for p in points]
     maps = []
+    k_art = 0
     for t, (rc, scale) in zip(scene.tubes, proj):
         rc_ss = (rc + 0.5) * ss - 0.5
         rpx = t.diameter / 2 * scale * ss
-        maps.append(rasterize_tube(rc_ss, rpx, t.diameter / 2, (H * ss, W * ss)))
+        rmm = t.diameter / 2
+        if cl is not None and cl.fill is not None and not t.is_catheter:
+            rmm = rmm * cl.fill[k_art]  # partial filling scales the contrast path length, not the lumen
+        k_art += 0 if t.is_catheter else 1
+        maps.append(rasterize_tube(rc_ss, rpx, rmm, (H * ss, W * ss)))
     art = [i for i, t in enumerate(scene.tubes) if not t.is_catheter]
     art_maps = [maps[i] for i in art]
     pos = {i: k for k, i in enumerate(art)}
@@ -463,25 +795,35 @@ def _render(
     L_cat = combine_tubes([maps[i] for i in cat_i], [None] * len(cat_i), [None] * len(cat_i), [0.0] * len(cat_i),
                           (H * ss, W * ss))
     att = scene.mu * (concentration * L_art + cfg.catheter_density * L_cat)
+    device = None
+    if cl is not None:
+        if cl.static_att is not None:
+            att += cl.static_att
+        device = cl.device_mask.copy()
+        if cl.wire is not None:
+            wp, wr, wmu = cl.wire
+            rc, scale = geom.project(wp if wire_points is None else wire_points)
+            watt, wmask = _raster_shapes([(rc, wr * scale, wmu * wr)], ss, H, W)
+            att += watt
+            device |= wmask
     trans = np.exp(-att)
     if ss > 1:
         trans = trans.reshape(H, ss, W, ss).mean(axis=(1, 3))
     inten = np.exp(-scene.background) * trans
-    image = detector_response(inten, rng, cfg.dose, cfg.blur_sigma_px, cfg.vignetting)
+    if cl is None:
+        image = detector_response(inten, rng, cfg.dose, cfg.blur_sigma_px, cfg.vignetting)
+    else:
+        image = detector_response(inten, rng, cl.dose, cl.blur_sigma_px, cl.vignetting)
+        image = _cl.post_process(image, cl.params, cl.fov, cl.text, cl.rng)
 
     # labels: pixel-centre test (the centre sub-pixel of each ss x ss block)
     major = np.zeros((H, W), bool)
     vessel = np.zeros((H, W), bool)
     cath = np.zeros((H, W), bool)
-    c = ss // 2
     for t, m in zip(scene.tubes, maps):
         if m is None:
             continue
-        (rs, cs), inside, _ = m
-        i0 = -(-(rs.start - c) // ss)
-        j0 = -(-(cs.start - c) // ss)
-        sub = inside[i0 * ss + c - rs.start :: ss, j0 * ss + c - cs.start :: ss]
-        region = (slice(i0, i0 + sub.shape[0]), slice(j0, j0 + sub.shape[1]))
+        region, sub = _centre_samples(m, ss)
         if t.is_catheter:
             cath[region] |= sub
         else:
@@ -491,6 +833,18 @@ def _render(
     label = np.zeros((H, W), np.uint8)
     label[major] = LABELS["artery"]
     label[cath] = LABELS["catheter"]
+    fov_mask = None
+    if cl is not None:
+        hide = np.zeros((H, W), bool)
+        if cl.fov is not None:
+            fov_mask = cl.fov.mask
+            hide |= ~fov_mask
+        if cl.hidden is not None:
+            hide |= cl.hidden
+        label[hide] = 0
+        vessel[hide] = False
+        if device is not None and cl.fov is not None:
+            device &= fov_mask
 
     sp = geom.spacing_mm
     segments = []
@@ -538,6 +892,8 @@ def _render(
         segments=segments,
         stenoses=stenoses,
         meta=meta,
+        fov_mask=None if fov_mask is None else fov_mask.copy(),
+        device_mask=device,
     )
 
 
@@ -563,8 +919,9 @@ def generate_phantom(seed: int = 0, config: Optional[PhantomConfig] = None) -> P
     t0 = time.perf_counter()
     scene, rng = _build_scene(int(seed), cfg)
     meta = _base_meta(seed, cfg, scene)
-    meta["contrast_concentration"] = float(cfg.concentration)
-    ph = _render(scene, [t.points for t in scene.tubes], float(cfg.concentration), cfg, rng, meta)
+    conc = float(scene.cathlab.concentration) if scene.cathlab is not None else float(cfg.concentration)
+    meta["contrast_concentration"] = conc
+    ph = _render(scene, [t.points for t in scene.tubes], conc, cfg, rng, meta)
     ph.meta["generation_s"] = round(time.perf_counter() - t0, 4)
     return ph
 
@@ -594,7 +951,11 @@ def generate_cine(seed: int = 0, config: Optional[PhantomConfig] = None, frames:
     arrival = float(rng.uniform(0.0, 0.2)) * dur
     peak = arrival + float(rng.uniform(0.3, 0.5)) * dur
     alpha = float(rng.uniform(2.0, 4.0))
-    conc = gamma_variate(t_ms, arrival, peak, alpha) if T > 1 else np.array([cfg.concentration], float)
+    cl = scene.cathlab
+    c_peak = float(cl.concentration) if cl is not None else float(cfg.concentration)
+    conc = gamma_variate(t_ms, arrival, peak, alpha) if T > 1 else np.array([c_peak], float)
+    if cl is not None and T > 1:
+        conc = conc * c_peak  # under-dosed injection: the peak concentration is drawn per case
     period = float(rng.uniform(*cfg.heart_period_ms))
     phase0 = float(rng.uniform(0, 2 * np.pi))
     resp_period, resp_phase = float(rng.uniform(3000, 5000)), float(rng.uniform(0, 2 * np.pi))
@@ -614,8 +975,11 @@ def generate_cine(seed: int = 0, config: Optional[PhantomConfig] = None, frames:
         if T == 1:
             shift[:] = 0.0
         pts = [cardiac_displacement(t.points, ph, center, cfg.motion_mm, radius, twist, shift) for t in scene.tubes]
+        wpts = None
+        if cl is not None and cl.wire is not None:
+            wpts = cardiac_displacement(cl.wire[0], ph, center, cfg.motion_mm, radius, twist, shift)
         meta = dict(base, frame=k, cardiac_phase=ph, contrast_concentration=float(conc[k]))
-        out.append(_render(scene, pts, float(conc[k]), cfg, rng, meta))
+        out.append(_render(scene, pts, float(conc[k]), cfg, rng, meta, wire_points=wpts))
     return Cine(
         images=np.stack([f.image for f in out]),
         labels=np.stack([f.label for f in out]),
