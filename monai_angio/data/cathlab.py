@@ -638,7 +638,7 @@ def text_overlay(g: np.random.Generator, shape: Tuple[int, int], meta: Optional[
     font = ImageFont.load_default_imagefont() if hasattr(ImageFont, "load_default_imagefont") else \
         ImageFont.load_default()
     height = g.uniform(0.018, 0.03) * min(H, W)
-    scale = height / 11.0
+    scale = max(height / 11.0, 0.6)  # keep glyphs legible on small images
     if scale >= 1.5:
         scale = float(round(scale))
     corners = _text_lines(g, meta or {})
