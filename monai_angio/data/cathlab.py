@@ -408,14 +408,13 @@ def _sternal_wires(g: np.random.Generator, H: int, W: int, sp: float) -> List[Sh
         rot = g.uniform(-0.35, 0.35)
         loop = _circle(c, a, 40, b, rot)
         out.append(_shape("sternal_wire", loop, 0.5, mu, sp))
-        # twisted tail
-        n = 12
-        tl = np.linspace(0, g.uniform(4, 8) / sp, n)
+        # twisted knot: a short, thicker, denser stub leaving one end of the loop
         side = 1 if g.random() < 0.5 else -1
-        start = c + np.array([0.0, side * a])
-        tail = np.stack([start[0] + np.sin(np.linspace(0, 3 * math.pi, n)) * 0.8 / sp + 0.3 * tl,
-                         start[1] + side * tl], 1)
-        out.append(_shape("sternal_wire", tail, 0.6, mu, sp))
+        start = loop[0] if side > 0 else loop[len(loop) // 2]
+        th = rot + (0.0 if side > 0 else math.pi) + g.uniform(-0.5, 0.5)
+        d = np.array([math.sin(th), math.cos(th)])
+        knot = np.stack([start, start + d * g.uniform(3, 6) / sp])
+        out.append(_shape("sternal_wire", knot, 0.9, mu, sp))
         y += step
         x += tilt * step
     return out
@@ -465,8 +464,8 @@ def _pacemaker(g: np.random.Generator, H: int, W: int, sp: float) -> List[Shape2
         ctrl = np.stack([start, start + np.array([g.uniform(0.2, 0.5) * H, g.uniform(-0.3, 0.3) * W]),
                          tip + np.array([g.uniform(-0.4, -0.1) * H, g.uniform(-0.3, 0.3) * W]), tip])
         path = _bezier(ctrl, 1.0)
-        mu = g.uniform(0.8, 1.6)
-        out.append(_shape("pacemaker_lead", path, g.uniform(0.9, 1.2), mu, sp))
+        mu = g.uniform(0.35, 0.7)
+        out.append(_shape("pacemaker_lead", path, g.uniform(0.6, 0.9), mu, sp))
         n_tip = max(2, int(10 / sp))
         out.append(_shape("pacemaker_lead", path[-n_tip:], 1.3, 2.0 * mu, sp))
     return out

@@ -235,7 +235,7 @@ class PhantomConfig:
             overrides: any :class:`PhantomConfig` field (e.g. ``size=256``, ``collimator_prob=0``).
         """
         preset: Dict[str, Any] = dict(
-            spacing_mm=(0.15, 0.45), n_stenoses=(0, 3), catheter_exit_deg=(-195.0, 15.0),
+            spacing_mm=(0.15, 0.45), n_stenoses=(0, 3), contrast_mu_per_mm=(0.16, 0.32), catheter_exit_deg=(-195.0, 15.0),
             catheter_straight_fraction=0.7,
             collimator_prob=0.75, collimator_offset=0.08, shutter_prob=0.3, border_grey_prob=0.4,
             spine_prob=0.6, diaphragm_prob=0.5, heart_border_prob=0.7, lung_texture_prob=0.9, soft_tissue_prob=0.5,

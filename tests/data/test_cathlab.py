@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 
 import numpy as np
 import pytest
@@ -160,6 +161,8 @@ def test_preset_determinism_and_variety():
     np.testing.assert_array_equal(a.label, b.label)
     np.testing.assert_array_equal(a.fov_mask, b.fov_mask)
     assert PhantomConfig.cathlab(size=64, collimator_prob=0.0).collimator_prob == 0.0
+    json.dumps(a.ground_truth())  # the drawn features are recorded, JSON-ready
+    assert "field_of_view" in a.ground_truth()["meta"]["cathlab"]
 
 
 @pytest.mark.parametrize("size", [256, 1024])
