@@ -103,10 +103,17 @@ def _overlapped(ph, seg, st, ext_mm: float) -> bool:
     return False
 
 
-def evaluate_phantom(ph, label: np.ndarray, rows: List[Dict], cal_rows: List[Dict], seed: int) -> None:
-    """Append calibration and per-lesion results of one phantom (and one label map) to the lists."""
+def evaluate_phantom(
+    ph, label: np.ndarray, rows: List[Dict], cal_rows: List[Dict], seed: int, method: str = "mask"
+) -> None:
+    """Append calibration and per-lesion results of one phantom (and one label map) to the lists.
+
+    ``method="mask"``: diameters and catheter width from the mask boundary (no image); ``"edge"``: both from the
+    image borders (the mask only guides, :mod:`monai_angio.qca.edges`).
+    """
+    image = np.asarray(ph.image, np.float64) if method == "edge" else None
     try:
-        cal = calibrate_from_catheter(label, french=ph.catheter_french, filename=f"seed{seed}")
+        cal = calibrate_from_catheter(label, french=ph.catheter_french, filename=f"seed{seed}", image=image)
         err = (cal.mm_per_px - ph.spacing_mm) / ph.spacing_mm * 100
         cal_rows.append({"seed": seed, "french": ph.catheter_french, "error_pct": err, "ok": True})
     except CalibrationError as e:
@@ -130,7 +137,7 @@ def evaluate_phantom(ph, label: np.ndarray, rows: List[Dict], cal_rows: List[Dic
         if not (inside[st.center_index] and inside[i0] and inside[i1]):
             continue
         try:
-            rep = analyze_stenosis(artery, calibration=cal, start_rc=c[i0], end_rc=c[i1])
+            rep = analyze_stenosis(artery, image=image, calibration=cal, start_rc=c[i0], end_rc=c[i1], method=method)
         except AngioInputError:
             rows.append({"seed": seed, "ok": False})
             continue
@@ -149,6 +156,8 @@ def evaluate_phantom(ph, label: np.ndarray, rows: List[Dict], cal_rows: List[Dic
                 "ref_err": rep.reference_diameter_mm - st.reference_diameter_mm,
                 "ref_err_proj": rep.reference_diameter_mm - st.reference_diameter_mm * proj_scale,
                 "len_ratio": rep.lesion_length_mm / st.length_mm,
+                "len_true_mm": st.length_mm,
+                "from_image": bool(rep.details.get("edges") and rep.details["edges"].get("mld_from_image")),
                 "mld_found_mm": found,
                 "located": found <= max(1.5, st.length_mm / 4),
                 "overlap": overlap,
@@ -157,11 +166,13 @@ def evaluate_phantom(ph, label: np.ndarray, rows: List[Dict], cal_rows: List[Dic
 
 
 def evaluate_automatic(
-    ph, label: np.ndarray, auto_rows: List[Dict], seed: int, tol_mm: float = 5.0, image: Optional[np.ndarray] = None
+    ph, label: np.ndarray, auto_rows: List[Dict], seed: int, tol_mm: float = 5.0, image: Optional[np.ndarray] = None,
+    method: Optional[str] = None,
 ) -> None:
     """Automatic lesion finding (no start/end points) against the true worst lesion on a major vessel.
 
-    With ``image`` (model-predicted masks), mask gaps are bridged through the image (``max_gap_mm`` 5 mm).
+    With ``image``, mask gaps are bridged through the image (``max_gap_mm`` 5 mm) and, unless ``method="mask"``,
+    diameters and the catheter width come from the image borders.
 
     Phantoms whose worst major-vessel lesion is overlapped in projection or lies outside the image are skipped.
     """
@@ -175,7 +186,10 @@ def evaluate_automatic(
     if not (5 <= r < h - 5 and 5 <= c < w - 5) or _overlapped(ph, seg, worst, 0.0):
         return
     try:
-        rep = analyze_stenosis(label, image=image, french=ph.catheter_french, filename=f"seed{seed}")
+        cal = calibrate_from_catheter(
+            label, french=ph.catheter_french, filename=f"seed{seed}", image=None if method == "mask" else image
+        )
+        rep = analyze_stenosis(label, image=image, calibration=cal, filename=f"seed{seed}", method=method)
     except (AngioInputError, CalibrationError):
         auto_rows.append({"seed": seed, "ok": False})
         return
@@ -282,44 +296,47 @@ def summarize(rows: List[Dict], cal_rows: List[Dict]) -> Dict[str, float]:
         "ref_sd_proj": float(np.std(col("ref_err_proj"))),
         "ds_bias": float(np.mean(col("ds_err"))),
         "ds_sd": float(np.std(col("ds_err"))),
-        "len_ratio": float(np.median(col("len_ratio"))),
+        "len_ratio": float(np.median(col("len_ratio"))) if loc else np.nan,
+        "len_q1": float(np.percentile(col("len_ratio"), 25)) if loc else np.nan,
+        "len_q3": float(np.percentile(col("len_ratio"), 75)) if loc else np.nan,
+        "from_image": float(np.mean(col("from_image"))) if loc else np.nan,
     }
 
 
 def markdown_table(res: Dict[str, Dict[str, float]], args: argparse.Namespace) -> str:
-    """The results as a markdown table (with commercial QCA anchors)."""
-    a, b = res["clean"], res["noisy"]
+    """The results as a markdown table, one column per (mask source, method), with commercial QCA anchors."""
     f = lambda v, fmt: "n/a" if v is None or not np.isfinite(v) else format(v, fmt)  # noqa: E731
+    names = list(res)
+    first = res[names[0]]
+
+    def row(title: str, cell, target: str = "-", anchor: str = "-") -> str:
+        return f"| {title} | " + " | ".join(cell(res[k]) for k in names) + f" | {target} | {anchor} |"
+
+    pm = lambda b, s, fb=".3f", fs=".3f": (lambda r: f"{f(r[b], '+' + fb)} +- {f(r[s], fs)}")  # noqa: E731
     lines = [
-        f"| metric ({a['n_phantoms']} phantoms, {args.size} px) | ground-truth masks | 1-px boundary noise "
-        "| target | commercial QCA on phantoms |",
-        "|---|---|---|---|---|",
-        f"| catheter calibration error, mean +- SD (%) | {f(a['cal_bias'], '+.2f')} +- {f(a['cal_sd'], '.2f')} | "
-        f"{f(b['cal_bias'], '+.2f')} +- {f(b['cal_sd'], '.2f')} | within 3 % | - |",
-        f"| calibration mean abs / 95th pct abs error (%) | {f(a['cal_abs_mean'], '.2f')} / {f(a['cal_p95'], '.2f')} | "
-        f"{f(b['cal_abs_mean'], '.2f')} / {f(b['cal_p95'], '.2f')} | <= 3 % | - |",
-        f"| calibration failures (no straight catheter) | {a['cal_fail']} | {b['cal_fail']} | - | - |",
-        f"| lesions analysed / overlapped by another vessel / evaluated (not overlapped, MLD found at the lesion) | "
-        f"{a['n_lesions']} / {a['n_overlap']} / {a['n_located']} | "
-        f"{b['n_lesions']} / {b['n_overlap']} / {b['n_located']} | - | - |",
-        f"| MLD bias +- SD vs projected lumen (mm) | {f(a['mld_bias_proj'], '+.3f')} +- {f(a['mld_sd_proj'], '.3f')} | "
-        f"{f(b['mld_bias_proj'], '+.3f')} +- {f(b['mld_sd_proj'], '.3f')} | abs bias <= 0.05, SD <= 0.10 | "
-        "bias +0.07..+0.31, SD 0.14..0.24; CAAS 2D -0.06 +- 0.14 |",
-        "| MLD median error, robust SD (1.4826 MAD) vs projected (mm) | "
-        f"{f(a['mld_median'], '+.3f')}, {f(a['mld_mad_sd'], '.3f')} | "
-        f"{f(b['mld_median'], '+.3f')}, {f(b['mld_mad_sd'], '.3f')} | - | - |",
-        "| MLD bias +- SD, all analysed lesions incl. overlaps (mm) | "
-        f"{f(a['mld_bias_all'], '+.3f')} +- {f(a['mld_sd_all'], '.3f')} | "
-        f"{f(b['mld_bias_all'], '+.3f')} +- {f(b['mld_sd_all'], '.3f')} | - | - |",
-        "| MLD bias +- SD vs true lumen (mm, incl. out-of-plane magnification) | "
-        f"{f(a['mld_bias'], '+.3f')} +- {f(a['mld_sd'], '.3f')} | "
-        f"{f(b['mld_bias'], '+.3f')} +- {f(b['mld_sd'], '.3f')} | - | same |",
-        "| reference diameter bias +- SD vs projected (mm) | "
-        f"{f(a['ref_bias_proj'], '+.3f')} +- {f(a['ref_sd_proj'], '.3f')} | "
-        f"{f(b['ref_bias_proj'], '+.3f')} +- {f(b['ref_sd_proj'], '.3f')} | - | - |",
-        f"| %DS error, mean +- SD (points) | {f(a['ds_bias'], '+.2f')} +- {f(a['ds_sd'], '.2f')} | "
-        f"{f(b['ds_bias'], '+.2f')} +- {f(b['ds_sd'], '.2f')} | - | - |",
-        f"| lesion length measured / true, median | {f(a['len_ratio'], '.2f')} | {f(b['len_ratio'], '.2f')} | - | - |",
+        f"| metric ({first['n_phantoms']} phantoms, {args.size} px) | " + " | ".join(names)
+        + " | target | commercial QCA on phantoms |",
+        "|---|" + "---|" * (len(names) + 2),
+        row("catheter calibration error, mean +- SD (%)", pm("cal_bias", "cal_sd", ".2f", ".2f"), "within 3 %"),
+        row("calibration mean abs / 95th pct abs error (%)",
+            lambda r: f"{f(r['cal_abs_mean'], '.2f')} / {f(r['cal_p95'], '.2f')}", "<= 3 %"),
+        row("calibration failures (no straight catheter) / phantoms", lambda r: f"{r['cal_fail']} / {r['n_phantoms']}"),
+        row("lesions analysed / overlapped by another vessel / evaluated (not overlapped, MLD found at the lesion)",
+            lambda r: f"{r['n_lesions']} / {r['n_overlap']} / {r['n_located']}"),
+        row("MLD bias +- SD vs projected lumen (mm)", pm("mld_bias_proj", "mld_sd_proj"),
+            "abs bias <= 0.05, SD <= 0.10", "bias +0.07..+0.31, SD 0.14..0.24; CAAS 2D -0.06 +- 0.14"),
+        row("MLD median error, robust SD (1.4826 MAD) vs projected (mm)",
+            lambda r: f"{f(r['mld_median'], '+.3f')}, {f(r['mld_mad_sd'], '.3f')}"),
+        row("MLD bias +- SD, all analysed lesions incl. overlaps (mm)", pm("mld_bias_all", "mld_sd_all")),
+        row("MLD bias +- SD vs true lumen (mm, incl. out-of-plane magnification)", pm("mld_bias", "mld_sd"),
+            anchor="same"),
+        row("MLD measured from the image (edge method) at evaluated lesions (%)",
+            lambda r: f(100 * r["from_image"], ".0f")),
+        row("reference diameter bias +- SD vs projected (mm)", pm("ref_bias_proj", "ref_sd_proj")),
+        row("reference diameter SD (mm)", lambda r: f(r["ref_sd_proj"], ".3f"), "<= 0.10"),
+        row("%DS error, mean +- SD (points)", pm("ds_bias", "ds_sd", ".2f", ".2f"), "SD <= 5"),
+        row("lesion length measured / true, median (IQR)",
+            lambda r: f"{f(r['len_ratio'], '.2f')} ({f(r['len_q1'], '.2f')}-{f(r['len_q3'], '.2f')})", "0.9-1.1"),
     ]
     return "\n".join(lines)
 
@@ -338,11 +355,20 @@ def main(argv: Optional[List[str]] = None) -> int:
         "--model-n", type=int, default=0,
         help="also run automatic QCA on the flagship model's predicted masks for the first N phantoms (CPU, slow)",
     )
+    ap.add_argument(
+        "--methods", default="mask,edge",
+        help="comma-separated diameter methods: mask (mask boundary, no image) and/or edge (image borders)",
+    )
     args = ap.parse_args(argv)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     t0 = time.time()
-    rows: Dict[str, List[Dict]] = {"clean": [], "noisy": []}
-    cal_rows: Dict[str, List[Dict]] = {"clean": [], "noisy": []}
-    auto_rows: Dict[str, List[Dict]] = {"ground-truth masks": [], "model-predicted masks": []}
+    conds = ["ground-truth masks", "1-px boundary noise"] + (["model-predicted masks"] if args.model_n > 0 else [])
+    rows: Dict[str, List[Dict]] = {f"{c}, {m}": [] for c in conds for m in methods}
+    cal_rows: Dict[str, List[Dict]] = {k: [] for k in rows}
+    auto_rows: Dict[str, List[Dict]] = {}
+    for c in ["ground-truth masks"] + (["model-predicted masks"] if args.model_n > 0 else []):
+        for m in methods:
+            auto_rows[f"{c}, {m}"] = []
     model = None
     if args.model_n > 0:
         from monai_angio.apps.segment import load_bundle
@@ -359,18 +385,26 @@ def main(argv: Optional[List[str]] = None) -> int:
             catheter_french=(5, 6, 7),
         )
         ph = generate_phantom(seed, cfg)
-        evaluate_phantom(ph, ph.label, rows["clean"], cal_rows["clean"], seed)
-        noisy = degrade_label(ph.label, prng, args.fraction, args.corr)
-        evaluate_phantom(ph, noisy, rows["noisy"], cal_rows["noisy"], seed)
-        if not args.no_auto:
-            evaluate_automatic(ph, ph.label, auto_rows["ground-truth masks"], seed)
+        labels = {"ground-truth masks": ph.label, "1-px boundary noise": degrade_label(ph.label, prng, args.fraction, args.corr)}
         if model is not None and k < args.model_n:
             pred = np.asarray(model.predict(np.asarray(ph.image, np.float32)[None]))
-            evaluate_automatic(
-                ph, pred.reshape(ph.label.shape).astype(np.uint8), auto_rows["model-predicted masks"], seed,
-                image=np.asarray(ph.image, np.float32),
-            )
-    res = {k: summarize(rows[k], cal_rows[k]) for k in rows}
+            labels["model-predicted masks"] = pred.reshape(ph.label.shape).astype(np.uint8)
+        img = np.asarray(ph.image, np.float32)
+        for cond, lab in labels.items():
+            for m in methods:
+                evaluate_phantom(ph, lab, rows[f"{cond}, {m}"], cal_rows[f"{cond}, {m}"], seed, method=m)
+        if not args.no_auto:
+            for m in methods:
+                evaluate_automatic(
+                    ph, ph.label, auto_rows[f"ground-truth masks, {m}"], seed,
+                    image=img if m == "edge" else None, method=m,
+                )
+                if "model-predicted masks" in labels:  # the image is always passed here (gap bridging)
+                    evaluate_automatic(
+                        ph, labels["model-predicted masks"], auto_rows[f"model-predicted masks, {m}"], seed,
+                        image=img, method=m,
+                    )
+    res = {k: summarize(rows[k], cal_rows[k]) for k in rows if cal_rows[k]}
     print()
     print(markdown_table(res, args))
     if not args.no_auto:

@@ -133,6 +133,7 @@ def catheter_width_px(
     trim: float = 0.2,
     image: Optional[np.ndarray] = None,
     filename: Optional[str] = None,
+    min_image_fraction: float = 0.5,
 ) -> Dict[str, Any]:
     """Width of the catheter in pixels, measured on its straight segment.
 
@@ -148,9 +149,13 @@ def catheter_width_px(
         trim: fraction trimmed at each end before averaging the widths. A (trimmed) mean rather than a
             median, because a nearly axis-aligned catheter has a digitised width that alternates between
             two whole numbers of pixels; only their mean converges to the true width.
-        image: optional image; when given, the maximum-gradient edge width is reported as well
-            (``width_image_px``) but not used for the calibration.
+        image: optional image; when given, the catheter borders are found in the image like the vessels'
+            (:func:`~monai_angio.qca.edges.image_borders`: continuous minimum-cost borders + blurred-cylinder fit)
+            and their trimmed-mean width is ``width_px`` (``width_source="image"``), provided at least
+            ``min_image_fraction`` of the profiles were measured from the image; otherwise (and without an
+            image) the mask width is used (``width_source="mask"``). ``width_mask_px`` is always reported.
         filename: file name for error messages.
+        min_image_fraction: least fraction of image-measured profiles for the image width to be used.
 
     Returns:
         dict with ``width_px`` (trimmed mean perpendicular-profile width), ``width_median_px``, ``width_edt_px`` (median
@@ -226,14 +231,25 @@ def catheter_width_px(
         "segment_end_rc": [float(v) for v in seg[-1]],
         "segment_rc": seg,
     }
+    out["width_mask_px"] = out["width_px"]
+    out["width_source"] = "mask"
     if image is not None:
+        # the same image-border measurement as the vessels (blur-corrected cylinder fit), mask as the fallback
         try:
-            iprof = diameter_profile(m, seg, image=image, method="image", path_sigma=0.0, profile_sigma=0.0)
-            iw = iprof.raw_diameter_px[iprof.raw_diameter_px > 0]
-            if iw.size:
-                out["width_image_px"] = float(np.median(iw))
-        except Exception:  # noqa: BLE001 - the image check is informative only
-            pass
+            iprof = diameter_profile(m, seg, image=image, method="edge", path_sigma=0.0, profile_sigma=0.0)
+            ok = np.asarray(iprof.edge_from_image, bool) & (iprof.raw_diameter_px > 0)
+            out["width_image_fraction"] = float(ok.mean()) if ok.size else 0.0
+            out["edges"] = iprof.details.get("edges", {})
+            if ok.sum() >= max(5, min_image_fraction * ok.size):
+                iw = iprof.raw_diameter_px[ok]
+                out["width_image_px"] = _trimmed_mean(iw, trim)
+                out["width_px"] = out["width_image_px"]
+                out["width_median_px"] = float(np.median(iw))
+                out["width_iqr_px"] = float(np.subtract(*np.percentile(iw, [75, 25])))
+                out["n_samples"] = int(iw.size)
+                out["width_source"] = "image"
+        except Exception as e:  # noqa: BLE001 - the image measurement falls back to the mask
+            out["width_image_error"] = str(e)
     return out
 
 
@@ -269,12 +285,17 @@ def calibrate_from_catheter(
     diam_mm = fr / 3.0
     mm_per_px = diam_mm / res["width_px"]
     details = {k: v for k, v in res.items() if k != "segment_rc"}
+    details["width_source"] = res["width_source"]
     details.update(
         {
             "french": fr,
             "catheter_diameter_mm": diam_mm,
             "mm_per_px_edt": diam_mm / res["width_edt_px"] if res["width_edt_px"] > 0 else None,
-            "method": "trimmed-mean perpendicular mask-profile width on the central straight catheter segment",
+            "method": (
+                "trimmed-mean width on the central straight catheter segment, from "
+                + ("the image borders (blur-corrected cylinder fit)" if res["width_source"] == "image"
+                   else "the perpendicular mask profile")
+            ),
         }
     )
     if filename is not None:

@@ -31,12 +31,14 @@ from scipy import ndimage
 from monai_angio.errors import AngioInputError
 
 from .centerline import as_binary_mask
+from .edges import border_midline, image_borders
 
 __all__ = [
     "EDT_SKELETON_BIAS_PX",
     "EDT_CENTRELINE_BIAS_PX",
     "DiameterProfile",
     "smooth_path",
+    "smooth_diameters",
     "diameter_profile",
     "edt_diameter",
     "image_edge_widths",
@@ -61,7 +63,11 @@ class DiameterProfile:
         edge_left_rc / edge_right_rc: ``(N, 2)`` sub-pixel edge points.
         normals: ``(N, 2)`` unit normals (row, col).
         mm_per_px: calibration used to express the profile in mm (1.0 if uncalibrated).
-        method: ``"mask"`` or ``"image"``.
+        method: ``"mask"``, ``"image"`` or ``"edge"``.
+        bridged: ``(N,)`` bool or None, samples on a mask gap bridged through the image.
+        edge_from_image: ``(N,)`` bool or None (``method="edge"``): True where the borders and the diameter
+            come from the image, False where they fell back to the mask boundary.
+        mask_diameter_px: ``(N,)`` or None: the mask-boundary diameter (kept beside an image-based one).
     """
 
     path_rc: np.ndarray
@@ -76,6 +82,8 @@ class DiameterProfile:
     method: str = "mask"
     bridged: Optional[np.ndarray] = None
     details: Dict = field(default_factory=dict)
+    edge_from_image: Optional[np.ndarray] = None
+    mask_diameter_px: Optional[np.ndarray] = None
 
     @property
     def diameter_mm(self) -> np.ndarray:
@@ -119,6 +127,16 @@ def smooth_path(path: np.ndarray, step: float = 1.0, sigma: float = 2.0) -> Tupl
         t = ndimage.gaussian_filter1d(t, sigma=2.0, axis=0, mode="nearest")
     t /= np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-9)
     return pts, s_new, t
+
+
+def smooth_diameters(raw: np.ndarray, median_size: int = 3, sigma: float = 1.0) -> np.ndarray:
+    """The light smoothing of a raw diameter profile: running median of ``median_size``, then Gaussian ``sigma``."""
+    smooth = np.asarray(raw, float)
+    if median_size > 1 and len(smooth) > median_size:
+        smooth = ndimage.median_filter(smooth, size=median_size, mode="nearest")
+    if sigma > 0 and len(smooth) > 3:
+        smooth = ndimage.gaussian_filter1d(smooth, sigma, mode="nearest")
+    return np.asarray(smooth, float)
 
 
 def edt_diameter(distance: np.ndarray, points_rc: np.ndarray, bias_px: float = EDT_CENTRELINE_BIAS_PX) -> np.ndarray:
@@ -250,6 +268,8 @@ def diameter_profile(
     image_sigma: float = 1.0,
     filename: Optional[str] = None,
     distance: Optional[np.ndarray] = None,
+    psf_sigma_px: Optional[float] = None,
+    recentre: bool = True,
 ) -> DiameterProfile:
     """Measure the vessel diameter along a centreline path.
 
@@ -260,9 +280,11 @@ def diameter_profile(
         image: optional ``(H, W)`` angiogram (vessels dark) for ``method="image"``.
         calibration: a :class:`~monai_angio.qca.calibration.Calibration` (or a float mm/px) to express the
             profile in mm; None leaves it in px (``mm_per_px = 1``).
-        method: ``"mask"`` (integral of the interpolated mask; default) or ``"image"`` (maximum-gradient
-            edges of the image; defaults to ``"mask"`` even when an image is given because edge
-            positions on a blurred image are biased inwards by the blur and the cylinder profile).
+        method: ``"edge"`` (default when an ``image`` is given: borders found in the image by continuous
+            minimum-cost borders + a blurred-cylinder fit, :func:`~monai_angio.qca.edges.image_borders`; the
+            mask boundary is the per-profile fallback, flagged in ``edge_from_image``), ``"mask"`` (integral
+            of the interpolated mask; default without an image) or ``"image"`` (plain maximum-gradient
+            edges, biased inwards by the blur; kept for comparison).
         step: centreline resampling step, px.
         path_sigma: Gaussian smoothing of the centreline coordinates, px.
         profile_sigma: light Gaussian smoothing of the diameter profile along the path (samples); 0 = off.
@@ -272,6 +294,10 @@ def diameter_profile(
         image_sigma: Gaussian pre-smoothing of the image for ``method="image"``, px.
         filename: source file, for error messages.
         distance: precomputed Euclidean distance transform of the mask (saves time on repeated calls).
+        psf_sigma_px: ``method="edge"``: Gaussian PSF of the imaging chain (px); None = estimated per path.
+        recentre: ``method="edge"``: move the path to the midline of the continuous image borders
+            (:func:`~monai_angio.qca.edges.border_midline`) before measuring, so the normals are not tilted by a
+            skeleton that wiggles at a lesion.
 
     Returns:
         A :class:`DiameterProfile`.
@@ -279,11 +305,11 @@ def diameter_profile(
     m = as_binary_mask(mask, filename=filename)
     if not m.any():
         raise AngioInputError("the vessel mask is empty (no artery pixels)", filename)
-    method = method or "mask"
-    if method not in ("mask", "image"):
-        raise ValueError(f"method must be 'mask' or 'image', got {method!r}")
-    if method == "image" and image is None:
-        raise ValueError("method='image' needs an image")
+    method = method or ("mask" if image is None else "edge")
+    if method not in ("mask", "image", "edge"):
+        raise ValueError(f"method must be 'edge', 'mask' or 'image', got {method!r}")
+    if method in ("image", "edge") and image is None:
+        raise ValueError(f"method={method!r} needs an image")
     mm_per_px = 1.0 if calibration is None else float(getattr(calibration, "mm_per_px", calibration))
     dist = ndimage.distance_transform_edt(m) if distance is None else np.asarray(distance)
     pts, s, t = smooth_path(path, step=step, sigma=path_sigma)
@@ -298,12 +324,35 @@ def diameter_profile(
     mprof = mprof.reshape(len(pts), len(offsets))
     width, left, right = _mask_cross_sections(mprof, offsets, k0)
     details: Dict = {"sample_step_px": sample_step, "path_sigma_px": path_sigma, "profile_sigma": profile_sigma}
-    if method == "image":
+    edge_ok: Optional[np.ndarray] = None
+    mask_width = np.nan_to_num(width, nan=0.0).copy()
+    if method in ("image", "edge"):
         img = np.asarray(image.detach().cpu().numpy() if hasattr(image, "detach") else image, dtype=np.float64)
         while img.ndim > 2 and img.shape[0] == 1:
             img = img[0]
         if img.shape != m.shape:
             raise AngioInputError(f"image shape {img.shape} does not match mask shape {m.shape}", filename)
+    if method == "edge":
+        sm = ndimage.gaussian_filter(img, 1.0)
+        if recentre and len(pts) > 5:  # measure on the normals of the image borders' midline
+            shift = border_midline(sm, pts, nrm, left, right)
+            pts, s, t = smooth_path(pts + shift[:, None] * nrm, step=step, sigma=path_sigma)
+            nrm = np.stack([-t[:, 1], t[:, 0]], axis=1)
+            d_edt = edt_diameter(dist, pts)
+            coords = pts[:, None, :] + offsets[None, :, None] * nrm[:, None, :]
+            mprof = ndimage.map_coordinates(
+                m.astype(np.float32), coords.reshape(-1, 2).T, order=1, mode="constant", cval=0.0
+            ).reshape(len(pts), len(offsets))
+            width, left, right = _mask_cross_sections(mprof, offsets, k0)
+            mask_width = np.nan_to_num(width, nan=0.0).copy()
+            details["recentred_max_shift_px"] = float(np.max(np.abs(shift))) if len(shift) else 0.0
+        res = image_borders(img, pts, nrm, mprof, offsets, left, right, psf_sigma=psf_sigma_px, smoothed_image=sm)
+        edge_ok = res.ok & np.isfinite(width) & (width > 0)
+        width = np.where(edge_ok, res.right - res.left, width)
+        left = np.where(edge_ok, res.left, left)
+        right = np.where(edge_ok, res.right, right)
+        details["edges"] = res.details
+    elif method == "image":
         if image_sigma > 0:
             img = ndimage.gaussian_filter(img, image_sigma)
         iprof = ndimage.map_coordinates(img, flat, order=1, mode="nearest").reshape(len(pts), len(offsets))
@@ -311,11 +360,8 @@ def diameter_profile(
         left, right = _image_cross_sections(iprof, offsets, k0, hw)
         width = np.where(np.isfinite(left) & np.isfinite(right), right - left, width)
     raw = np.nan_to_num(width, nan=0.0)
-    smooth = raw
-    if median_size > 1 and len(raw) > median_size:
-        smooth = ndimage.median_filter(smooth, size=median_size, mode="nearest")
-    if profile_sigma > 0 and len(raw) > 3:
-        smooth = ndimage.gaussian_filter1d(smooth, profile_sigma, mode="nearest")
+    smooth = smooth_diameters(raw, median_size, profile_sigma)
+    details["median_size"] = median_size
     lf = np.where(np.isfinite(left), left, -raw / 2)
     rt = np.where(np.isfinite(right), right, raw / 2)
     return DiameterProfile(
@@ -330,4 +376,6 @@ def diameter_profile(
         mm_per_px=mm_per_px,
         method=method,
         details=details,
+        edge_from_image=edge_ok,
+        mask_diameter_px=mask_width if method != "mask" else None,
     )

@@ -21,12 +21,21 @@ from monai_angio.errors import AngioInputError
 from .branches import filter_major_branches, find_root
 from .calibration import Calibration, calibrate
 from .centerline import as_binary_mask, vessel_graph
-from .diameter import DiameterProfile, diameter_profile
+from .diameter import DiameterProfile, diameter_profile, smooth_diameters
 from .gaps import apply_bridge_diameters, bridge_mask_gaps
 from .lesions import find_lesions, lesion_summary
 from .stenosis import StenosisReport, _serious, analyze_profile
 
-__all__ = ["analyze_stenosis"]
+__all__ = ["analyze_stenosis", "psf_from_calibration"]
+
+
+def psf_from_calibration(calibration: Calibration) -> Optional[float]:
+    """The Gaussian PSF sigma (px) estimated on the catheter by an image-based calibration, else None."""
+    det = calibration.details or {}
+    if det.get("width_source") != "image":
+        return None
+    sig = (det.get("edges") or {}).get("psf_sigma_px")
+    return float(sig) if sig is not None and np.isfinite(sig) and sig > 0 else None
 
 
 def analyze_stenosis(
@@ -50,14 +59,18 @@ def analyze_stenosis(
 
     Args:
         mask: ``(H, W)`` 0/1/2 label map (artery 1, catheter 2) or a binary artery mask.
-        image: optional angiogram ``(H, W)`` (used for ``method="image"`` and reported edges).
+        image: optional angiogram ``(H, W)``: with it the diameters are measured from the image borders
+            (``method="edge"``, the mask only guides; mask gaps are bridged) and the catheter is measured the same
+            way for the calibration.
         calibration: a :class:`Calibration` or mm/px; None -> :func:`~monai_angio.qca.calibration.calibrate`
             from the catheter in ``mask`` (needs ``french``) then from ``meta``.
         start_rc, end_rc: points of the segment to analyse (snapped to the centreline).
         path: an explicit ``(N, 2)`` centreline path (overrides start/end).
         french: catheter size for catheter calibration.
         meta: DICOM geometry metadata for the fallback calibration.
-        method: ``"mask"`` (default) or ``"image"`` edge detection.
+        method: ``"edge"`` (default with an image: continuous image borders + blurred-cylinder fit, mask
+            boundary as the per-profile fallback), ``"mask"`` (default without an image) or ``"image"`` (plain
+            gradient maxima, for comparison).
         min_origin_diameter_mm: clinical filter used when the segment is chosen automatically.
         degree: reference polynomial degree.
         lesion_threshold: relative departure from the reference that defines the lesion.
@@ -90,7 +103,10 @@ def analyze_stenosis(
     elif not isinstance(calibration, Calibration):
         calibration = Calibration(float(calibration), "user", {"note": "mm/px given by the user"})
     catheter = (np.rint(arr) == 2) if arr.dtype != bool else None
-    kw = dict(image=image, calibration=calibration, method=method, filename=filename)
+    kw: dict = dict(image=image, calibration=calibration, method=method, filename=filename)
+    psf = psf_from_calibration(calibration)
+    if image is not None and psf is not None:  # the PSF measured on the catheter (high contrast, known cylinder)
+        kw["psf_sigma_px"] = psf
     original = artery
     bridge_px: Optional[np.ndarray] = None
     bridges: List[Any] = []
@@ -108,7 +124,15 @@ def analyze_stenosis(
     def _profile(p: np.ndarray) -> DiameterProfile:
         prof = diameter_profile(artery, p, **kw)
         if bridge_px is not None and bridge_px.any():
+            own = None if prof.edge_from_image is None else prof.edge_from_image.copy()
+            raw0 = prof.raw_diameter_px.copy()
             apply_bridge_diameters(prof, img2d, bridge_px, original, image_sigma=0.0, near_px=0.0)
+            if own is not None and own.any():  # edge method: its own image borders stand, also in the gap
+                prof.raw_diameter_px = np.where(own, raw0, prof.raw_diameter_px)
+                prof.diameter_px = smooth_diameters(
+                    prof.raw_diameter_px, int(prof.details.get("median_size", 3)),
+                    float(prof.details.get("profile_sigma", 1.0)),
+                )
         return prof
 
     def _bridge_details(rep: StenosisReport) -> StenosisReport:

@@ -254,6 +254,10 @@ class StenosisReport:
                     np.zeros(len(self.profile), bool) if self.profile.bridged is None else self.profile.bridged
                 ),
             }
+            if self.profile.edge_from_image is not None:  # method "edge": where the borders came from
+                out["profile"]["edge_source"] = np.where(self.profile.edge_from_image, "image", "mask").tolist()
+            if self.profile.mask_diameter_px is not None:
+                out["profile"]["mask_diameter_mm"] = self.profile.mask_diameter_px * self.mm_per_px
         return _jsonable(out)
 
 
@@ -339,6 +343,22 @@ def analyze_profile(
             idx = np.nonzero(lab == k)[0]
             spans.append(f"{sb[idx[0]]:.1f}-{sb[idx[-1]]:.1f} mm")
         warnings.append(f"{BRIDGE_WARNING} at {', '.join(spans)} along the path; diameter from image edges there")
+    edge_info: Optional[Dict[str, Any]] = None
+    if profile.edge_from_image is not None:
+        src = np.asarray(profile.edge_from_image, bool)
+        lo_i, hi_i = max(0, int(np.floor(i_sub)) - 1), min(len(src), int(np.ceil(i_sub)) + 2)
+        at_mld = bool(np.all(src[lo_i:hi_i]))
+        frac = float(src.mean()) if len(src) else 0.0
+        edge_info = {
+            "method": "image borders: continuous minimum-cost borders + blurred-cylinder fit (mask fallback)",
+            "fraction_from_image": frac,
+            "mld_from_image": at_mld,
+            **{k: v for k, v in profile.details.get("edges", {}).items() if k != "sample_step_px"},
+        }
+        if not at_mld:
+            warnings.append("diameter at the MLD from the mask boundary (the image edges were not usable there)")
+        elif frac < 0.5:
+            warnings.append(f"only {100 * frac:.0f} % of the profile measured from image edges (rest: mask boundary)")
     if mld <= 0:
         warnings.append("the vessel is interrupted on the analysed path (MLD 0: occlusion or mask gap)")
     if ref > 1.5 * float(np.median(d_mm[fit.used])) if fit.used.any() else False:
@@ -370,6 +390,7 @@ def analyze_profile(
             "lesion_threshold_mm": fit.threshold,
             "profile_noise_sd_mm": fit.sigma,
             "end_margin_px": end_margin_px,
+            "edges": edge_info,
             "lesion_definition": f"contiguous region around the MLD more than max({lesion_threshold:.0%} of the "
             "reference, 2 x robust profile SD) below the interpolated reference",
         },
@@ -393,4 +414,6 @@ def crop_profile(profile: DiameterProfile, start: int, stop: int) -> DiameterPro
         method=profile.method,
         bridged=None if profile.bridged is None else profile.bridged[sl],
         details=dict(profile.details, cropped_from=[sl.start, sl.stop]),
+        edge_from_image=None if profile.edge_from_image is None else profile.edge_from_image[sl],
+        mask_diameter_px=None if profile.mask_diameter_px is None else profile.mask_diameter_px[sl],
     )
