@@ -5,7 +5,7 @@ Usage::
     python benchmarks/make_synthetic_contact_sheet.py --out docs/images/cathlab_contact_sheet.png
 
 Renders 3 x 4 cases at ``--size`` (512) and shows them at ``--tile`` (256) pixels; the first tiles force a round, a
-rectangular, an off-centre and no collimator, the others are plain preset draws. A thin red outline marks the
+square, an off-centre and no collimator, the others are plain preset draws. A thin red outline marks the
 artery label (1), a blue one the catheter (2). Prints the generation time of every case.
 """
 
@@ -26,7 +26,8 @@ __all__ = ["CASES", "render_tile", "main"]
 #: (seed, overrides of the preset) per tile
 CASES: List[Tuple[int, Dict[str, Any]]] = [
     (11, {"collimator_prob": 1.0, "collimator_shapes": ("circle",), "collimator_offset": 0.0, "shutter_prob": 0.0}),
-    (12, {"collimator_prob": 1.0, "collimator_shapes": ("rect",), "collimator_offset": 0.0}),
+    (12, {"collimator_prob": 1.0, "collimator_shapes": ("rect",), "collimator_square_prob": 1.0,
+          "collimator_offset": 0.0}),
     (13, {"collimator_prob": 1.0, "collimator_shapes": ("circle",), "collimator_offset": 0.15,
           "border_grey_prob": 1.0}),
     (14, {"collimator_prob": 0.0, "shutter_prob": 0.0}),

@@ -121,6 +121,7 @@ def field_of_view(
     shutter_depth: Range = (0.04, 0.2),
     grey_prob: float = 0.0,
     grey: Range = (0.1, 0.4),
+    square_prob: float = 0.5,
 ) -> Optional[FieldOfView]:
     """Collimator (``collimator_rng``) and/or shutters (``shutter_rng``); ``None`` when neither is given.
 
@@ -137,6 +138,7 @@ def field_of_view(
         shutter_depth: depth of a shutter band from its image side, fraction of the size.
         grey_prob: probability of a dim grey border (else black).
         grey: grey level range of a dim border.
+        square_prob: probability that a rectangular field is square.
     """
     if collimator_rng is None and shutter_rng is None:
         return None
@@ -158,8 +160,12 @@ def field_of_view(
         elif kind == "rect":
             hh, hw = g.uniform(*rect_half) * H, g.uniform(*rect_half) * W
             corner = g.uniform(0.0, 0.08) * n
+            square = bool(g.random() < square_prob)
+            if square:
+                hw = hh
             sd = _rounded_rect_sd(r - cy, c - cx, hh, hw, corner)
-            info.update(collimator="rect", center_rc=[float(cy), float(cx)], half_size_px=[float(hh), float(hw)])
+            info.update(collimator="rect", center_rc=[float(cy), float(cx)], half_size_px=[float(hh), float(hw)],
+                        square=square)
         else:
             raise ValueError(f"unknown collimator shape {kind!r}")
     if shutter_rng is not None:
@@ -390,7 +396,8 @@ def _circle(center: np.ndarray, r_px: float, n: int = 48, ry: Optional[float] = 
     t = np.linspace(0, 2 * math.pi, n)
     ry = r_px if ry is None else ry
     x, y = r_px * np.cos(t), ry * np.sin(t)
-    return np.stack([center[0] + x * math.sin(rot) + y * math.cos(rot), center[1] + x * math.cos(rot) - y * math.sin(rot)], 1)
+    cr, sr = math.cos(rot), math.sin(rot)
+    return np.stack([center[0] + x * sr + y * cr, center[1] + x * cr - y * sr], 1)
 
 
 def _sternal_wires(g: np.random.Generator, H: int, W: int, sp: float) -> List[Shape2D]:

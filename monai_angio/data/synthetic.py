@@ -124,6 +124,7 @@ class PhantomConfig:
         collimator_shapes: shapes to choose from, ``"circle"`` and/or ``"rect"``.
         collimator_radius: circle radius, fraction of the image size (> 0.5 cuts the corners only).
         collimator_rect: half side of a rectangular field, fraction of the size (drawn per axis).
+        collimator_square_prob: probability that a rectangular field is square.
         collimator_offset: maximum shift of the field centre, fraction of the size.
         collimator_softness: Gaussian edge width, fraction of the size.
         shutter_prob: probability of straight shutters from one or two sides.
@@ -137,7 +138,7 @@ class PhantomConfig:
         soft_tissue_prob: overlapping soft-tissue shadows (curved or straight bands).
         sharp_ribs_prob: ribs with cortical edges.
         guidewire_prob: 0.014" guidewire through the catheter into a major artery (dark, label unchanged).
-        sternal_wires_prob: sternotomy wire loops; ``clips_prob``: surgical clips.
+        sternal_wires_prob: sternotomy wire loops with twisted knots along the sternum.
         clips_prob: surgical clips (small dark V shapes) along a graft-like path.
         ecg_leads_prob: ECG leads crossing the image, some ending in an electrode.
         pacemaker_prob: pacemaker leads from the top of the image to the apex.
@@ -153,7 +154,7 @@ class PhantomConfig:
         exposure_gamma: gamma range.
         exposure_offset: offset range.
         edge_enhance_prob: unsharp-mask edge enhancement (as cath-lab image processing).
-        jpeg_prob: JPEG compression; ``jpeg_quality`` its quality range.
+        jpeg_prob: JPEG compression.
         jpeg_quality: JPEG quality range (inclusive).
         text_prob: burned-in annotation text in the corners (labels are 0 under the glyphs).
     """
@@ -191,6 +192,7 @@ class PhantomConfig:
     collimator_shapes: Sequence[str] = ("circle", "rect")
     collimator_radius: Range = (0.42, 0.68)
     collimator_rect: Range = (0.34, 0.5)
+    collimator_square_prob: float = 0.5
     collimator_offset: float = 0.0
     collimator_softness: Range = (0.002, 0.008)
     shutter_prob: float = 0.0
@@ -214,7 +216,7 @@ class PhantomConfig:
     readout_noise: Union[float, Range] = 0.0
     noise_blur_px: Union[float, Range] = 0.0
     exposure_prob: float = 0.0
-    exposure_gain: Range = (0.8, 1.35)
+    exposure_gain: Range = (0.75, 1.6)
     exposure_gamma: Range = (0.7, 1.5)
     exposure_offset: Range = (-0.08, 0.06)
     edge_enhance_prob: float = 0.0
@@ -226,16 +228,19 @@ class PhantomConfig:
     def cathlab(cls, **overrides: Any) -> "PhantomConfig":
         """Preset randomising every cath-lab feature with sensible probabilities.
 
-        About 3 cases in 4 have a collimator (circle or rectangle, half of them off-centre by up to 8 % of the
-        size, 40 % with a dim grey border), 30 % shutters; sharp anatomy, devices, partial filling, exposure
-        changes, edge enhancement, JPEG and text appear with the probabilities below; spacing 0.15-0.45 mm/px.
+        About 3 cases in 4 have a collimator (circle or rounded rectangle, centre shifted by up to 8 % of the size,
+        40 % with a dim grey border, the rest black), 30 % shutters; sharp anatomy, devices, partial filling,
+        exposure changes, edge enhancement, JPEG and text appear with the probabilities below; spacing
+        0.15-0.45 mm/px (narrowed per size to a 70-210 mm field), undiluted contrast 0.16-0.32 / mm, 0-3 lesions,
+        catheters entering from the top or the sides. See docs/synthetic.md for the full table.
         ``generate_phantom(seed, PhantomConfig.cathlab(size=512))`` gives a different realistic case per seed.
 
         Args:
             overrides: any :class:`PhantomConfig` field (e.g. ``size=256``, ``collimator_prob=0``).
         """
         preset: Dict[str, Any] = dict(
-            spacing_mm=(0.15, 0.45), n_stenoses=(0, 3), contrast_mu_per_mm=(0.16, 0.32), catheter_exit_deg=(-195.0, 15.0),
+            spacing_mm=(0.15, 0.45), n_stenoses=(0, 3), contrast_mu_per_mm=(0.16, 0.32),
+            catheter_exit_deg=(-195.0, 15.0),
             catheter_straight_fraction=0.7,
             collimator_prob=0.75, collimator_offset=0.08, shutter_prob=0.3, border_grey_prob=0.4,
             spine_prob=0.6, diaphragm_prob=0.5, heart_border_prob=0.7, lung_texture_prob=0.9, soft_tissue_prob=0.5,
@@ -264,7 +269,7 @@ class PhantomConfig:
             raise AngioInputError(f"PhantomConfig.supersample must be an odd integer >= 1, got {self.supersample}")
         if self.frame_time_ms <= 0:
             raise AngioInputError(f"PhantomConfig.frame_time_ms must be > 0, got {self.frame_time_ms}")
-        for name in _PROB_FIELDS:
+        for name in _PROB_FIELDS + ("collimator_square_prob",):
             v = getattr(self, name)
             if not 0.0 <= float(v) <= 1.0:
                 raise AngioInputError(f"PhantomConfig.{name} must be a probability in [0, 1], got {v}")
@@ -685,6 +690,7 @@ def _build_cathlab(seed: int, cfg: PhantomConfig, scene: _Scene, g_img: np.rando
         _cl.feature_rng(seed, "border"), tuple(cfg.collimator_shapes), tuple(cfg.collimator_radius),
         tuple(cfg.collimator_rect), float(cfg.collimator_offset), tuple(cfg.collimator_softness),
         tuple(cfg.shutter_depth), float(cfg.border_grey_prob), tuple(cfg.border_grey),
+        float(cfg.collimator_square_prob),
     )
     info["field_of_view"] = fov.info if fov is not None else {"collimator": None}
     # sharp anatomy

@@ -95,6 +95,13 @@ def test_collimator_shapes_border_and_offset():
             assert abs(float(np.median(out)) - level) < 0.03
             assert (0.1 <= level <= 0.4) if grey else level <= 0.03
             assert (p.label[~m] == 0).all()
+    sq = generate_phantom(1, dataclasses.replace(BASE, collimator_prob=1.0, collimator_shapes=("rect",),
+                                                 collimator_square_prob=1.0))
+    hh, hw = sq.meta["cathlab"]["field_of_view"]["half_size_px"]
+    assert hh == hw and sq.meta["cathlab"]["field_of_view"]["square"]
+    rows, cols = np.where(sq.fov_mask)
+    assert abs((rows.max() - rows.min()) - (cols.max() - cols.min())) <= 1 or sq.fov_mask[[0, -1]].any() \
+        or sq.fov_mask[:, [0, -1]].any()
 
 
 def test_devices_never_labelled_and_darker():
