@@ -187,7 +187,7 @@ class PhantomConfig:
     supersample: Optional[int] = None
     # cath-lab realism (off by default)
     spacing_mm: Optional[Range] = None
-    field_mm: Range = (70.0, 210.0)
+    field_mm: Range = (64.0, 232.0)
     collimator_prob: float = 0.0
     collimator_shapes: Sequence[str] = ("circle", "rect")
     collimator_radius: Range = (0.42, 0.68)
@@ -231,7 +231,7 @@ class PhantomConfig:
         About 3 cases in 4 have a collimator (circle or rounded rectangle, centre shifted by up to 8 % of the size,
         40 % with a dim grey border, the rest black), 30 % shutters; sharp anatomy, devices, partial filling,
         exposure changes, edge enhancement, JPEG and text appear with the probabilities below; spacing
-        0.15-0.45 mm/px (narrowed per size to a 70-210 mm field), undiluted contrast 0.16-0.32 / mm, 0-3 lesions,
+        0.15-0.45 mm/px (narrowed per size to a 64-232 mm field), undiluted contrast 0.16-0.32 / mm, 0-3 lesions,
         catheters entering from the top or the sides. See docs/synthetic.md for the full table.
         ``generate_phantom(seed, PhantomConfig.cathlab(size=512))`` gives a different realistic case per seed.
 

@@ -178,7 +178,7 @@ def test_sizes_and_spacing(size):
     assert p.image.shape == (size, size) and p.label.shape == (size, size) and p.fov_mask.shape == (size, size)
     assert (p.label == 1).sum() > size and (p.label[~p.fov_mask] == 0).all()
     lo, hi = (0.15, 0.45)
-    assert lo - 1e-9 <= p.spacing_mm <= hi + 1e-9 and 70 - 1e-6 <= p.spacing_mm * size <= 210 + 1e-6
+    assert lo - 1e-9 <= p.spacing_mm <= hi + 1e-9 and 64 - 1e-6 <= p.spacing_mm * size <= 232 + 1e-6
     assert p.meta["generation_s"] < 10.0
 
 
@@ -190,8 +190,13 @@ def test_spacing_range_gives_threefold_vessel_widths():
     assert fine.catheter.diameter_px[0] == pytest.approx(3 * coarse.catheter.diameter_px[0])
     for p in (fine, coarse):
         assert (p.label == 2).sum() > 0 and (p.label == 1).sum() > 0
-    # the preset narrows the spacing to a plausible field per size
-    assert 0.27 <= generate_phantom(1, PhantomConfig.cathlab(size=256, collimator_prob=0)).spacing_mm <= 0.45 + 1e-9
+    # the preset narrows the spacing to a plausible field per size; at 512 px it spans the full 3x range
+    from monai_angio.data.synthetic import _spacing_range
+
+    assert _spacing_range(PhantomConfig.cathlab(size=512)) == pytest.approx((0.15, 0.45))
+    lo, hi = _spacing_range(PhantomConfig.cathlab(size=1024))
+    assert lo == pytest.approx(0.15) and hi == pytest.approx(232 / 1024)
+    assert 0.25 <= generate_phantom(1, PhantomConfig.cathlab(size=256, collimator_prob=0)).spacing_mm <= 0.45 + 1e-9
 
 
 def test_cine_static_field_moving_wire():
