@@ -53,6 +53,7 @@ from .stenosis import (
     analyze_profile,
     crop_profile,
     interpolated_reference,
+    obstruction_boundaries,
 )
 
 __all__ = [
@@ -93,6 +94,7 @@ __all__ = [
     "analyze_stenosis",
     "crop_profile",
     "interpolated_reference",
+    "obstruction_boundaries",
     "branch_origin_diameters",
     "filter_major_branches",
     "find_root",

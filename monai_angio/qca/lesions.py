@@ -93,9 +93,10 @@ def healthy_sides(rep: StenosisReport, min_samples: Optional[int] = None) -> Tup
     is unused (kept for symmetry with the check in :func:`analyze_segment`).
     """
     s = rep.profile.arc_length_mm
-    used = np.asarray(rep.fit_used, bool)
-    lo = min(rep.lesion_start_mm, rep.mld_position_mm)
-    hi = max(rep.lesion_end_mm, rep.mld_position_mm)
+    used = np.asarray(rep.fit_used if rep.fit_used_core is None else rep.fit_used_core, bool)
+    # the narrowing's core (more than the threshold below the reference), not its fitted shoulders
+    lo = min(rep.details.get("lesion_threshold_start_mm", rep.lesion_start_mm), rep.mld_position_mm)
+    hi = max(rep.details.get("lesion_threshold_end_mm", rep.lesion_end_mm), rep.mld_position_mm)
     return int(np.sum(used & (s < lo))), int(np.sum(used & (s > hi)))
 
 
@@ -137,10 +138,12 @@ def analyze_segment(
             break
         before, after = healthy_sides(rep)
         s = crop.arc_length_mm
+        t0 = rep.details.get("lesion_threshold_start_mm", rep.lesion_start_mm)
+        t1 = rep.details.get("lesion_threshold_end_mm", rep.lesion_end_mm)
         if before <= after:  # the narrowing runs into the start: drop everything up to its distal end
-            i0 = i0 + int(np.searchsorted(s, max(rep.lesion_end_mm, rep.mld_position_mm), side="right"))
+            i0 = i0 + int(np.searchsorted(s, max(t1, rep.mld_position_mm), side="right"))
         else:
-            i1 = i0 + int(np.searchsorted(s, min(rep.lesion_start_mm, rep.mld_position_mm)))
+            i1 = i0 + int(np.searchsorted(s, min(t0, rep.mld_position_mm)))
     else:
         return None
     # local reference: +-max(2 lesion lengths, 10 mm) around the lesion of a long segment

@@ -47,6 +47,7 @@ __all__ = [
     "interpolated_reference",
     "analyze_profile",
     "crop_profile",
+    "obstruction_boundaries",
 ]
 
 
@@ -169,6 +170,59 @@ def interpolated_reference(
     return ReferenceFit(ref, used, coef, int(np.argmin(np.where(valid, d / ref, np.inf))), l0, l1, a, b, thr, sigma, it)
 
 
+def obstruction_boundaries(
+    s: np.ndarray,
+    d: np.ndarray,
+    ref: np.ndarray,
+    s_mld: float,
+    depth: float,
+    threshold_start: float,
+    threshold_end: float,
+    lo: int,
+    hi: int,
+    reach: float = 2.5,
+) -> Tuple[float, float, Dict[str, Any]]:
+    """Obstruction boundaries: where the narrowing ``ref - d`` returns to the reference on each side of the MLD.
+
+    The region more than a threshold below the reference (``threshold_start``..``threshold_end``) misses the
+    shallow shoulders of a lesion (about 0.8 of a cosine lesion at a 5 % threshold), and a lower threshold is
+    lost in the profile noise. Instead each side of the obstruction is fitted (least squares, grid over the
+    half-length ``h``) by a smooth shoulder that starts at the MLD with the lesion depth and reaches the
+    reference with zero slope: ``depth x (1 + cos(pi (s - s_mld) / h)) / 2`` for ``|s - s_mld| < h``, 0 beyond;
+    the boundary is ``s_mld -+ h``. The window of each fit reaches ``reach`` times the threshold half-extent
+    (at least 4 samples) beyond the MLD, inside the analysed samples ``lo..hi``.
+
+    Returns:
+        ``(start, end, info)`` in the units of ``s``; ``info`` holds the two half-lengths and fit residuals.
+    """
+    s = np.asarray(s, float)
+    g = np.asarray(ref, float) - np.asarray(d, float)
+    step = float(np.median(np.diff(s))) if len(s) > 1 else 1.0
+    out: List[float] = []
+    info: Dict[str, Any] = {}
+    for side, thr_b in (("proximal", threshold_start), ("distal", threshold_end)):
+        sign = -1.0 if side == "proximal" else 1.0
+        h_thr = max(abs(thr_b - s_mld), step)
+        w = max(reach * h_thr, h_thr + 4 * step)
+        limit = s[lo] if side == "proximal" else s[hi]
+        sel = (sign * (s - s_mld) >= 0) & (sign * (s - s_mld) <= w) & (s >= s[lo]) & (s <= s[hi])
+        if depth <= 0 or sel.sum() < 3:
+            out.append(float(thr_b))
+            info[f"{side}_half_length"] = abs(float(thr_b) - s_mld)
+            continue
+        u = np.abs(s[sel] - s_mld)
+        hs = np.arange(max(0.5 * h_thr, step), max(reach * h_thr, 2 * step) + 1e-9, 0.1 * step)
+        model = np.where(u[None, :] < hs[:, None], 0.5 * depth * (1 + np.cos(np.pi * np.minimum(u[None, :] / hs[:, None], 1.0))), 0.0)
+        sse = ((model - g[sel][None, :]) ** 2).sum(1)
+        h = float(hs[int(np.argmin(sse))])
+        b = s_mld + sign * h
+        b = float(np.clip(b, s[lo], s[hi])) if sign < 0 else float(np.clip(b, s[lo], limit))
+        out.append(b)
+        info[f"{side}_half_length"] = h
+        info[f"{side}_rms"] = float(np.sqrt(np.min(sse) / sel.sum()))
+    return out[0], out[1], info
+
+
 @dataclass
 class StenosisReport:
     """QCA result for one vessel segment.
@@ -196,6 +250,9 @@ class StenosisReport:
     path_end_rc: Optional[Tuple[float, float]] = None
     warnings: List[str] = field(default_factory=list)
     details: Dict[str, Any] = field(default_factory=dict)
+    #: samples of the threshold-phase reference fit (before the refit without the whole obstruction); used by the
+    #: automatic search to judge whether a narrowing has healthy reference on both sides. Not serialised.
+    fit_used_core: Optional[np.ndarray] = None
 
     @property
     def mm_per_px(self) -> float:
@@ -304,6 +361,7 @@ def analyze_profile(
     end_margin_px: Optional[float] = None,
     filename: Optional[str] = None,
     start_margin_px: Optional[float] = None,
+    max_refits: int = 2,
 ) -> StenosisReport:
     """QCA of a measured diameter profile.
 
@@ -315,6 +373,8 @@ def analyze_profile(
         end_margin_px: arc length excluded at both path ends; default the median vessel radius (>= 3 px).
         filename: source file, reported.
         start_margin_px: arc length excluded at the start instead (e.g. the ostium next to the catheter tip).
+        max_refits: times the reference is fitted again without the whole obstruction (its shallow shoulders
+            included, see :func:`obstruction_boundaries`) and the boundaries re-located; 0 = the threshold fit only.
     """
     profile.mm_per_px = calibration.mm_per_px
     step = float(np.median(np.diff(profile.arc_length_px))) if len(profile) > 1 else 1.0
@@ -329,6 +389,32 @@ def analyze_profile(
     i = fit.mld_index
     mld, i_sub = _refine_mld(profile.raw_diameter_px * calibration.mm_per_px, d_mm, i, fit, e, e0)
     ref = float(np.interp(i_sub, np.arange(len(d_mm)), fit.reference))
+    n_s = len(d_mm)
+    sa = profile.arc_length_mm
+    lo_v = e if e0 is None else e0
+    lo_v, hi_v = (lo_v, n_s - 1 - e) if n_s - lo_v - e >= 5 else (0, n_s - 1)
+    s_mld = float(np.interp(i_sub, np.arange(n_s), sa))
+    l0, l1, shoulder = fit.lesion_start, fit.lesion_end, {}
+    refit = 0
+    used_core = fit.used.copy()
+    if fit.lesion_end > fit.lesion_start:
+        for _ in range(max_refits + 1):
+            l0, l1, shoulder = obstruction_boundaries(
+                sa, d_mm, fit.reference, s_mld, ref - mld, fit.lesion_start, fit.lesion_end, lo_v, hi_v
+            )
+            l0, l1 = min(l0, fit.lesion_start), max(l1, fit.lesion_end)
+            # the shallow shoulders lie less than the threshold below the reference and were used in its fit,
+            # pulling it down next to the lesion: fit it again without the whole obstruction
+            used2 = fit.used & ((sa < l0) | (sa > l1))
+            real = (ref - mld) >= 2.0 * fit.threshold  # a lesion clearly below the threshold, not a noise dip
+            if not real or refit >= max_refits or used2.sum() < max(5, degree + 3) or np.array_equal(used2, fit.used):
+                break
+            deg = int(min(degree, max(0, used2.sum() - 2)))
+            coef = np.polyfit(sa[used2], d_mm[used2], deg)
+            fit.reference = np.maximum(np.polyval(coef, sa), 1e-9)
+            fit.coefficients, fit.used = coef, used2
+            ref = float(np.interp(i_sub, np.arange(n_s), fit.reference))
+            refit += 1
     ds = (1.0 - mld / ref) * 100.0
     as_ = (1.0 - (mld / ref) ** 2) * 100.0
     warnings = []
@@ -370,16 +456,17 @@ def analyze_profile(
         reference_diameter_mm=ref,
         percent_diameter_stenosis=float(ds),
         percent_area_stenosis=float(as_),
-        lesion_length_mm=float(fit.lesion_end - fit.lesion_start),
+        lesion_length_mm=float(l1 - l0),
         mld_position_mm=float(profile.arc_length_mm[i]),
         mld_rc=tuple(float(v) for v in profile.path_rc[i]),
-        lesion_start_mm=fit.lesion_start,
-        lesion_end_mm=fit.lesion_end,
-        lesion_start_rc=_interp_rc(profile, fit.lesion_start / mm),
-        lesion_end_rc=_interp_rc(profile, fit.lesion_end / mm),
+        lesion_start_mm=float(l0),
+        lesion_end_mm=float(l1),
+        lesion_start_rc=_interp_rc(profile, l0 / mm),
+        lesion_end_rc=_interp_rc(profile, l1 / mm),
         profile=profile,
         reference_mm=fit.reference,
         fit_used=fit.used,
+        fit_used_core=used_core,
         filename=filename,
         path_start_rc=tuple(float(v) for v in profile.path_rc[0]),
         path_end_rc=tuple(float(v) for v in profile.path_rc[-1]),
@@ -391,8 +478,17 @@ def analyze_profile(
             "profile_noise_sd_mm": fit.sigma,
             "end_margin_px": end_margin_px,
             "edges": edge_info,
-            "lesion_definition": f"contiguous region around the MLD more than max({lesion_threshold:.0%} of the "
-            "reference, 2 x robust profile SD) below the interpolated reference",
+            "lesion_definition": (
+                "obstruction boundaries where the narrowing (interpolated reference - diameter) returns to the "
+                "reference on either side of the MLD: a smooth shoulder depth x (1 + cos(pi u / h)) / 2 fitted to "
+                "each side; the lesion core (for the reference fit) is the contiguous region around the MLD more "
+                f"than max({lesion_threshold:.0%} of the reference, 2 x robust profile SD) below the reference"
+            ),
+            "lesion_threshold_length_mm": float(fit.lesion_end - fit.lesion_start),
+            "lesion_threshold_start_mm": float(fit.lesion_start),
+            "lesion_threshold_end_mm": float(fit.lesion_end),
+            "lesion_shoulders_mm": shoulder,
+            "reference_refits_without_obstruction": refit,
         },
     )
 
