@@ -140,3 +140,59 @@ def label_with_catheter(
         "mld_mm": artery_diameter_mm * (1 - (stenosis_percent or 0) / 100.0),
         "reference_mm": artery_diameter_mm,
     }
+
+
+def blurred_tube_image(
+    size: int = 96,
+    spacing_mm: float = 0.25,
+    diameter_mm: float = 3.0,
+    angle: float = 0.35,
+    mu_per_mm: float = 0.2,
+    psf_sigma_px: float = 0.7,
+    background: float = 0.8,
+    slope: float = 0.0,
+    noise_sd: float = 0.0,
+    stenosis_percent: Optional[float] = None,
+    stenosis_length_mm: float = 8.0,
+    supersample: int = 5,
+    seed: int = 0,
+) -> Tuple[np.ndarray, np.ndarray, dict]:
+    """X-ray image of a straight cylinder (optionally with a cosine stenosis) and its pixel-centre mask.
+
+    Transmission ``background x (1 + slope x col / size) x exp(-mu x chord)``, the chord of a cylinder of the
+    local diameter ``2 sqrt(R^2 - v^2)`` (mm), computed on a ``supersample`` x finer grid, blurred by a Gaussian
+    PSF of ``psf_sigma_px`` (continuous, on the fine grid) and sampled at the pixel centres; optional Gaussian
+    noise. The mask is the pixel-centre test of the same tube (``tube_with_stenosis`` geometry).
+
+    Returns:
+        ``(image, mask, truth)`` with the mask/truth of :func:`tube_with_stenosis`.
+    """
+    from scipy import ndimage
+
+    mask, truth = tube_with_stenosis(
+        size=size, spacing_mm=spacing_mm, diameter_mm=diameter_mm, angle=angle, stenosis_percent=stenosis_percent,
+        stenosis_length_mm=stenosis_length_mm,
+    )
+    ss = int(supersample)
+    f = (np.arange(size * ss) + 0.5) / ss - 0.5  # fine-grid coordinates in px
+    rr, cc = np.meshgrid(f, f, indexing="ij")
+    p0 = np.asarray(truth["p0"], float)
+    p1 = np.asarray(truth["p1"], float)
+    t = (p1 - p0) / np.hypot(*(p1 - p0))
+    u = (rr - p0[0]) * t[0] + (cc - p0[1]) * t[1]
+    v = -(rr - p0[0]) * t[1] + (cc - p0[1]) * t[0]
+    half = truth["length_px"] / 2
+    s_mm = (u - half) * spacing_mm
+    d = np.full_like(u, diameter_mm / spacing_mm)
+    if stenosis_percent:
+        bump = np.where(np.abs(s_mm) < stenosis_length_mm / 2, 0.5 * (1 + np.cos(2 * np.pi * s_mm / stenosis_length_mm)), 0)
+        d = d * (1 - stenosis_percent / 100.0 * bump)
+    r = d / 2
+    chord_mm = 2.0 * np.sqrt(np.maximum(r * r - v * v, 0.0)) * spacing_mm
+    trans = np.exp(-mu_per_mm * chord_mm)
+    if psf_sigma_px > 0:
+        trans = ndimage.gaussian_filter(trans, psf_sigma_px * ss, mode="nearest")
+    img = trans[ss // 2 :: ss, ss // 2 :: ss] * background * (1 + slope * np.arange(size)[None, :] / size)
+    if noise_sd > 0:
+        img = img + np.random.default_rng(seed).normal(0.0, noise_sd, img.shape)
+    return img.astype(np.float64), mask, truth

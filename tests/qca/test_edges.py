@@ -1,0 +1,186 @@
+"""Edge-based QCA (``monai_angio.qca.edges``): diameters from the image, the mask only guides.
+
+Analytic ground truth: the X-ray image of a cylinder (chord ``2 sqrt(R^2 - v^2)``, Beer-Lambert, Gaussian PSF) at
+0.25 mm/px (:func:`tests.qca.analytic.blurred_tube_image`).
+"""
+
+import json
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from monai_angio.data import synthetic
+from monai_angio.qca import (
+    Calibration,
+    analyze_stenosis,
+    calibrate_from_catheter,
+    diameter_profile,
+    obstruction_boundaries,
+    vessel_graph,
+)
+from monai_angio.qca.edges import cylinder_profile, fit_cylinder_profiles, min_cost_borders
+from tests.qca.analytic import blurred_tube_image
+
+SP = 0.25
+
+
+def _central(x):
+    n = len(x)
+    return x[n // 4 : 3 * n // 4]
+
+
+def _wrong_mask(mask, px):
+    """The mask ``px`` pixels too wide (> 0) or too narrow (< 0)."""
+    if px == 0:
+        return np.asarray(mask, bool)
+    if px > 0:
+        return ndimage.binary_dilation(mask, iterations=px)
+    return ndimage.binary_erosion(mask, iterations=-px)
+
+
+@pytest.mark.parametrize("mask_error_px", [-2, -1, 0, 1, 2])
+@pytest.mark.parametrize("diameter_mm", [1.5, 3.0])
+def test_blurred_tube_measured_from_image_not_mask(mask_error_px, diameter_mm):
+    img, mask, _ = blurred_tube_image(spacing_mm=SP, diameter_mm=diameter_mm, angle=0.35)
+    m = _wrong_mask(mask, mask_error_px)
+    prof = diameter_profile(m, vessel_graph(m).longest_path(), image=img, calibration=SP)
+    assert prof.method == "edge"
+    d = np.median(_central(prof.raw_diameter_px)) * SP
+    assert abs(d - diameter_mm) < 0.05, (d, diameter_mm)
+    # the mask boundary alone is off by the mask error; it is kept beside the image measurement
+    dm = np.median(_central(prof.mask_diameter_px)) * SP
+    if abs(mask_error_px) == 2:
+        assert abs(dm - diameter_mm) > 0.5
+    assert _central(prof.edge_from_image).all()
+
+
+@pytest.mark.parametrize("mask_error_px", [-1, 1])
+def test_blurred_tube_with_noise_slope_and_wider_psf(mask_error_px):
+    img, mask, _ = blurred_tube_image(
+        spacing_mm=SP, diameter_mm=2.5, angle=1.1, psf_sigma_px=1.1, slope=0.3, noise_sd=0.01, seed=3
+    )
+    m = _wrong_mask(mask, mask_error_px)
+    prof = diameter_profile(m, vessel_graph(m).longest_path(), image=img, calibration=SP)
+    d = _central(prof.diameter_px) * SP
+    assert abs(np.median(d) - 2.5) < 0.05
+    assert np.std(d) < 0.1
+    assert abs(prof.details["edges"]["psf_sigma_px"] - 1.1) < 0.25
+
+
+def test_borders_are_continuous():
+    img, mask, _ = blurred_tube_image(spacing_mm=SP, diameter_mm=3.0, angle=0.6, noise_sd=0.02, seed=1)
+    m = _wrong_mask(mask, 1)
+    prof = diameter_profile(m, vessel_graph(m).longest_path(), image=img, calibration=SP)
+    for edge in (prof.edge_left_rc, prof.edge_right_rc):
+        steps = np.hypot(*np.diff(edge, axis=0).T)
+        assert np.max(steps) < 2.0  # centreline step 1 px: a border never jumps
+        assert np.median(steps) < 1.1
+
+
+def test_min_cost_borders_ignore_a_spurious_edge():
+    x = np.arange(-10, 10.01, 0.5)
+    n = 30
+    prof = np.stack([1.0 - 0.4 * (np.abs(x) < 4)] * n)
+    prof[15, (x > 6) & (x < 8)] -= 1.0  # one profile with a stronger edge further out (a neighbour, noise)
+    prof = ndimage.gaussian_filter1d(prof, 2, axis=1)
+    left, right = min_cost_borders(prof, x)
+    assert np.all(np.abs(np.abs(left) - 4.0) <= 1.0)
+    assert np.all(np.abs(right - 4.0) <= 1.0)  # the spurious edge at 6-7 px does not break the border
+
+
+def test_cylinder_fit_recovers_radius_sigma_and_attenuation():
+    x = np.arange(-12, 12.01, 0.5)
+    rng = np.random.default_rng(0)
+    radii = np.linspace(1.0, 7.0, 13)
+    y = np.stack([0.9 * cylinder_profile(x, 0.3, r, 0.25, 0.8) for r in radii]) + rng.normal(0, 0.002, (13, len(x)))
+    theta, info = fit_cylinder_profiles(x, y, np.ones_like(y), np.full(13, 0.0), radii * 0.8, noise=0.002)
+    assert abs(info["sigma"] - 0.8) < 0.1
+    assert abs(np.exp(info["log_mu"]) - 0.25) < 0.03
+    assert np.max(np.abs(theta[:, 1] - radii)) < 0.05  # sub-pixel, also below the blur (R = 1 px, sigma 0.8)
+    assert np.max(np.abs(theta[:, 0] - 0.3)) < 0.05
+
+
+def test_non_xray_image_falls_back_to_the_mask():
+    img, mask, _ = blurred_tube_image(spacing_mm=SP, diameter_mm=3.0)
+    flat = np.where(mask, 80.0, 200.0)  # a drawing, not the projection of a cylinder
+    rep = analyze_stenosis(mask, image=flat, calibration=SP)
+    assert not rep.profile.edge_from_image.any()
+    assert rep.details["edges"]["fraction_from_image"] == 0.0
+    assert any("mask boundary" in w for w in rep.warnings)
+    d = rep.to_dict()
+    json.dumps(d)
+    assert set(d["profile"]["edge_source"]) == {"mask"}
+    assert abs(rep.mld_mm - 3.0) < 0.15  # the mask result
+
+
+def test_stenosis_mld_and_lesion_length_from_the_image():
+    img, mask, truth = blurred_tube_image(
+        size=128, spacing_mm=SP, diameter_mm=3.0, angle=0.3, stenosis_percent=50, stenosis_length_mm=8.0,
+        noise_sd=0.005, seed=2,
+    )
+    for err in (-1, 0, 1):
+        m = _wrong_mask(mask, err)
+        rep = analyze_stenosis(m, image=img, calibration=SP, start_rc=truth["p0"], end_rc=truth["p1"])
+        assert abs(rep.mld_mm - 1.5) < 0.05, (err, rep.mld_mm)
+        assert abs(rep.reference_diameter_mm - 3.0) < 0.05
+        assert abs(rep.percent_diameter_stenosis - 50) < 2.5
+        assert abs(rep.lesion_length_mm - 8.0) < 0.8, rep.lesion_length_mm  # within 10 % of the true extent
+        d = rep.to_dict()
+        assert d["profile"]["edge_source"].count("image") > 0.9 * len(d["profile"]["edge_source"])
+        assert d["details"]["edges"]["mld_from_image"]
+
+
+def test_phantom_lesion_length_within_10_percent():
+    # the synthetic generator's cosine lesion (full extent = its length), image with noise and background
+    ph = synthetic.straight_tube_phantom(
+        3.0, SP, size=160, stenosis_percent=50, stenosis_length_mm=10.0, angle_deg=25, noise=True, dose=10000,
+        blur_sigma_px=0.7, background=True, supersample=3, seed=4,
+    )
+    c = ph.segment("vessel").centerline_rc
+    st = ph.stenoses[0]
+    s = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(c, axis=0).T))]) * ph.spacing_mm
+    i0 = int(np.searchsorted(s, s[st.center_index] - 11.0))
+    i1 = int(np.searchsorted(s, s[st.center_index] + 11.0))
+    artery = ph.vessel_mask & (ph.label != 2)
+    for label in (artery, _wrong_mask(artery, 1)):
+        rep = analyze_stenosis(label, image=ph.image, calibration=ph.spacing_mm, start_rc=c[i0], end_rc=c[i1])
+        assert abs(rep.lesion_length_mm / st.length_mm - 1.0) < 0.1, rep.lesion_length_mm
+        assert abs(rep.mld_mm - st.mld_mm) < 0.05
+        # the former threshold definition (5 % of the reference) covers only ~0.8 of the lesion
+        assert rep.details["lesion_threshold_length_mm"] < 0.9 * st.length_mm
+
+
+def test_obstruction_boundaries_of_a_cosine_profile():
+    s = np.arange(0, 40, 0.2)
+    ref = 3.0 - 0.01 * s
+    d = ref * (1 - 0.6 * np.where(np.abs(s - 18) < 4, 0.5 * (1 + np.cos(2 * np.pi * (s - 18) / 8)), 0))
+    a, b, info = obstruction_boundaries(s, d, ref, 18.0, 0.6 * ref[90], 15.5, 20.5, 0, len(s) - 1)
+    assert abs(a - 14.0) < 0.2 and abs(b - 22.0) < 0.2
+
+
+def test_catheter_calibration_from_the_image():
+    ph = synthetic.straight_tube_phantom(
+        3.0, SP, size=160, catheter_french=6, angle_deg=15, noise=True, dose=3000, background=True, supersample=3
+    )
+    cat = ph.label == 2
+    for m in (cat, _wrong_mask(cat, 1), _wrong_mask(cat, -1)):
+        lab = np.where(m, 2, np.where(ph.vessel_mask, 1, 0)).astype(np.uint8)
+        cal = calibrate_from_catheter(lab, french=6, image=ph.image)
+        assert cal.details["width_source"] == "image"
+        assert abs(cal.mm_per_px - SP) / SP < 0.015, cal.details["width_px"]
+        assert cal.details["edges"]["psf_sigma_px"] > 0
+    # without the image: the mask width (and its 1-px error) as before
+    cal = calibrate_from_catheter(np.where(_wrong_mask(cat, 1), 2, 0).astype(np.uint8), french=6)
+    assert cal.details["width_source"] == "mask"
+    assert abs(cal.mm_per_px - SP) / SP > 0.1
+
+
+def test_user_calibration_report_carries_edge_details():
+    img, mask, truth = blurred_tube_image(spacing_mm=SP, diameter_mm=3.0)
+    rep = analyze_stenosis(mask, image=img, calibration=Calibration(SP, "user"))
+    e = rep.details["edges"]
+    assert e["fraction_from_image"] > 0.9 and "psf_sigma_px" in e and "method" in e
+    assert rep.profile.method == "edge"
+    rep_mask = analyze_stenosis(mask, image=img, calibration=SP, method="mask")
+    assert rep_mask.profile.method == "mask" and rep_mask.details["edges"] is None
