@@ -66,7 +66,7 @@ def qca_file(
     overwrite: bool = False,
     mm_per_px: Optional[float] = None,
     frame: int = 0,
-    method: str = "mask",
+    method: str = "edge",
     min_origin_diameter_mm: float = 2.0,
     max_gap_mm: float = 5.0,
 ):
@@ -140,7 +140,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--mm-per-px", type=float, default=None, help="override the calibration (mm per pixel)")
     p.add_argument("--frame", type=int, default=0, help="frame of a cine (default 0)")
     p.add_argument(
-        "--method", choices=("mask", "image"), default="mask", help="edges from the mask (default) or the image"
+        "--method", choices=("edge", "mask", "image"), default="edge",
+        help="edge (default): vessel borders found in the image, the mask only guides (mask boundary as the "
+        "flagged fallback); mask: the mask boundary; image: plain gradient maxima",
     )
     p.add_argument(
         "--min-origin-mm", type=float, default=2.0, help="clinical filter for the automatic path (default 2 mm)"
