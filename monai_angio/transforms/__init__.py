@@ -2,10 +2,14 @@
 
 - :mod:`.io`: :class:`LoadAngiogram` / :class:`LoadAngiogramd` for DICOM XA, PNG/JPEG/TIFF, MP4/AVI and NIfTI.
 - :mod:`.temporal`: :class:`TemporalWindow` / :class:`TemporalWindowd`, :func:`expand_cine_items`.
+- :mod:`.fov`: field of view (collimator) detection, normalisation inside it, masking outside it.
+- :mod:`.spatial`: :class:`LimitSize` (downscale only huge inputs; invertible).
 - :mod:`.intensity`: :class:`MinMaxNormalize` / :class:`MinMaxNormalized`.
 - :mod:`.augment`: :class:`RandAngioAugmentd` (rotation, shift, zoom, brightness; no flip).
 - :mod:`.postprocess`: :class:`OtsuThreshold`, :class:`RemoveSmallComponents` (+ ``d`` versions).
 - :mod:`.validation`: :class:`CheckFinite`, :class:`EnsureAngioShape` (+ ``d`` versions).
+- :mod:`.vesselness`: :class:`FrangiVesselness` / :class:`FrangiVesselnessd`, :func:`frangi_segment` (training-free
+  Frangi + Otsu vessel baseline inside the field of view).
 """
 
 from monai_angio.transforms.augment import RandAngioAugmentd
@@ -30,7 +34,24 @@ from monai_angio.transforms.postprocess import (
     otsu_threshold,
     remove_small_components,
 )
-from monai_angio.transforms.temporal import TemporalWindow, TemporalWindowd, expand_cine_items, window_indices
+from monai_angio.transforms.fov import (
+    FieldOfView,
+    FieldOfViewd,
+    FOVNormalize,
+    FOVNormalized,
+    MaskOutsideFOVd,
+    field_of_view_mask,
+    fov_normalize,
+)
+from monai_angio.transforms.spatial import LimitSize, LimitSized
+from monai_angio.transforms.temporal import (
+    SelectFrame,
+    SelectFramed,
+    TemporalWindow,
+    TemporalWindowd,
+    expand_cine_items,
+    window_indices,
+)
 from monai_angio.transforms.validation import (
     CheckFinite,
     CheckFinited,
@@ -38,6 +59,13 @@ from monai_angio.transforms.validation import (
     EnsureAngioShaped,
     check_finite,
     get_filename,
+)
+from monai_angio.transforms.vesselness import (
+    FrangiVesselness,
+    FrangiVesselnessd,
+    default_sigmas,
+    frangi_segment,
+    frangi_vesselness,
 )
 
 __all__ = [
@@ -53,6 +81,17 @@ __all__ = [
     "SUPPORTED_EXTENSIONS",
     "TemporalWindow",
     "TemporalWindowd",
+    "SelectFrame",
+    "SelectFramed",
+    "FieldOfView",
+    "FieldOfViewd",
+    "field_of_view_mask",
+    "FOVNormalize",
+    "FOVNormalized",
+    "fov_normalize",
+    "MaskOutsideFOVd",
+    "LimitSize",
+    "LimitSized",
     "window_indices",
     "expand_cine_items",
     "MinMaxNormalize",
@@ -70,4 +109,9 @@ __all__ = [
     "EnsureAngioShaped",
     "check_finite",
     "get_filename",
+    "FrangiVesselness",
+    "FrangiVesselnessd",
+    "frangi_segment",
+    "frangi_vesselness",
+    "default_sigmas",
 ]

@@ -32,7 +32,7 @@ from __future__ import annotations
 import os
 from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Mapping, Optional, Union
 
 import numpy as np
 import torch
@@ -55,6 +55,9 @@ __all__ = [
     "read_nifti",
     "read_angiogram",
     "count_frames",
+    "is_dicom_path",
+    "spacing_from_meta",
+    "frame_time_from_meta",
     "LoadAngiogram",
     "LoadAngiogramd",
 ]
@@ -97,6 +100,14 @@ def _has_dicom_preamble(path: PathT) -> bool:
     return len(head) == 132 and head[128:132] == b"DICM"
 
 
+def is_dicom_path(path: PathT) -> bool:
+    """Whether ``path`` names a DICOM file: a DICOM extension, or no extension and the ``DICM`` preamble."""
+    name = Path(path).name.lower()
+    if name.endswith(DICOM_EXTENSIONS):
+        return True
+    return "." not in name and _has_dicom_preamble(path)
+
+
 # --------------------------------------------------------------------------------------------- DICOM
 
 
@@ -111,6 +122,21 @@ def _float_list(value: Any) -> Optional[list[float]]:
     if len(vals) == 1:
         vals = vals * 2
     return vals[:2]
+
+
+def spacing_from_meta(meta: Mapping[str, Any]) -> Optional[list[float]]:
+    """``[row_mm, col_mm]`` from a loader's ``spacing`` / ``pixel_spacing`` / ``imager_pixel_spacing``, or None."""
+    for key in ("spacing", "pixel_spacing", "imager_pixel_spacing"):
+        v = _float_list(meta.get(key))
+        if v and len(v) >= 2 and all(x > 0 for x in v[:2]):
+            return v[:2]
+    return None
+
+
+def frame_time_from_meta(meta: Mapping[str, Any]) -> Optional[float]:
+    """``frame_time_ms`` from a loader's metadata, or None."""
+    v = _float_list(meta.get("frame_time_ms"))
+    return float(v[0]) if v and v[0] > 0 else None
 
 
 def _float(value: Any) -> Optional[float]:

@@ -16,7 +16,7 @@ from monai_angio.errors import AngioInputError
 from monai_angio.transforms.io import count_frames
 from monai_angio.transforms.validation import get_filename
 
-__all__ = ["window_indices", "TemporalWindow", "TemporalWindowd", "expand_cine_items"]
+__all__ = ["window_indices", "TemporalWindow", "TemporalWindowd", "SelectFrame", "SelectFramed", "expand_cine_items"]
 
 
 def window_indices(num_frames: int, center: int, num_neighbors: int) -> list[int]:
@@ -158,6 +158,60 @@ class TemporalWindowd(MapTransform):
                     continue
                 raise KeyError(f"label key {key!r} not found in data")
             d[key] = _centre_label(d[key], self._frame(d, d[key]), get_filename(d[key]))
+        return d
+
+
+class SelectFrame(Transform):
+    """One frame of a cine as a channel-first 2D image: ``(T, H, W)`` -> ``(1, H, W)``.
+
+    The per-frame step of 2D bundles: a bundle's preprocessing loads the whole file, then selects the frame of the
+    item (``{"image": path, "frame": k}``), so the same config segments stills and every frame of a cine. For a
+    cine the frame index is stored as ``meta["patch_index"]`` (``SaveImaged`` then writes one file per frame).
+
+    Raises:
+        AngioInputError: not ``(T, H, W)``, empty, or the index is outside the cine.
+    """
+
+    def __call__(self, img: Union[torch.Tensor, np.ndarray], frame: Any = 0) -> Union[torch.Tensor, np.ndarray]:
+        """Return frame ``frame`` of ``img`` as ``(1, H, W)``."""
+        fname = get_filename(img)
+        k = _as_index(frame, fname)
+        if img.ndim == 3 and img.shape[0] == 1 and k != 0:
+            raise AngioInputError(f"frame {k} requested but the input has 1 frame", fname)
+        out = _centre_label(img, k, fname)
+        if isinstance(out, MetaTensor) and img.shape[0] > 1:
+            out.meta["patch_index"] = k
+        return out
+
+
+class SelectFramed(MapTransform):
+    """Dictionary version of :class:`SelectFrame`, driven by ``data[frame_key]`` (a single-frame input needs none).
+
+    Args:
+        keys: image keys.
+        frame_key: key of the frame index.
+        allow_missing_keys: don't raise if a key is missing.
+    """
+
+    def __init__(self, keys: KeysCollection, frame_key: str = "frame", allow_missing_keys: bool = False) -> None:
+        super().__init__(keys, allow_missing_keys)
+        self.frame_key = frame_key
+        self.op = SelectFrame()
+
+    def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
+        d = dict(data)
+        for key in self.key_iterator(d):
+            img = d[key]
+            frame = d.get(self.frame_key)
+            if frame is None:
+                if getattr(img, "shape", (0,))[0] != 1:
+                    raise AngioInputError(
+                        f"no frame index under key {self.frame_key!r} for a cine of {img.shape[0]} frames "
+                        "(list one item per frame, e.g. with monai_angio.bundle.hooks.inference_items)",
+                        get_filename(img),
+                    )
+                frame = 0
+            d[key] = self.op(img, frame)
         return d
 
 

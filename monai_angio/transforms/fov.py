@@ -1,0 +1,309 @@
+"""Field of view of an angiogram: the exposed area inside the collimator, and normalisation inside it.
+
+X-ray angiograms are framed by a circular or rectangular collimator (and sometimes shutters) whose shadow is
+black or dim grey, with soft, vignetted edges. A network that has never seen such borders paints them as artery
+or catheter, and a per-image min/max scaling is dominated by them. This module finds the field of view (FOV)
+and normalises intensities from the pixels inside it only:
+
+- :func:`field_of_view_mask` / :class:`FieldOfViewd`: bool mask, True inside the exposed field;
+- :class:`FOVNormalize` / :class:`FOVNormalized`: robust percentile scaling inside the FOV to ``[0, 1]``;
+  outside the FOV the image is filled with the FOV's median, so the collimator edge disappears;
+- :class:`MaskOutsideFOVd`: sets a label map to background outside the FOV (post-processing).
+
+The detection is training-free: the shadow is a flat, dark region connected to the image border. It is found
+on a smoothed copy (thin dark vessels vanish at that scale), thresholded between the darkest percentile and the
+median of the central area, kept only where it touches the border and covers a noticeable area, and the FOV is
+the largest remaining component with its holes filled, shrunk by a small margin to drop the penumbra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from typing import Any, Optional
+
+import numpy as np
+import torch
+from monai.config import KeysCollection, NdarrayOrTensor
+from monai.data import MetaTensor
+from monai.transforms import MapTransform, Transform
+from scipy import ndimage as ndi
+
+from monai_angio.transforms.validation import check_finite
+
+__all__ = [
+    "field_of_view_mask",
+    "FieldOfView",
+    "FieldOfViewd",
+    "fov_normalize",
+    "FOVNormalize",
+    "FOVNormalized",
+    "MaskOutsideFOVd",
+]
+
+
+def _as_numpy(img: Any) -> np.ndarray:
+    if isinstance(img, torch.Tensor):
+        return img.detach().cpu().numpy()
+    return np.asarray(img)
+
+
+def field_of_view_mask(
+    image: NdarrayOrTensor,
+    dark_fraction: float = 0.35,
+    min_area_fraction: float = 0.01,
+    margin_fraction: float = 0.01,
+    flat_fraction: float = 0.06,
+) -> np.ndarray:
+    """Detect the exposed field of view of one angiogram frame.
+
+    Args:
+        image: ``(H, W)`` frame (any intensity range; vessels dark). A leading singleton axis is accepted.
+        dark_fraction: a pixel of the smoothed image is "shadow" when it is darker than
+            ``p1 + dark_fraction * (median_centre - p1)``, ``p1`` the 1st percentile of the image and
+            ``median_centre`` the median of its central half.
+        min_area_fraction: border-connected shadow regions smaller than this fraction of the image are ignored
+            (dark vessels or a catheter leaving the image are no collimator).
+        margin_fraction: the FOV is eroded by this fraction of the shorter side (at least 1 px when there is a
+            collimator), to drop the soft penumbra of the collimator edge.
+        flat_fraction: a shadow region must be flat: the standard deviation of its (lightly smoothed) intensity below this
+            fraction of ``median_centre - p1``, and its mean within 15 % of that span above ``p1``.
+
+    Returns:
+        ``(H, W)`` bool array, True inside the field of view; all True when no collimator shadow is found.
+    """
+    img = _as_numpy(image).astype(np.float32)
+    if img.ndim == 3 and img.shape[0] == 1:
+        img = img[0]
+    if img.ndim != 2:
+        raise ValueError(f"field_of_view_mask expects a 2D frame, got shape {img.shape}")
+    h, w = img.shape
+    full = np.ones((h, w), dtype=bool)
+    if h < 16 or w < 16 or not np.isfinite(img).all():
+        return full
+    sigma = max(1.5, min(h, w) / 100.0)
+    smooth = ndi.gaussian_filter(img, sigma)
+    p1 = float(np.percentile(smooth, 1))
+    centre = smooth[h // 4 : h - h // 4, w // 4 : w - w // 4]
+    med = float(np.median(centre))
+    if med - p1 <= 1e-6 * max(1.0, abs(med)):
+        return full
+    shadow = smooth < p1 + dark_fraction * (med - p1)
+    # an opening wider than a vessel cuts dark vessels and catheters off the shadow they touch
+    r = max(2, int(round(min(h, w) / 50)))
+    disk = np.hypot(*np.mgrid[-r : r + 1, -r : r + 1]) <= r
+    shadow = ndi.binary_opening(shadow, structure=disk)
+    lab, n = ndi.label(shadow)
+    if n == 0:
+        return full
+    border = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
+    border = border[border > 0]
+    if border.size == 0:
+        return full
+    # a collimator shadow is large, dark AND flat; dark anatomy (diaphragm, heart) or a dark vessel leaving the
+    # image is textured, so a region is kept only if its smoothed intensity barely varies
+    span = med - p1
+    idx = border.tolist()
+    areas = np.asarray(ndi.sum(np.ones_like(lab), lab, index=idx))
+    fine = ndi.gaussian_filter(img, 1.0)  # quantum noise down, edges kept
+    means = np.asarray(ndi.mean(fine, lab, index=idx))
+    stds = np.asarray(ndi.standard_deviation(fine, lab, index=idx))
+    flat = (stds < flat_fraction * span) & (means < p1 + 0.15 * span)
+    keep = border[(areas >= min_area_fraction * h * w) & flat]
+    if keep.size == 0:
+        return full
+    outside = np.isin(lab, keep)
+    inside = ~outside
+    lab_in, n_in = ndi.label(inside)
+    if n_in == 0:
+        return full
+    sizes = ndi.sum(np.ones_like(lab_in), lab_in, index=np.arange(1, n_in + 1))
+    fov = lab_in == (int(np.argmax(sizes)) + 1)
+    fov = ndi.binary_fill_holes(fov)
+    margin = max(1, int(round(margin_fraction * min(h, w))))
+    fov = ndi.binary_erosion(fov, iterations=margin, border_value=1)
+    if fov.sum() < 0.05 * h * w:  # implausibly small: detection failed, do not blank the image
+        return full
+    return fov
+
+
+def _frames_mask(img: np.ndarray, **kwargs: Any) -> np.ndarray:
+    """FOV of a ``(C, H, W)`` or ``(C, T, H, W)`` array from its mean frame, broadcast to ``(1, H, W)``."""
+    mean = img.reshape(-1, *img.shape[-2:]).mean(axis=0)
+    return field_of_view_mask(mean, **kwargs)[None]
+
+
+class FieldOfView(Transform):
+    """Array transform: ``(C, [T,] H, W)`` image -> ``(1, H, W)`` bool FOV mask (from the mean of all frames).
+
+    Args:
+        dark_fraction, min_area_fraction, margin_fraction: see :func:`field_of_view_mask`.
+    """
+
+    def __init__(self, dark_fraction: float = 0.35, min_area_fraction: float = 0.01, margin_fraction: float = 0.01):
+        self.kwargs = {
+            "dark_fraction": dark_fraction,
+            "min_area_fraction": min_area_fraction,
+            "margin_fraction": margin_fraction,
+        }
+
+    def __call__(self, img: NdarrayOrTensor) -> np.ndarray:
+        """Return the ``(1, H, W)`` bool mask of ``img``'s field of view."""
+        check_finite(img)
+        return _frames_mask(_as_numpy(img).astype(np.float32), **self.kwargs)
+
+
+class FieldOfViewd(MapTransform):
+    """Dictionary version of :class:`FieldOfView`: stores the mask under ``fov_key`` (the image is unchanged).
+
+    Run it before any spatial transform of the image: the mask stays in the input's own pixel grid, which is where
+    :class:`MaskOutsideFOVd` applies it after the prediction has been inverted back to that grid.
+
+    Args:
+        keys: the image key (one).
+        fov_key: where the ``(1, H, W)`` bool mask is stored.
+        allow_missing_keys: don't raise if the key is missing.
+        dark_fraction, min_area_fraction, margin_fraction: see :func:`field_of_view_mask`.
+    """
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        fov_key: str = "fov",
+        allow_missing_keys: bool = False,
+        dark_fraction: float = 0.35,
+        min_area_fraction: float = 0.01,
+        margin_fraction: float = 0.01,
+    ) -> None:
+        super().__init__(keys, allow_missing_keys)
+        self.fov_key = fov_key
+        self.op = FieldOfView(dark_fraction, min_area_fraction, margin_fraction)
+
+    def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
+        d = dict(data)
+        for key in self.key_iterator(d):
+            d[self.fov_key] = self.op(d[key])
+        return d
+
+
+def fov_normalize(
+    image: np.ndarray,
+    fov: Optional[np.ndarray] = None,
+    lower: float = 0.5,
+    upper: float = 99.5,
+    fill_outside: bool = True,
+) -> np.ndarray:
+    """Scale ``image`` to ``[0, 1]`` by percentiles of its pixels inside ``fov``; fill outside with the median.
+
+    Args:
+        image: ``(..., H, W)`` array.
+        fov: bool mask broadcastable to ``image`` (None: the whole image).
+        lower, upper: percentiles mapped to 0 and 1 (values beyond are clipped).
+        fill_outside: replace pixels outside the FOV with the normalised median inside it, so the collimator
+            shadow carries no edge the network could mistake for a vessel.
+
+    Returns:
+        float32 array of the same shape.
+    """
+    x = np.asarray(image, dtype=np.float32)
+    m = np.ones(x.shape, dtype=bool) if fov is None else np.broadcast_to(np.asarray(fov, dtype=bool), x.shape)
+    vals = x[m] if m.any() else x.ravel()
+    lo, hi = (float(v) for v in np.percentile(vals, [lower, upper]))
+    if hi - lo <= 1e-6 * max(1.0, abs(hi)):
+        out = np.zeros_like(x)
+    else:
+        out = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+    if fill_outside and fov is not None and not m.all():
+        out = np.where(m, out, np.float32(np.median(out[m]) if m.any() else 0.0))
+    return out.astype(np.float32)
+
+
+class FOVNormalize(Transform):
+    """Array transform: robust normalisation of a ``(C, [T,] H, W)`` image inside its field of view.
+
+    The FOV is detected on the image (mean of the frames) unless given. See :func:`fov_normalize`.
+
+    Args:
+        lower, upper: percentiles mapped to 0 and 1.
+        fill_outside: fill the collimator shadow with the FOV's median.
+    """
+
+    def __init__(self, lower: float = 0.5, upper: float = 99.5, fill_outside: bool = True) -> None:
+        self.lower, self.upper, self.fill_outside = lower, upper, fill_outside
+
+    def __call__(self, img: NdarrayOrTensor, fov: Optional[NdarrayOrTensor] = None) -> NdarrayOrTensor:
+        """Normalise ``img`` (MetaTensor metadata is kept)."""
+        check_finite(img)
+        arr = _as_numpy(img).astype(np.float32)
+        mask = _frames_mask(arr) if fov is None else _as_numpy(fov).astype(bool)
+        mask = mask.reshape((1,) * (arr.ndim - 2) + mask.shape[-2:])
+        out = fov_normalize(arr, mask, self.lower, self.upper, self.fill_outside)
+        if isinstance(img, MetaTensor):
+            res = img.clone()
+            res.array = out
+            return res
+        if isinstance(img, torch.Tensor):
+            return torch.as_tensor(out, device=img.device)
+        return out
+
+
+class FOVNormalized(MapTransform):
+    """Dictionary version of :class:`FOVNormalize`, using the mask stored by :class:`FieldOfViewd` if present.
+
+    Args:
+        keys: image keys.
+        fov_key: key of the FOV mask (detected on the fly when absent).
+        lower, upper, fill_outside: see :class:`FOVNormalize`.
+        allow_missing_keys: don't raise if a key is missing.
+    """
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        fov_key: str = "fov",
+        lower: float = 0.5,
+        upper: float = 99.5,
+        fill_outside: bool = True,
+        allow_missing_keys: bool = False,
+    ) -> None:
+        super().__init__(keys, allow_missing_keys)
+        self.fov_key = fov_key
+        self.op = FOVNormalize(lower, upper, fill_outside)
+
+    def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
+        d = dict(data)
+        for key in self.key_iterator(d):
+            d[key] = self.op(d[key], d.get(self.fov_key))
+        return d
+
+
+class MaskOutsideFOVd(MapTransform):
+    """Set label maps to background (0) outside the field of view stored under ``fov_key``.
+
+    Use it in post-processing after the prediction is back in the input's pixel grid (after ``Invertd``) and
+    after ``AsDiscreted``. Without a stored mask the data pass unchanged.
+
+    Args:
+        keys: label keys (``(C, H, W)`` with the mask ``(1, H, W)``).
+        fov_key: key of the FOV mask.
+        allow_missing_keys: don't raise if a key is missing.
+    """
+
+    def __init__(self, keys: KeysCollection, fov_key: str = "fov", allow_missing_keys: bool = False) -> None:
+        super().__init__(keys, allow_missing_keys)
+        self.fov_key = fov_key
+
+    def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
+        d = dict(data)
+        fov = d.get(self.fov_key)
+        if fov is None:
+            return d
+        for key in self.key_iterator(d):
+            lab = d[key]
+            m = _as_numpy(fov).astype(bool)
+            if tuple(m.shape[-2:]) != tuple(lab.shape[-2:]):
+                raise ValueError(f"FOV mask {tuple(m.shape)} does not match label map {tuple(lab.shape)}")
+            if isinstance(lab, torch.Tensor):
+                d[key] = lab * torch.as_tensor(m, device=lab.device).to(lab.dtype)
+            else:
+                d[key] = np.asarray(lab) * m.astype(np.asarray(lab).dtype)
+        return d
