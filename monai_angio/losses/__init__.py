@@ -3,9 +3,11 @@
 - :class:`PenalizedGeneralizedDiceLoss` -- ``GDL / (1 + k (1 - GDL))`` (MONAI ``GeneralizedDiceLoss`` inside).
 - :class:`PGDLFocalLoss` -- pGDL + MONAI ``FocalLoss`` (artery/catheter, EfficientUNet++).
 - :class:`HybridBCEDiceLoss` -- BCE + Dice for binary vessel masks.
+- :class:`PartialLabelLoss` -- marginal focal CE + masked Dice for real masks without a catheter class.
 - :class:`DeepSupervisedHybridLoss` -- MONAI ``DeepSupervisionLoss`` around the hybrid loss (UNet 3+ side outputs).
 """
 
+from .partial import NOT_ARTERY, UNKNOWN, PartialLabelLoss, allowed_classes
 from .hybrid import DeepSupervisedHybridLoss, HybridBCEDiceLoss
 from .pgdl import PenalizedGeneralizedDiceLoss, penalize_gdl
 from .pgdl_focal import PGDLFocalLoss
@@ -16,4 +18,8 @@ __all__ = [
     "PGDLFocalLoss",
     "HybridBCEDiceLoss",
     "DeepSupervisedHybridLoss",
+    "PartialLabelLoss",
+    "allowed_classes",
+    "NOT_ARTERY",
+    "UNKNOWN",
 ]

@@ -1,0 +1,163 @@
+"""Training samples that mix real, partially labelled angiograms with synthetic phantoms.
+
+Each sample is a random crop of either a real image with a binary vessel mask (catheter unlabelled) or a freshly
+generated synthetic phantom (full 3-class ground truth), preprocessed exactly as at inference
+(:func:`~monai_angio.transforms.fov.field_of_view_mask` + :func:`~monai_angio.transforms.fov.fov_normalize`), then
+augmented with MONAI transforms (rotation, scale, crop, gamma, noise, blur). Targets use the coding of
+:mod:`monai_angio.losses.partial`:
+
+- real masks: vessel -> 1 (artery), everything else -> 3 (not artery: background *or* catheter);
+- synthetic: 0 / 1 / 2 as generated; thin drawn branches below the 2 mm major-artery criterion -> 4 (unknown), so
+  synthetic data never teach "thin branch = background" while real experts label such branches;
+- pixels brought in by padding or rotation -> 4 (unknown).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from monai.transforms import (
+    Compose,
+    RandAdjustContrastd,
+    RandAffined,
+    RandGaussianNoised,
+    RandGaussianSmoothd,
+    RandScaleIntensityd,
+    RandSpatialCropd,
+    SpatialPadd,
+)
+
+from monai_angio.data.real import read_gray, read_mask
+from monai_angio.errors import AngioInputError
+from monai_angio.losses.partial import NOT_ARTERY, UNKNOWN
+from monai_angio.transforms.fov import field_of_view_mask, fov_normalize
+
+__all__ = ["MixedSampleConfig", "MixedAngioDataset", "encode_real_mask", "encode_phantom"]
+
+
+def encode_real_mask(mask: np.ndarray) -> np.ndarray:
+    """Binary vessel mask (any nonzero = vessel) -> coded target: 1 artery, 3 not artery."""
+    return np.where(np.asarray(mask) > 0, 1, NOT_ARTERY).astype(np.uint8)
+
+
+def encode_phantom(label: np.ndarray, vessel_mask: np.ndarray) -> np.ndarray:
+    """Phantom label (0/1/2) + all-vessel mask -> coded target with thin branches as unknown (4)."""
+    t = np.asarray(label).astype(np.uint8).copy()
+    t[(np.asarray(vessel_mask) > 0) & (t == 0)] = UNKNOWN
+    return t
+
+
+@dataclass
+class MixedSampleConfig:
+    """How :class:`MixedAngioDataset` draws samples.
+
+    Attributes:
+        crop: square crop size (pixels) fed to the network.
+        real_fraction: probability that a sample is real (when real items exist).
+        synthetic_sizes: image sizes drawn for phantoms.
+        synthetic_config: callable ``(rng, size) -> PhantomConfig`` (default: the plain generator config).
+        scale_range: isotropic zoom range (log-uniform), so vessel widths in pixels vary.
+        rotate_deg: rotation range (+-) in degrees.
+    """
+
+    crop: int = 256
+    real_fraction: float = 0.5
+    synthetic_sizes: Sequence[int] = (256, 384, 512, 640)
+    synthetic_config: Optional[Callable[[np.random.Generator, int], object]] = None
+    scale_range: Tuple[float, float] = (0.7, 1.5)
+    rotate_deg: float = 25.0
+    seed: int = 0
+    extra: Dict[str, float] = field(default_factory=dict)
+
+
+class MixedAngioDataset(torch.utils.data.Dataset):
+    """An epoch of ``length`` random crops, real or synthetic (module docstring).
+
+    Items are dicts ``{"image": (1, crop, crop) float32 in [0, 1], "label": (1, crop, crop) uint8 coded}``. Item
+    ``i`` of epoch ``e`` is deterministic given ``seed``; call :meth:`set_epoch` between epochs for new samples.
+
+    Args:
+        real_items: ``[{"image": path, "label": path}, ...]`` real images with binary vessel masks (e.g. from
+            :func:`monai_angio.data.real.folder_datalist`).
+        length: samples per epoch.
+        config: sampling settings.
+    """
+
+    def __init__(self, real_items: Sequence[Dict[str, str]], length: int, config: Optional[MixedSampleConfig] = None):
+        self.cfg = config or MixedSampleConfig()
+        self.length = int(length)
+        self.epoch = 0
+        self.real = [self._load_real(it) for it in real_items]
+        c = self.cfg.crop
+        self.aug = Compose(
+            [
+                RandAffined(
+                    keys=["image", "label"],
+                    prob=0.9,
+                    rotate_range=np.deg2rad(self.cfg.rotate_deg),
+                    mode=["bilinear", "nearest"],
+                    padding_mode="zeros",
+                ),
+                SpatialPadd(keys=["image", "label"], spatial_size=(c, c)),
+                RandSpatialCropd(keys=["image", "label"], roi_size=(c, c), random_size=False),
+                RandAdjustContrastd(keys="image", prob=0.5, gamma=(0.6, 1.6)),
+                RandScaleIntensityd(keys="image", prob=0.3, factors=0.15),
+                RandGaussianSmoothd(keys="image", prob=0.2, sigma_x=(0.3, 1.2), sigma_y=(0.3, 1.2)),
+                RandGaussianNoised(keys="image", prob=0.4, std=0.03),
+            ]
+        )
+
+    @staticmethod
+    def _load_real(item: Dict[str, str]) -> Tuple[np.ndarray, np.ndarray]:
+        img, mask = read_gray(item["image"]), read_mask(item["label"])
+        if img.shape != mask.shape:
+            raise AngioInputError(f"mask shape {mask.shape} != image shape {img.shape}", item["label"])
+        fov = field_of_view_mask(img)
+        return fov_normalize(img, fov), encode_real_mask(mask)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Draw new samples for ``epoch``."""
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def _synthetic(self, rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
+        from monai_angio.data.synthetic import PhantomConfig, generate_phantom
+
+        size = int(rng.choice(list(self.cfg.synthetic_sizes)))
+        make = self.cfg.synthetic_config
+        cfg = make(rng, size) if make is not None else PhantomConfig(size=size)
+        ph = generate_phantom(int(rng.integers(0, 2**31 - 1)), cfg)
+        fov = getattr(ph, "fov_mask", None)
+        if fov is None:
+            fov = field_of_view_mask(ph.image)
+        return fov_normalize(ph.image, fov), encode_phantom(ph.label, ph.vessel_mask)
+
+    def __getitem__(self, index: int) -> Dict[str, torch.Tensor]:
+        rng = np.random.default_rng([self.cfg.seed, self.epoch, int(index)])
+        if self.real and rng.random() < self.cfg.real_fraction:
+            img, tgt = self.real[int(rng.integers(len(self.real)))]
+        else:
+            img, tgt = self._synthetic(rng)
+        lo, hi = self.cfg.scale_range
+        zoom = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+        if abs(zoom - 1.0) > 0.02:
+            t = torch.as_tensor(img)[None, None]
+            size = [max(8, int(round(s * zoom))) for s in img.shape]
+            img = torch.nn.functional.interpolate(t, size=size, mode="bilinear", align_corners=False)[0, 0].numpy()
+            tt = torch.as_tensor(tgt.astype(np.float32))[None, None]
+            tgt = torch.nn.functional.interpolate(tt, size=size, mode="nearest")[0, 0].numpy().astype(np.uint8)
+        # shift so that padding / rotation fill (zeros) lands on "unknown" and on the image's median grey
+        med = float(np.median(img))
+        d = {"image": (img - med)[None].astype(np.float32), "label": (tgt.astype(np.float32) + 1.0)[None]}
+        self.aug.set_random_state(seed=int(rng.integers(0, 2**31 - 1)))
+        d = self.aug(d)
+        image = torch.as_tensor(np.asarray(d["image"]), dtype=torch.float32) + med
+        lab = torch.as_tensor(np.asarray(d["label"])).round().long() - 1
+        lab[lab < 0] = UNKNOWN
+        return {"image": image.clamp(0.0, 1.0).as_subclass(torch.Tensor), "label": lab.to(torch.uint8).as_subclass(torch.Tensor)}
+

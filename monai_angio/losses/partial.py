@@ -1,0 +1,115 @@
+"""A loss for partially labelled angiograms: real vessel masks know artery vs not-artery, never the catheter.
+
+Public real angiography datasets label vessels only. Treating their unlabelled pixels as background would teach a
+3-class network (background, artery, catheter) that the catheter in a real image is background. Instead every
+pixel carries the *set* of classes it may belong to, coded in the target map:
+
+=====  =================================  ==========================================
+value  meaning                            allowed classes
+=====  =================================  ==========================================
+0      background                         {background}
+1      artery                             {artery}
+2      catheter                           {catheter}
+3      not artery (real mask's zero)      {background, catheter}
+4      unknown (e.g. thin synthetic        {background, artery, catheter}
+       branch, outside the FOV)
+=====  =================================  ==========================================
+
+The loss is the sum of
+
+- a **marginal focal cross-entropy**: ``-(1 - q)^gamma log q`` with ``q = sum of p_c over the allowed classes``
+  (for a fully labelled pixel, ordinary focal CE; for a "not artery" pixel, the network may put its mass on
+  background or catheter freely);
+- a **masked soft Dice** per class, each computed only over pixels whose membership in that class is known
+  (artery membership is known for values 0-3; background and catheter membership only for 0-2), averaged over
+  the classes that have known members in the batch, and penalised as in pGDL: ``L / (1 + k (1 - L))``.
+
+For fully labelled batches (values 0-2 only) this is focal CE + a penalised mean soft Dice, the flagship's pGDL +
+focal recipe with plain instead of generalized class weights.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.nn.modules.loss import _Loss
+
+from monai_angio.losses.pgdl import penalize_gdl
+
+__all__ = ["NOT_ARTERY", "UNKNOWN", "PartialLabelLoss", "allowed_classes"]
+
+NOT_ARTERY = 3
+UNKNOWN = 4
+
+# allowed[target value, class]
+_ALLOWED = torch.tensor(
+    [
+        [1.0, 0.0, 0.0],
+        [0.0, 1.0, 0.0],
+        [0.0, 0.0, 1.0],
+        [1.0, 0.0, 1.0],
+        [1.0, 1.0, 1.0],
+    ]
+)
+# known[target value, class]: is the pixel's membership in that class known?
+_KNOWN = torch.tensor(
+    [
+        [1.0, 1.0, 1.0],
+        [1.0, 1.0, 1.0],
+        [1.0, 1.0, 1.0],
+        [0.0, 1.0, 0.0],
+        [0.0, 0.0, 0.0],
+    ]
+)
+
+
+def allowed_classes(target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(B, 1, H, W)`` coded target -> ``(allowed, known)`` ``(B, 3, H, W)`` float masks (see the module table)."""
+    t = target.long()
+    if t.ndim >= 2 and t.shape[1] == 1:
+        t = t[:, 0]
+    if t.numel() and (int(t.min()) < 0 or int(t.max()) > UNKNOWN):
+        raise ValueError(f"partial-label target values must be in 0..{UNKNOWN}, got {int(t.min())}..{int(t.max())}")
+    allowed = _ALLOWED.to(target.device)[t].movedim(-1, 1)
+    known = _KNOWN.to(target.device)[t].movedim(-1, 1)
+    return allowed, known
+
+
+class PartialLabelLoss(_Loss):
+    """Marginal focal CE + masked, penalised soft Dice for 3-class artery/catheter networks (module docstring).
+
+    Args:
+        gamma: focal exponent (0 = cross-entropy).
+        k: pGDL penalty on the Dice term (0 = plain soft Dice).
+        lambda_dice: weight of the Dice term.
+        lambda_ce: weight of the focal term.
+        smooth: Dice smoothing.
+    """
+
+    def __init__(
+        self, gamma: float = 2.0, k: float = 0.75, lambda_dice: float = 1.0, lambda_ce: float = 1.0, smooth: float = 1e-5
+    ) -> None:
+        super().__init__()
+        self.gamma, self.k, self.lambda_dice, self.lambda_ce, self.smooth = gamma, k, lambda_dice, lambda_ce, smooth
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:  # noqa: A002 - torch's name
+        """Loss of ``(B, 3, H, W)`` logits against a ``(B, 1, H, W)`` coded target."""
+        if input.shape[1] != 3:
+            raise ValueError(f"PartialLabelLoss expects 3-class logits, got {input.shape[1]} channels")
+        allowed, known = allowed_classes(target)
+        logp = torch.log_softmax(input.float(), dim=1)
+        p = logp.exp()
+        # log of the summed probability of the allowed classes, computed stably
+        logq = torch.logsumexp(logp.masked_fill(allowed == 0, float("-inf")), dim=1)
+        q = logq.exp()
+        focal = -((1.0 - q).clamp_min(0) ** self.gamma) * logq
+        ce = focal.mean()
+
+        one_hot = allowed * known  # 1 where the pixel is known to be that class
+        dims = (0, 2, 3)
+        inter = (p * one_hot).sum(dims)
+        denom = (p * known).sum(dims) + one_hot.sum(dims)
+        present = one_hot.sum(dims) > 0  # classes with known members in the batch
+        dice = (2 * inter + self.smooth) / (denom + self.smooth)
+        dice_loss = (1.0 - dice[present]).mean() if present.any() else input.sum() * 0.0
+        dice_loss = penalize_gdl(dice_loss, self.k)
+        return self.lambda_ce * ce + self.lambda_dice * dice_loss

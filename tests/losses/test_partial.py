@@ -1,0 +1,67 @@
+"""The partial-label loss (:mod:`monai_angio.losses.partial`), checked against values computed by hand."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from monai_angio.losses import NOT_ARTERY, UNKNOWN, PartialLabelLoss, allowed_classes
+
+
+def _logits(p: list) -> torch.Tensor:
+    """(1, 3, 1, N) logits whose softmax is exactly the given per-pixel probabilities."""
+    return torch.log(torch.tensor(p, dtype=torch.float64)).T[None, :, None, :]
+
+
+def test_marginal_cross_entropy_by_hand() -> None:
+    p = [[0.5, 0.2, 0.3], [0.1, 0.6, 0.3]]
+    x = _logits(p)
+    t = torch.tensor([[[[NOT_ARTERY, 1]]]])
+    loss = PartialLabelLoss(gamma=0.0, lambda_dice=0.0)(x, t)
+    # pixel 1: not artery -> q = 0.5 + 0.3; pixel 2: artery -> q = 0.6
+    assert float(loss) == pytest.approx(-(math.log(0.8) + math.log(0.6)) / 2, rel=1e-6)
+    focal = PartialLabelLoss(gamma=2.0, lambda_dice=0.0)(x, t)
+    assert float(focal) == pytest.approx(-(0.2**2 * math.log(0.8) + 0.4**2 * math.log(0.6)) / 2, rel=1e-6)
+    unknown = PartialLabelLoss(gamma=0.0, lambda_dice=0.0)(x, torch.full_like(t, UNKNOWN))
+    assert float(unknown) == pytest.approx(0.0, abs=1e-6)  # any class allowed: no loss
+
+
+def test_masked_dice_by_hand() -> None:
+    p = [[0.5, 0.2, 0.3], [0.1, 0.6, 0.3]]
+    x = _logits(p)
+    t = torch.tensor([[[[NOT_ARTERY, 1]]]])
+    loss = PartialLabelLoss(lambda_ce=0.0, k=0.0, smooth=0.0)(x, t)
+    # only artery membership is known in a real mask: dice_artery = 2 * 0.6 / (0.2 + 0.6 + 1)
+    assert float(loss) == pytest.approx(1 - 2 * 0.6 / 1.8, rel=1e-6)
+    full = PartialLabelLoss(lambda_ce=0.0, k=0.0, smooth=0.0)(x, torch.tensor([[[[0, 1]]]]))
+    d0, d1 = 2 * 0.5 / (0.6 + 1), 2 * 0.6 / (0.8 + 1)  # no catheter pixel: its Dice is left out
+    assert float(full) == pytest.approx(1 - (d0 + d1) / 2, rel=1e-6)
+    pen = PartialLabelLoss(lambda_ce=0.0, k=0.75, smooth=0.0)(x, t)
+    g = 1 - 2 * 0.6 / 1.8
+    assert float(pen) == pytest.approx(g / (1 + 0.75 * (1 - g)), rel=1e-6)
+
+
+def test_catheter_in_real_image_is_not_penalised() -> None:
+    """A real 'not artery' pixel costs the same whether the network calls it background or catheter."""
+    t = torch.full((1, 1, 4, 4), NOT_ARTERY)
+    as_bg = torch.zeros(1, 3, 4, 4)
+    as_bg[:, 0] = 8.0
+    as_cath = torch.zeros(1, 3, 4, 4)
+    as_cath[:, 2] = 8.0
+    loss = PartialLabelLoss()
+    assert float(loss(as_bg, t)) == pytest.approx(float(loss(as_cath, t)), abs=1e-6)
+
+
+def test_gradients_and_validation() -> None:
+    x = torch.randn(2, 3, 8, 8, requires_grad=True)
+    t = torch.randint(0, UNKNOWN + 1, (2, 1, 8, 8))
+    PartialLabelLoss()(x, t).backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+    allowed, known = allowed_classes(torch.tensor([[[[0, 1, 2, 3, 4]]]]))
+    assert allowed[0, :, 0, 3].tolist() == [1, 0, 1] and known[0, :, 0, 3].tolist() == [0, 1, 0]
+    with pytest.raises(ValueError, match="0..4"):
+        PartialLabelLoss()(torch.zeros(1, 3, 2, 2), torch.full((1, 1, 2, 2), 7))
+    with pytest.raises(ValueError, match="3-class"):
+        PartialLabelLoss()(torch.zeros(1, 2, 2, 2), torch.zeros(1, 1, 2, 2))
