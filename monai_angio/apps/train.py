@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
-from monai_angio.apps.segment import resolve_bundle
+from monai_angio.bundle import resolve_bundle
 from monai_angio.errors import AngioInputError
 
 __all__ = ["build_overrides", "torchrun_command", "train_bundle", "register", "run"]

@@ -85,6 +85,7 @@ def write_nifti_cine(
     frame_time_ms: float = 1.0,
     dtype: Union[str, np.dtype, None] = None,
     overwrite: bool = False,
+    label: bool = False,
 ) -> str:
     """Write a ``(T, H, W)`` cine (or ``(H, W)`` still) as NIfTI with on-disk shape ``(H, W, T)``.
 
@@ -97,6 +98,7 @@ def write_nifti_cine(
         frame_time_ms: time between frames.
         dtype: on-disk dtype (default float32 for floats, uint8 for integer labels <= 255).
         overwrite: replace an existing file.
+        label: mark the file as a label map (NIfTI intent ``label``), e.g. a segmentation's ``_labels.nii.gz``.
     """
     import nibabel as nib
 
@@ -117,6 +119,8 @@ def write_nifti_cine(
     img = nib.Nifti1Image(data, affine)
     img.header.set_zooms(zooms)
     img.header.set_xyzt_units("mm", "msec")
+    if label:
+        img.header.set_intent("label", name="monai-angio labels")
     with atomic_path(path, overwrite=overwrite) as tmp:
         nib.save(img, str(tmp))
     return str(path)

@@ -1,5 +1,6 @@
 """Small shared utilities."""
 
-from .atomic import atomic_write, atomic_path
+from .atomic import atomic_path, atomic_write
+from .jsonable import jsonable
 
-__all__ = ["atomic_write", "atomic_path"]
+__all__ = ["atomic_write", "atomic_path", "jsonable"]

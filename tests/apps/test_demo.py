@@ -11,7 +11,7 @@ import pytest
 
 from monai_angio.apps.cli import main
 from monai_angio.apps.demo import FLAGSHIP_BUNDLE, run_demo
-from monai_angio.apps.segment import resolve_bundle
+from monai_angio.bundle import resolve_bundle
 
 pytestmark = pytest.mark.skipif(
     not (resolve_bundle(FLAGSHIP_BUNDLE) / "models" / "model.pt").is_file(), reason="flagship weights not present"

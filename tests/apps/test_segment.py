@@ -55,12 +55,20 @@ def make_tiny_bundle(root: Path, temporal: bool = False, weights: bool = True) -
         "device": "$torch.device('cuda' if torch.cuda.is_available() else 'cpu')",
         "network_def": net,
         "network": "$@network_def.to(@device)",
-        "preprocessing": {"_target_": "Compose", "transforms": [
-            {"_target_": "monai_angio.transforms.io.LoadAngiogramd", "keys": "image"},
-        ] + ([{"_target_": "monai_angio.transforms.temporal.TemporalWindowd", "keys": "image", "num_neighbors": 1}]
-             if temporal else [])},
+        "preprocessing": {"_target_": "Compose", "transforms": (
+            [{"_target_": "monai_angio.transforms.io.LoadAngiogramd", "keys": "image"},
+             {"_target_": "ScaleIntensityd", "keys": "image", "minv": 0.0, "maxv": 1.0},
+             {"_target_": "monai_angio.transforms.temporal.TemporalWindowd", "keys": "image", "num_neighbors": 1}]
+            if temporal else
+            [{"_target_": "monai_angio.transforms.io.LoadAngiogramd", "keys": "image"},
+             {"_target_": "monai_angio.transforms.SelectFramed", "keys": "image"},
+             {"_target_": "ScaleIntensityd", "keys": "image", "minv": 0.0, "maxv": 1.0},
+             {"_target_": "DivisiblePadd", "keys": "image", "k": 32, "mode": "edge"}])},
         "inferer": {"_target_": "SimpleInferer"},
-        "postprocessing": {"_target_": "Compose", "transforms": [{"_target_": "AsDiscreted", "keys": "pred", "argmax": True}]},
+        "postprocessing": {"_target_": "Compose", "transforms": (
+            [] if temporal else
+            [{"_target_": "Invertd", "keys": "pred", "transform": "@preprocessing", "orig_keys": "image"}]
+        ) + [{"_target_": "AsDiscreted", "keys": "pred", "argmax": True}]},
         "checkpoint": "$@bundle_root + '/models/model.pt'",
     }
     (root / "configs" / "inference.json").write_text(json.dumps(cfg, indent=1))
@@ -195,7 +203,7 @@ def test_load_bundle_facts(tiny_bundle, tmp_path):
 
 
 def test_segment_matches_network(tiny_bundle, inputs, tmp_path):
-    """The label map equals the argmax of the network on the min-max scaled image."""
+    """The label map equals the argmax of the network on the image scaled as the bundle's config says."""
     res = segment_files([inputs["png"]], tiny_bundle, tmp_path / "o", progress=False)[0]
     assert res.ok, res.error
     model = load_bundle(tiny_bundle)
@@ -234,8 +242,8 @@ def test_cli_segment_batch(tiny_bundle, inputs, tmp_path, capsys):
     assert summary["pixel_counts"]["artery"] == int((data == 1).sum())
     assert summary["calibration"]["mm_per_px"] == pytest.approx(0.3 * 750 / 1000, rel=1e-3)
     assert summary["random_weights"] is False
-    # DICOM SEG: written for the single-frame XA; highdicom cannot reference frames of a legacy XA cine,
-    # which is reported as a warning (the NIfTI holds the labels)
+    # DICOM SEG: written for the single-frame XA and for the cine (one binary frame per segment and source
+    # frame, each referencing its source frame; docs/dicom_output.md)
     import pydicom
 
     seg = pydicom.dcmread(str(out / "xa_still_seg.dcm"))
@@ -245,7 +253,9 @@ def test_cli_segment_batch(tiny_bundle, inputs, tmp_path, capsys):
     seg_px = seg.pixel_array  # one binary frame per segment
     np.testing.assert_array_equal(seg_px[0] > 0, still == 1)
     np.testing.assert_array_equal(seg_px[1] > 0, still == 2)
-    assert not (out / "cine_seg.dcm").exists() and any("DICOM SEG" in w for w in summary["warnings"])
+    cine_seg = pydicom.dcmread(str(out / "cine_seg.dcm"))
+    assert int(cine_seg.NumberOfFrames) == 2 * 4 and not any("DICOM SEG" in w for w in summary["warnings"])
+    assert cine_seg.PatientIdentityRemoved == "YES"
     assert not (out / "broken_labels.nii.gz").exists()
 
     # re-run without --overwrite: refused for every file; outputs untouched
@@ -361,10 +371,12 @@ def test_top_level_cli_dispatch():
     "name, otsu, min_size",
     [(FLAGSHIP, False, 0), ("xca_vessel_unet3plus", True, 0), ("xca_temporal_cenet", False, 64)],
 )
-def test_bundle_postprocessing_is_honoured(name, otsu, min_size):
-    """``segment`` applies the bundle's own Otsu threshold / small-component size, read from inference.json."""
-    model = load_bundle(name, allow_random_weights=True, weights="/nonexistent/model.pt")
-    assert (model.otsu, model.min_component_size) == (otsu, min_size)
+def test_bundle_postprocessing_is_the_bundles_own(name, otsu, min_size):
+    """The runner runs the bundle's own post-processing steps (Otsu, small components), minus its writers."""
+    model = load_bundle(name, allow_random_weights=True)
+    names = [type(t).__name__ for t in model.post_steps]
+    assert ("OtsuThresholdd" in names, model.min_component_size) == (otsu, min_size)
+    assert not any(n.startswith("Save") for n in names)
 
 
 class _ConstantLogits(torch.nn.Module):
@@ -376,16 +388,21 @@ class _ConstantLogits(torch.nn.Module):
         return logit
 
 
-def test_otsu_threshold_replaces_half_on_probabilities():
+def test_runner_applies_configured_otsu_on_probabilities():
     from monai.inferers import SimpleInferer
+    from monai.transforms import Activationsd, AsDiscreted
 
-    from monai_angio.apps.segment import SegmentationBundle
+    from monai_angio.bundle import BundleRunner
+    from monai_angio.transforms import OtsuThresholdd
 
-    kw = dict(name="t", root=Path("."), network=_ConstantLogits(), inferer=SimpleInferer(), num_neighbors=None,
-              class_names={0: "background", 1: "vessel"}, weights=None, device=torch.device("cpu"))
+    kw = dict(name="t", root=Path("."), network=_ConstantLogits(), inferer=SimpleInferer(), loader=[],
+              cine_steps=[], frame_steps=[], class_names={0: "background", 1: "vessel"}, weights=None,
+              device=torch.device("cpu"), frame_key=None)
     frames = np.random.rand(2, 32, 64).astype(np.float32)
-    plain = SegmentationBundle(**kw).predict(frames)
-    otsu = SegmentationBundle(**kw, otsu=True).predict(frames)
+    plain = BundleRunner(**kw, post_steps=[Activationsd(keys="pred", sigmoid=True),
+                                           AsDiscreted(keys="pred", threshold=0.5)]).predict(frames)
+    otsu = BundleRunner(**kw, post_steps=[Activationsd(keys="pred", sigmoid=True),
+                                          OtsuThresholdd(keys="pred")]).predict(frames)
     assert plain.sum() == 0  # every probability < 0.5
     np.testing.assert_array_equal(otsu[:, :, 32:], 1)  # Otsu splits 0.30 / 0.45
     np.testing.assert_array_equal(otsu[:, :, :32], 0)

@@ -1,4 +1,4 @@
-"""Unit tests of :mod:`monai_angio.apps.bundle_utils` and of config overrides used to train the bundles."""
+"""Unit tests of :mod:`monai_angio.bundle` (locating bundles, config hooks) and of config overrides used to train the bundles."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import torch
 from monai.data import MetaTensor
 from monai.transforms import Resized
 
-from monai_angio.apps import bundle_utils as bu
+from monai_angio import bundle as bu
+from monai_angio.bundle import hooks
 from monai_angio.errors import AngioInputError
 
 FLAGSHIP = "xca_artery_catheter_efficientunetpp"
@@ -26,20 +27,6 @@ def test_bundle_paths() -> None:
         bu.bundle_config_path(FLAGSHIP, "no_such_config")
 
 
-def test_parse_bundle_args_like_fire() -> None:
-    cmd, kw = bu.parse_bundle_args([
-        "run", "--config_file", "['a.json','b.json']", "--epochs", "3", "--amp", "False", "--device", "cuda",
-        "--network_def#backbone", "efficientnet-b1", "--learning_rate=1e-4", "--flag",
-    ])
-    assert cmd == "run"
-    assert kw == {"config_file": ["a.json", "b.json"], "epochs": 3, "amp": False, "device": "cuda",
-                  "network_def#backbone": "efficientnet-b1", "learning_rate": 1e-4, "flag": True}
-    assert bu.parse_bundle_args(["ckpt_export", "network_def", "--filepath", "m.ts"]) == (
-        "ckpt_export", {"net_id": "network_def", "filepath": "m.ts"})
-    with pytest.raises(ValueError):
-        bu.parse_bundle_args(["--epochs", "3"])
-
-
 def test_load_datalist(tmp_path: Path) -> None:
     (tmp_path / "images").mkdir()
     (tmp_path / "labels_vessel").mkdir()
@@ -48,16 +35,16 @@ def test_load_datalist(tmp_path: Path) -> None:
     path = tmp_path / "datalist.json"
     path.write_text(json.dumps({"training": [{"image": "images/a.png", "label_vessel": "labels_vessel/a.png",
                                               "stenosis_rc": [3.0, 4.0]}], "validation": []}))
-    items = bu.load_datalist(path, "training", label_key="label_vessel")
+    items = hooks.load_datalist(path, "training", label_key="label_vessel")
     assert items[0]["image"] == str(tmp_path / "images" / "a.png")
     assert items[0]["label"] == items[0]["label_vessel"] == str(tmp_path / "labels_vessel" / "a.png")
     assert items[0]["stenosis_rc"] == [3.0, 4.0]
     with pytest.raises(AngioInputError, match="empty"):
-        bu.load_datalist(path, "validation")
+        hooks.load_datalist(path, "validation")
     with pytest.raises(AngioInputError, match="test"):
-        bu.load_datalist(path, "test")
+        hooks.load_datalist(path, "test")
     with pytest.raises(AngioInputError, match="not found"):
-        bu.load_datalist(tmp_path / "missing.json")
+        hooks.load_datalist(tmp_path / "missing.json")
 
 
 def test_load_datalist_entries_without_lesion_still_collate(tmp_path: Path) -> None:
@@ -68,13 +55,13 @@ def test_load_datalist_entries_without_lesion_still_collate(tmp_path: Path) -> N
                {"image": "b.png", "stenosis_rc": None, "note": None}]
     path = tmp_path / "datalist.json"
     path.write_text(json.dumps({"training": entries}))
-    items = bu.load_datalist(path, "training")
+    items = hooks.load_datalist(path, "training")
     assert "note" not in items[0] and "note" not in items[1]
     assert np.isnan(items[1]["stenosis_rc"]).all() and len(items[1]["stenosis_rc"]) == 2
     batch = list_data_collate(items)
     assert len(batch["stenosis_rc"]) == 2
     label = MetaTensor(torch.zeros(1, 8, 10))
-    out = bu.center_to_meta({"label": label, "stenosis_rc": items[1]["stenosis_rc"]})
+    out = hooks.center_to_meta({"label": label, "stenosis_rc": items[1]["stenosis_rc"]})
     np.testing.assert_allclose(out["label"].meta["stenosis_center_rc"], [4, 5])  # NaN -> image centre
 
 
@@ -84,7 +71,7 @@ def test_channel_output_transform() -> None:
     label = torch.zeros(3, 4, 4)
     label[2, :, :2] = 1
     output = [{"pred": pred, "label": label}, {"pred": pred, "label": pred}]
-    preds, labels = bu.channel_output_transform(2)(output)
+    preds, labels = hooks.channel_output_transform(2)(output)
     assert len(preds) == 2 and preds[0].shape == (1, 4, 4)
     assert torch.equal(preds[0][0], pred[2]) and torch.equal(labels[0][0], label[2])
     from monai.metrics import DiceMetric
@@ -96,20 +83,20 @@ def test_channel_output_transform() -> None:
 def test_spacing_from_datalist_follows_resize() -> None:
     img = MetaTensor(torch.rand(1, 64, 64), meta={"spacing_source": "unknown", "spatial_shape": np.array([64, 64])})
     known = MetaTensor(torch.rand(1, 64, 64), meta={"spacing_source": "dicom"})
-    out = bu.spacing_from_datalist({"image": img, "label": known, "spacing_mm": 0.25})
+    out = hooks.spacing_from_datalist({"image": img, "label": known, "spacing_mm": 0.25})
     assert out["image"].pixdim.tolist() == pytest.approx([0.25, 0.25])
     assert out["label"] is known  # a spacing found by the loader is kept
     resized = Resized("image", spatial_size=(32, 32))(out)["image"]
     assert resized.pixdim.tolist() == pytest.approx([0.5, 0.5])
-    assert bu.spacing_from_datalist({"image": img})["image"] is img
+    assert hooks.spacing_from_datalist({"image": img})["image"] is img
 
 
 def test_center_to_meta_rescales() -> None:
     lab = MetaTensor(torch.zeros(1, 32, 32), meta={"spatial_shape": np.array([128, 64])})
-    out = bu.center_to_meta({"label": lab, "stenosis_rc": [64.0, 16.0]})
+    out = hooks.center_to_meta({"label": lab, "stenosis_rc": [64.0, 16.0]})
     assert out["label"].meta["stenosis_center_rc"].tolist() == pytest.approx([16.0, 8.0])
     assert "stenosis_center_rc" not in lab.meta  # input untouched
-    none = bu.center_to_meta({"label": lab, "stenosis_rc": None})
+    none = hooks.center_to_meta({"label": lab, "stenosis_rc": None})
     assert none["label"].meta["stenosis_center_rc"].tolist() == [16.0, 16.0]
 
 
@@ -123,7 +110,7 @@ def test_local_f1_reads_center_from_meta() -> None:
     pred[:, 1, 50:60, 50:60] = 1  # false positives far from the lesion
     gt[:, 0], pred[:, 0] = 1 - gt[:, 1], 1 - pred[:, 1]
     y = MetaTensor(gt[0], meta={"spatial_shape": np.array([64, 64])})
-    y = bu.center_to_meta({"label": y, "stenosis_rc": [7, 7]})["label"]
+    y = hooks.center_to_meta({"label": y, "stenosis_rc": [7, 7]})["label"]
     metric = LocalF1Metric(box=16)
     metric([pred[0]], [y])
     assert float(metric.aggregate()) == pytest.approx(1.0)
@@ -131,11 +118,11 @@ def test_local_f1_reads_center_from_meta() -> None:
 
 def test_resize_to_original_and_tag_frame() -> None:
     pred = MetaTensor(torch.rand(2, 32, 32), meta={"spatial_shape": np.array([64, 48])})
-    assert bu.resize_to_original(pred).shape == (2, 64, 48)
+    assert hooks.resize_to_original(pred).shape == (2, 64, 48)
     same = MetaTensor(torch.rand(2, 64, 48), meta={"spatial_shape": np.array([64, 48])})
-    assert bu.resize_to_original(same) is same
+    assert hooks.resize_to_original(same) is same
     img = MetaTensor(torch.rand(1, 3, 8, 8))
-    out = bu.tag_frame({"image": img, "frame": 4})
+    out = hooks.tag_frame({"image": img, "frame": 4})
     assert out["image"].meta["patch_index"] == 4 and "patch_index" not in img.meta
 
 

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 import pytest
 
-from monai_angio.apps.bundle_utils import bundle_path
+from monai_angio.bundle import bundle_path
 
 IMAGE_SIZE = 64
 
@@ -43,7 +43,7 @@ def synth_dir(tmp_path_factory) -> Path:
 def copy_bundle(name: str, dest: Path) -> Path:
     """Copy a bundle (without weights) to ``dest/name`` so that runs write nothing into the repository."""
     target = dest / name
-    shutil.copytree(bundle_path(name), target, ignore=shutil.ignore_patterns("*.pt", "*.ts", "eval", "__pycache__"))
+    shutil.copytree(bundle_path(name), target, ignore=shutil.ignore_patterns("*.pt", "*.ts", "eval", "runs", "__pycache__"))
     return target
 
 

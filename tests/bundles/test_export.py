@@ -8,7 +8,7 @@ import pytest
 import torch
 from monai.bundle import ConfigParser, ckpt_export
 
-from monai_angio.apps.bundle_utils import BUNDLE_NAMES, bundle_path
+from monai_angio.bundle import BUNDLE_NAMES, bundle_path
 
 LIGHT = {"xca_vessel_unet3plus": {"filters": [8, 16, 32, 64, 128], "cat_channels": 8}}
 INPUT = {"xca_temporal_cenet": (1, 1, 3, 64, 64)}

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from monai_angio.apps.bundle_utils import (
+from monai_angio.bundle import (
     BUNDLE_NAMES,
     bundle_path,
     load_bundle_config,
@@ -143,3 +143,13 @@ def test_monai_reads_metadata_properties() -> None:
         assert wf.version == _meta(name)["version"]
         assert wf.monai_version and wf.pytorch_version and wf.numpy_version
         assert wf.channel_def == _meta(name)["network_data_format"]["outputs"]["pred"]["channel_def"]
+
+
+@pytest.mark.parametrize("name", BUNDLE_NAMES)
+def test_monai_verify_metadata_offline(name: str) -> None:
+    """The README's ``python -m monai.bundle verify_metadata ... --filepath ../metadata_schema.json``, in-process:
+    MONAI's own validator (jsonschema) accepts every bundle against the schema shipped in the repository."""
+    from monai.bundle import verify_metadata
+
+    root = bundle_path(name)
+    verify_metadata(meta_file=str(root / "configs" / "metadata.json"), filepath=str(root.parent / "metadata_schema.json"))

@@ -29,7 +29,7 @@ def test_torchrun_two_ranks_gloo(synth_dir: Path, tmp_path: Path) -> None:
     configs = [str(root / "configs" / "train.json"), str(root / "configs" / "multi_gpu_train.json"), str(extra)]
     cmd = [
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes", "1", "--nproc_per_node", "2",
-        "-m", "monai_angio.apps.bundle_utils", "run",
+        "-m", "monai.bundle", "run",
         "--config_file", repr(configs),
         "--meta_file", str(root / "configs" / "metadata.json"),
         "--logging_file", str(root / "configs" / "logging.conf"),
@@ -48,5 +48,5 @@ def test_torchrun_two_ranks_gloo(synth_dir: Path, tmp_path: Path) -> None:
         rank, world, iterations, device = p.read_text().split()
         assert (int(rank), int(world), device) == (i, 2, "cpu")
         assert int(iterations) == -(-n_train // 2)  # DistributedSampler: each rank sees half of the cases
-    assert (root / "models" / "model.pt").is_file()  # rank 0 saved the (unwrapped) checkpoint
+    assert (out_dir / "models" / "model.pt").is_file()  # rank 0 saved the (unwrapped) checkpoint
     assert "val_generalized_dice" in proc.stdout + proc.stderr

@@ -11,6 +11,7 @@ import glob
 import json
 import math
 import os
+import shutil
 from pathlib import Path
 
 import nibabel as nib
@@ -91,33 +92,37 @@ def test_train_evaluate_infer(name: str, synth_dir: Path, tmp_path: Path) -> Non
     override = dict(COMMON, dataset_dir=str(synth_dir), **spec["override"])
     datalist = json.loads((synth_dir / spec["datalist"]).read_text())
 
-    # --- train: 1 epoch, validation at its end, best checkpoint -> models/model.pt
+    # --- train: 1 epoch, validation at its end, best checkpoint -> runs/models/model.pt (never over models/)
+    shipped = sorted((root / "models").glob("*"))
     wf = run_workflow(root, ["train"], "train", epochs=1, batch_size=2, val_batch_size=2, **override)
     trainer = wf.parser.get_parsed_content("train#trainer")
     evaluator = wf.parser.get_parsed_content("validate#evaluator")
     assert trainer.state.epoch == 1 and trainer.state.iteration >= 1
     assert math.isfinite(float(trainer.state.output[0]["loss"]))
     _check_metrics(evaluator.state.metrics, spec["metrics"])
-    ckpt = root / "models" / "model.pt"
-    assert ckpt.is_file()
+    ckpt = root / "runs" / "models" / "model.pt"
+    assert ckpt.is_file() and sorted((root / "models").glob("*")) == shipped
     state = torch.load(ckpt, map_location="cpu", weights_only=True)
     net_keys = set(wf.parser.get_parsed_content("network_def").state_dict())
     assert set(state) == net_keys
-    events = glob.glob(str(root / "eval" / "events.out.tfevents.*"))
+    events = glob.glob(str(root / "runs" / "events.out.tfevents.*"))
     assert events and all(os.path.getsize(e) > 0 for e in events)
     key_metric = next(iter(spec["metrics"]))
-    assert {"train_loss", key_metric} <= _tb_scalar_tags(root / "eval")
+    assert {"train_loss", key_metric} <= _tb_scalar_tags(root / "runs")
     trained_value = float(evaluator.state.metrics[key_metric])
 
-    # --- evaluate (train.json + evaluate.json): reloads models/model.pt and reproduces the validation metric
-    wf = run_workflow(root, ["train", "evaluate"], "eval", **override)
+    # --- evaluate (train.json + evaluate.json) of the new checkpoint: reproduces the validation metric
+    wf = run_workflow(root, ["train", "evaluate"], "eval", ckpt_dir=str(root / "runs" / "models"), **override)
     metrics = wf.evaluator.state.metrics
     _check_metrics(metrics, spec["metrics"])
     assert float(metrics[key_metric]) == pytest.approx(trained_value, abs=1e-5, nan_ok=True)
-    assert (root / "eval" / "metrics.csv").is_file()
-    assert key_metric in (root / "eval" / "metrics.csv").read_text()
+    assert (root / "runs" / "metrics.csv").is_file()
+    assert key_metric in (root / "runs" / "metrics.csv").read_text()
 
-    # --- inference on the test split: one uint8-valued NIfTI label map per input, at the input size
+    # --- inference on the test split with the new checkpoint as the bundle's weights: one uint8-valued NIfTI label
+    # map per input, at the input size
+    (root / "models").mkdir(exist_ok=True)
+    shutil.copy(ckpt, root / "models" / "model.pt")
     out_dir = tmp_path / "pred"
     infer_override = dict(override, output_dir=str(out_dir), **spec.get("infer_override", {}))
     infer_override.pop("train#trainer#epoch_length", None)
@@ -134,10 +139,10 @@ def test_train_evaluate_infer(name: str, synth_dir: Path, tmp_path: Path) -> Non
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("module", ["monai_angio.apps.bundle_utils", "monai.bundle"])
-def test_command_line_run(module: str, synth_dir: Path, tmp_path: Path) -> None:
-    """``python -m <module> run --config_file configs/train.json --dataset_dir ... --epochs 1`` from the bundle
+def test_command_line_run(synth_dir: Path, tmp_path: Path) -> None:
+    """``python -m monai.bundle run --config_file configs/train.json --dataset_dir ... --epochs 1`` from the bundle
     folder (``monai.bundle``'s own command line needs ``fire``, a dependency of monai-angio)."""
+    module = "monai.bundle"
     import subprocess
     import sys
 
@@ -150,5 +155,5 @@ def test_command_line_run(module: str, synth_dir: Path, tmp_path: Path) -> None:
     env = dict(os.environ, OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="")
     proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert (root / "models" / "model.pt").is_file()
+    assert (root / "runs" / "models" / "model.pt").is_file() and not (root / "models" / "model.pt").exists()
     assert "val_mean_dice" in proc.stdout + proc.stderr

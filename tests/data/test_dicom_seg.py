@@ -234,16 +234,6 @@ def test_errors_name_the_file(sources, tmp_path):
     write_dicom_seg(out, sources["cine"], lab, [0, 1], CLASSES, "t", overwrite=True)
 
 
-def test_batch_wrapper_writes_cine_seg(sources, tmp_path):
-    from monai_angio.apps.batch import write_dicom_seg as batch_write
-
-    lab = sources["cine_labels"]
-    assert batch_write(tmp_path / "c.dcm", sources["cine"], lab, list(range(5)), CLASSES, "tiny", False) == []
-    seg = hd.seg.segread(str(tmp_path / "c.dcm"))
-    assert int(seg.NumberOfFrames) == 10 and seg.PatientIdentityRemoved == "YES"
-    assert "tiny" in seg.SegmentSequence[0].SegmentationAlgorithmIdentificationSequence[0].AlgorithmName
-
-
 @pytest.mark.skipif(shutil.which("dciodvfy") is None, reason="dciodvfy (dicom3tools) not installed")
 @pytest.mark.parametrize("case", ["cine", "cine_phi", "still"])
 def test_dciodvfy_has_no_errors(sources, tmp_path, case):

@@ -1,0 +1,43 @@
+"""Bundles: locate them, read their configs, validate their metadata, and run their inference config.
+
+- :mod:`.locate`: :func:`resolve_bundle` (path, name, ``$MONAI_ANGIO_BUNDLES_DIR``) and :func:`load_bundle_config`;
+- :mod:`.runner`: :class:`BundleRunner` / :func:`load_bundle`, the single inference path (the bundle's own
+  ``preprocessing``, ``network_def``, ``inferer`` and ``postprocessing``, per frame or temporal window);
+- :mod:`.hooks`: the functions bundle configs call by name (datalists, inference items, metadata helpers);
+- :mod:`.metadata`: offline ``metadata.json`` validation against ``bundles/metadata_schema.json``.
+"""
+
+from monai_angio.bundle.locate import (
+    BUNDLE_NAMES,
+    bundle_config_path,
+    bundle_path,
+    bundle_search_dirs,
+    bundles_dir,
+    load_bundle_config,
+    resolve_bundle,
+)
+from monai_angio.bundle.metadata import (
+    load_metadata_schema,
+    metadata_schema_path,
+    validate_bundle_metadata,
+    validate_metadata,
+)
+from monai_angio.bundle.runner import BundleRunner, class_names_from_metadata, load_bundle, load_state_dict
+
+__all__ = [
+    "BUNDLE_NAMES",
+    "bundles_dir",
+    "bundle_search_dirs",
+    "resolve_bundle",
+    "bundle_path",
+    "bundle_config_path",
+    "load_bundle_config",
+    "load_metadata_schema",
+    "metadata_schema_path",
+    "validate_metadata",
+    "validate_bundle_metadata",
+    "BundleRunner",
+    "load_bundle",
+    "load_state_dict",
+    "class_names_from_metadata",
+]

@@ -1,0 +1,398 @@
+"""Run a bundle's own ``inference.json`` on frames: the single inference path of the package.
+
+:class:`BundleRunner` builds the bundle's ``preprocessing``, ``network_def``, ``inferer`` and ``postprocessing``
+from its config with MONAI's ``ConfigParser`` and applies them exactly as configured; it adds nothing of its
+own between them. What it does decide is *where* each step runs over a cine:
+
+- the loader (``LoadAngiogramd``/``LoadImaged``, the leading steps that read the file) runs once per file;
+- the steps before the per-frame selector (``SelectFramed`` or ``TemporalWindowd``, anything with a
+  ``frame_key``) run once on the whole cine (e.g. the temporal bundle's intensity scaling of the whole run);
+- the selector and every later step run per frame ``k`` on ``{"image": cine, "frame": k}``, exactly like the
+  config's own datalist path (``python -m monai.bundle run``), which lists one item per frame;
+- the network runs on batches of frames; the postprocessing runs per frame, without its writers (``Save*``):
+  writing is the caller's job.
+
+So a new preprocessing step in a bundle (field-of-view masking, a normalisation) is used by every caller: the
+``segment`` CLI, the demo, the tutorials, the benchmarks and MONAI's own bundle commands.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from monai.data import MetaTensor
+
+from monai_angio.bundle.locate import bundle_config_path, load_bundle_config, resolve_bundle
+from monai_angio.errors import AngioInputError
+
+__all__ = ["BundleRunner", "load_bundle", "load_state_dict", "class_names_from_metadata"]
+
+PathLike = Union[str, os.PathLike]
+
+_DEFAULT_MULTICLASS_NAMES = {0: "background", 1: "artery", 2: "catheter"}
+_DEFAULT_BINARY_NAMES = {0: "background", 1: "vessel"}
+_LOADERS = ("LoadAngiogramd", "LoadImaged", "LoadAngiogram", "LoadImage")
+
+
+def load_state_dict(path: PathLike, device: Union[str, torch.device] = "cpu") -> Dict[str, torch.Tensor]:
+    """Read a network state dict safely (``weights_only=True``) from a MONAI or plain PyTorch checkpoint.
+
+    Accepts ``{"model": sd}`` (MONAI ``CheckpointSaver``), ``{"state_dict": sd}`` and a bare state dict, and strips
+    ``module.`` prefixes (DDP).
+
+    Raises:
+        AngioInputError: the file is missing, not a checkpoint, or holds arbitrary pickled objects.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AngioInputError("weights file not found", path)
+    try:
+        obj = torch.load(str(path), map_location=device, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise AngioInputError(
+            f"not a readable weights file ({first[:160]}); it must be a PyTorch state_dict saved with torch.save "
+            "(objects other than tensors are refused for safety)",
+            path,
+        ) from None
+    if isinstance(obj, dict):
+        for key in ("model", "state_dict", "network", "net"):
+            if key in obj and isinstance(obj[key], dict):
+                obj = obj[key]
+                break
+    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise AngioInputError("not a state_dict checkpoint (expected a dict of tensors)", path)
+    return {(k[7:] if k.startswith("module.") else k): v for k, v in obj.items()}
+
+
+def class_names_from_metadata(meta: Mapping, out_channels: Optional[int] = None) -> Dict[int, str]:
+    """Label value -> class name from ``network_data_format.outputs.pred.channel_def`` (defaults if absent).
+
+    A single-channel (sigmoid) output yields ``{0: background, 1: <its name>}``.
+    """
+    try:
+        pred = meta["network_data_format"]["outputs"]["pred"]
+        names = {int(k): str(v) for k, v in pred["channel_def"].items()}
+        out_channels = out_channels or int(pred.get("num_channels", len(names)))
+        if out_channels == 1 and 1 not in names:
+            names = {0: "background", 1: names.get(0, "vessel")}
+        if len(names) >= 2:
+            return names
+    except (KeyError, TypeError, ValueError, AttributeError):
+        pass
+    if out_channels is not None and out_channels >= 3:
+        return dict(_DEFAULT_MULTICLASS_NAMES)
+    return dict(_DEFAULT_BINARY_NAMES)
+
+
+def _name(t: Any) -> str:
+    return type(t).__name__
+
+
+def _min_size(t: Any) -> int:
+    """The ``min_size`` of a ``RemoveSmallComponents(d)`` step."""
+    op = getattr(t, "remover", t)
+    return int(getattr(op, "min_size", 0) or 0)
+
+
+def _flatten(compose: Any) -> List[Any]:
+    return list(getattr(compose, "transforms", [compose]))
+
+
+@dataclass
+class BundleRunner:
+    """A bundle's inference config, instantiated and ready to segment frames (see the module docstring).
+
+    Attributes:
+        name: bundle folder name.
+        root: bundle folder.
+        network: the network in eval mode on ``device``.
+        inferer: the bundle's MONAI inferer.
+        loader: the loading steps of the preprocessing (run once per file by :meth:`load`).
+        cine_steps: preprocessing steps run once on the whole loaded cine.
+        frame_steps: preprocessing steps run per frame (starting with the frame selector, if any).
+        post_steps: postprocessing without writers.
+        class_names: label value -> class name (0 is background).
+        weights: the checkpoint loaded, or None for random weights.
+        device: torch device.
+        num_neighbors: temporal half-window ``N`` of a temporal bundle, None for a per-frame bundle.
+        frame_key: the key the frame selector reads (``"frame"``).
+        min_component_size: the ``min_size`` of the bundle's ``RemoveSmallComponentsd`` step (0 if none).
+    """
+
+    name: str
+    root: Path
+    network: torch.nn.Module
+    inferer: Callable
+    loader: List[Any]
+    cine_steps: List[Any]
+    frame_steps: List[Any]
+    post_steps: List[Any]
+    class_names: Dict[int, str]
+    weights: Optional[Path]
+    device: torch.device
+    num_neighbors: Optional[int] = None
+    frame_key: Optional[str] = "frame"
+    min_component_size: int = 0
+    parser: Any = field(default=None, repr=False)
+
+    # ------------------------------------------------------------------------------------------- building
+
+    @classmethod
+    def from_bundle(
+        cls,
+        bundle: PathLike,
+        device: Union[str, torch.device] = "cpu",
+        weights: Optional[PathLike] = None,
+        allow_random_weights: bool = False,
+        config: str = "inference",
+        **override: Any,
+    ) -> "BundleRunner":
+        """Instantiate a bundle's inference config.
+
+        Args:
+            bundle: bundle folder or name (:func:`~monai_angio.bundle.locate.resolve_bundle`).
+            device: ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or a torch device.
+            weights: checkpoint instead of ``<bundle>/models/model.pt``.
+            allow_random_weights: without a checkpoint keep the random initial weights (demos and tests only: the
+                output is meaningless) instead of raising.
+            config: the config name (``inference``).
+            override: config id -> value overrides applied before instantiation.
+
+        Raises:
+            FileNotFoundError: no bundle, no config, or no weights (the message says how to get them).
+            RuntimeError: CUDA requested but not available, or the checkpoint does not fit the network.
+            AngioInputError: an unreadable weights file.
+        """
+        root = resolve_bundle(bundle)
+        device = torch.device(device)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError("--device cuda requested but CUDA is not available; use --device cpu")
+        path = bundle_config_path(root, config)
+        parser = load_bundle_config(root, config, **override)
+        raw = parser.get()
+        if "device" in raw:
+            parser["device"] = f"$torch.device('{device}')"
+        for key in ("network_def", "preprocessing", "postprocessing"):
+            if key not in raw:
+                raise FileNotFoundError(f"{path}: bundle config has no {key!r}")
+        network = parser.get_parsed_content("network_def", instantiate=True)
+        inferer = (
+            parser.get_parsed_content("inferer", instantiate=True) if "inferer" in raw else _default_inferer()
+        )
+        pre = _flatten(parser.get_parsed_content("preprocessing", instantiate=True))
+        post = _flatten(parser.get_parsed_content("postprocessing", instantiate=True))
+
+        n_load = 0
+        while n_load < len(pre) and _name(pre[n_load]) in _LOADERS:
+            n_load += 1
+        sel = next((i for i in range(n_load, len(pre)) if hasattr(pre[i], "frame_key")), None)
+        cine_steps = pre[n_load:sel] if sel is not None else []
+        frame_steps = pre[sel:] if sel is not None else pre[n_load:]
+        selector = pre[sel] if sel is not None else None
+        window = getattr(selector, "window", None)
+        num_neighbors = int(window.num_neighbors) if window is not None else None
+        post_steps = [t for t in post if not _name(t).startswith("Save")]
+        min_size = next((_min_size(t) for t in post_steps if _name(t).startswith("RemoveSmallComponents")), 0)
+
+        ckpt = Path(weights) if weights is not None else root / "models" / "model.pt"
+        if ckpt.is_file():
+            sd = load_state_dict(ckpt, "cpu")
+            try:
+                network.load_state_dict(sd)
+            except RuntimeError as e:
+                raise RuntimeError(f"{ckpt}: checkpoint does not fit the network of bundle {root.name}: {e}") from e
+            used: Optional[Path] = ckpt
+        elif weights is not None:
+            raise FileNotFoundError(f"{ckpt}: weights file not found")
+        elif allow_random_weights:
+            warnings.warn(
+                f"{ckpt} not found: bundle {root.name} runs with RANDOM weights; its output is meaningless",
+                stacklevel=2,
+            )
+            used = None
+        else:
+            raise FileNotFoundError(
+                f"bundle {root.name} has no trained weights at {ckpt}. Train them with\n"
+                f"  monai-angio train {root.name} --data DATALIST.json --out runs/{root.name}\n"
+                f"and pass --weights runs/{root.name}/models/model.pt (or copy it to {ckpt})."
+            )
+        network = network.to(device).eval()
+        meta_file = root / "configs" / "metadata.json"
+        meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.is_file() else {}
+        out_channels = raw.get("num_classes") if isinstance(raw.get("num_classes"), int) else None
+        return cls(
+            name=root.name,
+            root=root,
+            network=network,
+            inferer=inferer,
+            loader=pre[:n_load],
+            cine_steps=cine_steps,
+            frame_steps=frame_steps,
+            post_steps=post_steps,
+            class_names=class_names_from_metadata(meta, out_channels),
+            weights=used,
+            device=device,
+            num_neighbors=num_neighbors,
+            frame_key=getattr(selector, "frame_key", None),
+            min_component_size=min_size,
+            parser=parser,
+        )
+
+    # ------------------------------------------------------------------------------------------- running
+
+    @property
+    def temporal(self) -> bool:
+        """Whether the bundle takes temporal windows of ``2N+1`` frames."""
+        return self.num_neighbors is not None
+
+    def load(self, path: PathLike) -> MetaTensor:
+        """Read a file with the bundle's own loading steps -> ``MetaTensor (T, H, W)``.
+
+        Raises:
+            AngioInputError: unreadable file, wrong shape or non-finite values (the file is named).
+        """
+        d: Dict[str, Any] = {"image": str(path)}
+        try:
+            for t in self.loader:
+                d = t(d)
+        except AngioInputError:
+            raise
+        except Exception as e:  # noqa: BLE001 - any reader failure: name the file and the problem
+            raise AngioInputError(f"cannot read ({type(e).__name__}: {e})", path) from e
+        img = d["image"]
+        if not isinstance(img, MetaTensor):
+            img = MetaTensor(torch.as_tensor(np.asarray(img)))
+        if img.ndim == 2:
+            img = img[None]
+        if img.ndim != 3 or 0 in img.shape:
+            raise AngioInputError(f"expected a (T, H, W) angiogram, got shape {tuple(img.shape)}", path)
+        if not torch.isfinite(img.as_tensor()).all():
+            raise AngioInputError("image contains NaN or infinite values", path)
+        return img
+
+    def _prepare(self, cine: Any, filename: Optional[str]) -> Dict[str, Any]:
+        if isinstance(cine, MetaTensor):
+            img = cine
+        else:
+            arr = np.asarray(cine, dtype=np.float32)
+            img = MetaTensor(torch.as_tensor(arr))
+            if filename:
+                img.meta["filename_or_obj"] = filename
+        if img.ndim != 3 or 0 in img.shape:
+            raise AngioInputError(f"expected a (T, H, W) image, got shape {tuple(img.shape)}", filename)
+        if not torch.isfinite(img.as_tensor()).all():
+            raise AngioInputError("image contains NaN or infinite values", filename)
+        d: Dict[str, Any] = {"image": img}
+        for t in self.cine_steps:
+            d = t(d)
+        return d
+
+    def _frame_item(self, base: Mapping[str, Any], k: int) -> Dict[str, Any]:
+        d = dict(base)
+        if self.frame_key is not None:
+            d[self.frame_key] = k
+        else:
+            d["image"] = base["image"][k : k + 1]
+        for t in self.frame_steps:
+            d = t(d)
+        return d
+
+    @torch.no_grad()
+    def predict(
+        self,
+        frames: Any,
+        indices: Optional[Sequence[int]] = None,
+        batch_size: int = 4,
+        progress: bool = False,
+        filename: Optional[str] = None,
+    ) -> np.ndarray:
+        """Segment frames of a cine with the bundle's own pre-/postprocessing.
+
+        Args:
+            frames: ``(T, H, W)`` raw intensities (array, tensor, or the MetaTensor of :meth:`load`, whose
+                metadata such as the pixel spacing the bundle's transforms may use).
+            indices: frames to segment (default all).
+            batch_size: frames per forward pass (frames of one cine share their shape).
+            progress: show a tqdm bar over frames (also visible when output goes to a log file).
+            filename: named in error messages.
+
+        Returns:
+            ``(len(indices), H, W)`` uint8 label map in the input's pixel grid.
+
+        Raises:
+            AngioInputError: wrong dimensionality, empty, non-finite values, a frame index out of range, or a
+                bundle whose postprocessing does not return the input's size.
+        """
+        from tqdm import tqdm
+
+        base = self._prepare(frames, filename)
+        t, h, w = (int(s) for s in (frames.shape if hasattr(frames, "shape") else np.shape(frames)))
+        indices = list(range(t)) if indices is None else [int(i) for i in indices]
+        bad = [i for i in indices if not 0 <= i < t]
+        if bad:
+            raise AngioInputError(f"frame {bad[0]} requested but the input has {t} frame(s)", filename)
+        out = np.zeros((len(indices), h, w), dtype=np.uint8)
+        self.network.eval()
+        bar = tqdm(total=len(indices), desc="frames", unit="frame", leave=False, disable=not progress, mininterval=2)
+        for start in range(0, len(indices), max(1, int(batch_size))):
+            chunk = indices[start : start + max(1, int(batch_size))]
+            items = [self._frame_item(base, k) for k in chunk]
+            shapes = {tuple(it["image"].shape) for it in items}
+            groups = [items] if len(shapes) == 1 else [[it] for it in items]
+            preds: List[Any] = []
+            for group in groups:
+                x = torch.stack([torch.as_tensor(it["image"]).as_subclass(torch.Tensor) for it in group])
+                y = self.inferer(x.to(self.device), self.network)
+                if isinstance(y, (list, tuple)):
+                    y = y[0]
+                elif isinstance(y, dict):
+                    y = next(iter(y.values()))
+                y = torch.as_tensor(y).float().cpu()
+                if y.ndim == 5:  # (B, C, 1, H, W) from a 3D-shaped head
+                    y = y[:, :, y.shape[2] // 2]
+                preds.extend(y[i] for i in range(y.shape[0]))
+            for j, (it, p) in enumerate(zip(items, preds)):
+                img = it["image"]
+                it["pred"] = MetaTensor(p, meta=dict(getattr(img, "meta", {})))
+                for step in self.post_steps:
+                    it = step(it)
+                lab = np.asarray(torch.as_tensor(it["pred"]).detach().cpu())
+                lab = lab.reshape(lab.shape[-2:]) if lab.size == h * w else lab
+                if lab.shape != (h, w):
+                    raise AngioInputError(
+                        f"bundle {self.name}: postprocessing returned shape {lab.shape} for a {h}x{w} frame "
+                        "(it must restore the input size, e.g. with Invertd)",
+                        filename,
+                    )
+                out[start + j] = np.rint(lab).astype(np.uint8)
+            bar.update(len(chunk))
+        bar.close()
+        return out
+
+
+def _default_inferer() -> Callable:
+    from monai.inferers import SimpleInferer
+
+    return SimpleInferer()
+
+
+def load_bundle(
+    bundle: PathLike,
+    device: Union[str, torch.device] = "cpu",
+    weights: Optional[PathLike] = None,
+    allow_random_weights: bool = False,
+    **override: Any,
+) -> BundleRunner:
+    """Instantiate a bundle's inference config for :meth:`BundleRunner.predict` (see :meth:`BundleRunner.from_bundle`)."""
+    return BundleRunner.from_bundle(
+        bundle, device=device, weights=weights, allow_random_weights=allow_random_weights, **override
+    )

@@ -1,0 +1,142 @@
+"""Input discovery for batch jobs: which files to read, what their outputs are called, which frames to take.
+
+One place for it: the ``segment`` CLI, the bundle hooks (``python -m monai.bundle run --input ...``) and the
+benchmarks expand their inputs here. DICOM detection itself lives with the reader
+(:func:`monai_angio.transforms.io.is_dicom_path`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Union
+
+from monai_angio.errors import AngioInputError
+from monai_angio.transforms.io import SUPPORTED_EXTENSIONS, is_dicom_path
+
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "OUTPUT_ENDINGS",
+    "is_dicom_input",
+    "is_supported",
+    "file_stem",
+    "expand_inputs",
+    "output_paths",
+    "parse_frames",
+]
+
+PathLike = Union[str, os.PathLike]
+
+#: File name endings that batch jobs accept (besides extension-less DICOM files).
+SUPPORTED_SUFFIXES = SUPPORTED_EXTENSIONS
+
+
+def is_dicom_input(path: PathLike) -> bool:
+    """Whether ``path`` is a DICOM file (by extension, or by the ``DICM`` preamble for extension-less names)."""
+    return is_dicom_path(path)
+
+
+def is_supported(path: Path) -> bool:
+    """Whether ``segment`` can read the file (by extension; extension-less DICOM files too)."""
+    name = path.name.lower()
+    if name.startswith("."):
+        return False
+    if any(name.endswith(s) for s in SUPPORTED_SUFFIXES):
+        return True
+    return "." not in name and is_dicom_path(path)
+
+
+def file_stem(path: Path) -> str:
+    """File name without its extension (``.nii.gz`` counts as one)."""
+    name = path.name
+    return name[: -len(".nii.gz")] if name.lower().endswith(".nii.gz") else path.stem
+
+
+OUTPUT_ENDINGS = ("_labels.nii.gz", "_overlay.png", "_overlay.gif", "_seg.dcm", "_summary.json")
+
+
+def expand_inputs(paths: Iterable[PathLike], exclude: Optional[PathLike] = None) -> List[Path]:
+    """Expand folders to the supported files they hold (recursively, sorted); keep files as given.
+
+    So that a re-run does not segment its own outputs, a folder expansion never takes files from inside
+    ``exclude`` (the output folder) when it is a sub-folder, and skips files named like ``segment`` outputs
+    (``*_labels.nii.gz``, ``*_overlay.png``, ...) when the output folder is the input folder itself.
+    Files given explicitly are always kept.
+
+    Args:
+        paths: files and/or folders.
+        exclude: the output folder.
+
+    Returns:
+        Files, without duplicates, in the given order.
+    """
+    out: List[Path] = []
+    seen = set()
+    excl = Path(exclude).resolve() if exclude is not None else None
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            found = []
+            same = excl is not None and excl == p.resolve()
+            for f in sorted(p.rglob("*")):
+                if not f.is_file() or not is_supported(f):
+                    continue
+                rf = f.resolve()
+                if same and f.name.lower().endswith(OUTPUT_ENDINGS) and rf.parent == excl:
+                    continue
+                if excl is not None and not same and excl in rf.parents:
+                    continue
+                found.append(f)
+        else:
+            found = [p]
+        for f in found:
+            key = str(f.resolve())
+            if key not in seen:
+                seen.add(key)
+                out.append(f)
+    return out
+
+
+def output_paths(path: PathLike, out_dir: PathLike, stem: Optional[str] = None) -> Dict[str, Path]:
+    """Output files for one input: keys ``labels``, ``overlay``, ``gif``, ``seg``, ``summary``."""
+    s = stem or file_stem(Path(path))
+    d = Path(out_dir)
+    return {
+        "labels": d / f"{s}_labels.nii.gz",
+        "overlay": d / f"{s}_overlay.png",
+        "gif": d / f"{s}_overlay.gif",
+        "seg": d / f"{s}_seg.dcm",
+        "summary": d / f"{s}_summary.json",
+    }
+
+
+def parse_frames(
+    spec: Union[str, int, Sequence[int], None], num_frames: int, filename: Optional[str] = None
+) -> List[int]:
+    """Frame selection: ``"all"``/None, an index ``K``, or a list like ``"0,5,10-12"`` (0-based, inclusive).
+
+    Raises:
+        AngioInputError: an index outside ``[0, num_frames)`` or an unreadable spec.
+    """
+    if spec is None or (isinstance(spec, str) and spec.strip().lower() == "all"):
+        return list(range(num_frames))
+    if isinstance(spec, int):
+        idx = [spec]
+    elif isinstance(spec, str):
+        idx = []
+        try:
+            for part in spec.split(","):
+                part = part.strip()
+                if "-" in part[1:]:
+                    a, b = part.split("-", 1)
+                    idx.extend(range(int(a), int(b) + 1))
+                elif part:
+                    idx.append(int(part))
+        except ValueError:
+            raise AngioInputError(f"cannot read frame selection {spec!r} (use 'all', K or e.g. '0,5,10-12')", filename)
+    else:
+        idx = [int(i) for i in spec]
+    bad = [i for i in idx if not 0 <= i < num_frames]
+    if bad or not idx:
+        raise AngioInputError(f"frame(s) {bad or spec} requested but the input has {num_frames} frame(s)", filename)
+    return sorted(dict.fromkeys(idx))

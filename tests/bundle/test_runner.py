@@ -1,0 +1,112 @@
+"""The single inference path: :class:`monai_angio.bundle.BundleRunner` runs each bundle's own ``inference.json``.
+
+For every bundle, ``python -m monai.bundle run --config_file configs/inference.json --input ...`` (MONAI's own
+command, run in-process through :func:`monai.bundle.run`) and the runner used by ``monai-angio segment`` must write
+the same labels, pixel for pixel, on a multi-frame DICOM XA cine and on a PNG still.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+import torch
+
+from monai_angio.bundle import BUNDLE_NAMES, BundleRunner, load_bundle, load_bundle_config, resolve_bundle
+from monai_angio.errors import AngioInputError
+from tests.apps.test_segment import write_multiframe_dicom, write_png
+
+SMALL = {"image_size": 64}  # the bundles that resize run at 64 px here (the flagship keeps its native grid)
+
+
+def _bundle_with_weights(name: str, tmp_path: Path) -> Path:
+    """A copy of the bundle; random weights saved where the bundle ships none (the config path needs a file)."""
+    src = resolve_bundle(name)
+    root = tmp_path / name
+    shutil.copytree(src, root, ignore=shutil.ignore_patterns("eval", "runs", "*.ts", "*.onnx"))
+    ckpt = root / "models" / "model.pt"
+    if not ckpt.is_file():
+        ckpt.parent.mkdir(exist_ok=True)
+        torch.manual_seed(0)
+        net = load_bundle_config(root, "inference").get_parsed_content("network_def")
+        torch.save(net.state_dict(), ckpt)
+    return root
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> dict:
+    d = tmp_path_factory.mktemp("runner_inputs")
+    write_multiframe_dicom(d / "cine.dcm", frames=3, rows=64, cols=96)
+    write_png(d / "still.png", 64)
+    return {"cine": d / "cine.dcm", "still": d / "still.png"}
+
+
+@pytest.mark.parametrize("name", BUNDLE_NAMES)
+def test_monai_bundle_run_equals_runner(name: str, inputs: dict, tmp_path: Path) -> None:
+    from monai.bundle import run
+
+    root = _bundle_with_weights(name, tmp_path)
+    override = {} if name == "xca_artery_catheter_efficientunetpp" else SMALL
+    out = tmp_path / "out"
+    run(
+        run_id="run",
+        config_file=str(root / "configs" / "inference.json"),
+        meta_file=str(root / "configs" / "metadata.json"),
+        bundle_root=str(root),
+        input=os.pathsep.join([str(inputs["cine"]), str(inputs["still"])]),
+        output_dir=str(out),
+        device="cpu",
+        **override,
+    )
+    runner = load_bundle(root, **override)
+    cine = runner.predict(runner.load(inputs["cine"]))
+    still = runner.predict(runner.load(inputs["still"]))
+    assert cine.shape == (3, 64, 96) and still.shape == (1, 64, 64)
+    for k in range(3):
+        saved = np.asarray(nib.load(str(out / f"cine_seg_{k}.nii.gz")).dataobj).squeeze()
+        np.testing.assert_array_equal(saved, cine[k], err_msg=f"{name} frame {k}")
+    saved = np.asarray(nib.load(str(out / "still_seg.nii.gz")).dataobj).squeeze()
+    np.testing.assert_array_equal(saved, still[0], err_msg=f"{name} still")
+    assert set(np.unique(cine)) <= set(runner.class_names)
+
+
+def test_runner_splits_the_config(tmp_path: Path) -> None:
+    """Loader once per file, cine-level steps once, selector and the rest per frame, writers dropped."""
+    flag = load_bundle("xca_artery_catheter_efficientunetpp")
+    assert [type(t).__name__ for t in flag.loader] == ["LoadAngiogramd"]
+    assert flag.cine_steps == [] and type(flag.frame_steps[0]).__name__ == "SelectFramed"
+    assert "FieldOfViewd" in [type(t).__name__ for t in flag.frame_steps]
+    assert not any(type(t).__name__.startswith("Save") for t in flag.post_steps)
+    temporal = load_bundle("xca_temporal_cenet", allow_random_weights=True)
+    assert temporal.num_neighbors == 1 and type(temporal.frame_steps[0]).__name__ == "TemporalWindowd"
+    assert [type(t).__name__ for t in temporal.cine_steps][:1] == ["ScaleIntensityd"]
+
+
+def test_runner_masks_outside_the_field_of_view() -> None:
+    """The flagship's config labels nothing outside a dark collimator disc (FieldOfViewd + MaskOutsideFOVd)."""
+    rng = np.random.default_rng(0)
+    h = w = 128
+    yy, xx = np.mgrid[:h, :w]
+    disc = (yy - 64) ** 2 + (xx - 64) ** 2 < 50**2
+    img = np.where(disc, 0.7 + 0.02 * rng.standard_normal((h, w)), 0.02).astype(np.float32)
+    img[60:66, 20:108] = np.where(disc[60:66, 20:108], 0.25, img[60:66, 20:108])  # a dark vessel inside the disc
+    lab = load_bundle("xca_artery_catheter_efficientunetpp").predict(img[None])[0]
+    margin = (yy - 64) ** 2 + (xx - 64) ** 2 < 49**2
+    assert lab[~margin].sum() == 0
+
+
+def test_runner_bad_input_names_the_file(tmp_path: Path) -> None:
+    runner = load_bundle("xca_artery_catheter_efficientunetpp")
+    with pytest.raises(AngioInputError, match="x.png.*NaN"):
+        runner.predict(np.full((1, 32, 32), np.nan, np.float32), filename=str(tmp_path / "x.png"))
+    with pytest.raises(AngioInputError, match="frame 5"):
+        runner.predict(np.zeros((2, 32, 32), np.float32), indices=[5])
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(AngioInputError, match="bad.pt.*not a readable weights file"):
+        load_bundle("xca_artery_catheter_efficientunetpp", weights=bad)
+    assert isinstance(runner, BundleRunner)
