@@ -270,6 +270,7 @@ def diameter_profile(
     distance: Optional[np.ndarray] = None,
     psf_sigma_px: Optional[float] = None,
     recentre: bool = True,
+    axial_deblur: float = 0.0,
 ) -> DiameterProfile:
     """Measure the vessel diameter along a centreline path.
 
@@ -295,6 +296,10 @@ def diameter_profile(
         filename: source file, for error messages.
         distance: precomputed Euclidean distance transform of the mask (saves time on repeated calls).
         psf_sigma_px: ``method="edge"``: Gaussian PSF of the imaging chain (px); None = estimated per path.
+        axial_deblur: ``method="edge"``, opt-in (0 = off): factor ``k`` of a first-order correction for the blur
+            along the vessel, ``-k (sigma_psf^2 + 0.6^2) / 2 d''(s)`` where the profile is convex (the bottom of a
+            narrowing), at most 0.6 px. On 60 synthetic phantoms (ground-truth masks) ``k = 1`` moves the MLD
+            bias from +0.019 to +0.006 mm but adds reference outliers at junctions, so it is off by default.
         recentre: ``method="edge"``: move the path to the midline of the continuous image borders
             (:func:`~monai_angio.qca.edges.border_midline`) before measuring, so the normals are not tilted by a
             skeleton that wiggles at a lesion.
@@ -360,6 +365,17 @@ def diameter_profile(
         left, right = _image_cross_sections(iprof, offsets, k0, hw)
         width = np.where(np.isfinite(left) & np.isfinite(right), right - left, width)
     raw = np.nan_to_num(width, nan=0.0)
+    if method == "edge" and axial_deblur > 0 and edge_ok is not None and edge_ok.sum() > 7:
+        # the 2D PSF (and the averaging of neighbouring profiles) also blurs along the vessel, which fills a
+        # narrowing: first-order correction -k (sigma_psf^2 + sigma_along^2) / 2 d''(s), d'' of the smoothed profile
+        sig_p = float(details["edges"].get("psf_sigma_px", 0.0))
+        var = sig_p**2 + 0.6**2
+        d2 = np.gradient(np.gradient(ndimage.gaussian_filter1d(raw, 2.0, mode="nearest"), step), step)
+        # only where the profile is convex (the bottom of a narrowing, which the blur fills), at most 0.6 px: the
+        # concave shoulders and side-branch bulges are left alone (their error does not bias MLD or reference)
+        corr = np.clip(-axial_deblur * 0.5 * var * d2, -0.6, 0.0)
+        raw = np.where(edge_ok, np.maximum(raw + corr, 0.0), raw)
+        details["axial_deblur"] = float(axial_deblur)
     smooth = smooth_diameters(raw, median_size, profile_sigma)
     details["median_size"] = median_size
     lf = np.where(np.isfinite(left), left, -raw / 2)
