@@ -61,8 +61,14 @@ def plot_report(report: StenosisReport, image: Optional[np.ndarray], mask: Optio
         ax0.imshow(rgba, interpolation="nearest")
     p = prof.path_rc
     ax0.plot(p[:, 1], p[:, 0], "-", color="lime", lw=0.8, label="centreline")
+    from_image = prof.edge_from_image
+    edge_label = "edges" if from_image is None else "edges (image)"
     ax0.plot(prof.edge_left_rc[:, 1], prof.edge_left_rc[:, 0], "-", color="cyan", lw=0.6)
-    ax0.plot(prof.edge_right_rc[:, 1], prof.edge_right_rc[:, 0], "-", color="cyan", lw=0.6, label="edges")
+    ax0.plot(prof.edge_right_rc[:, 1], prof.edge_right_rc[:, 0], "-", color="cyan", lw=0.6, label=edge_label)
+    if from_image is not None and not np.all(from_image):  # edge method: where it fell back to the mask boundary
+        fb = ~np.asarray(from_image, bool)
+        for e, lab in ((prof.edge_left_rc, None), (prof.edge_right_rc, "edges (mask fallback)")):
+            ax0.plot(e[fb, 1], e[fb, 0], ".", color="magenta", ms=2.5, label=lab)
     s = prof.arc_length_mm
     les = (s >= report.lesion_start_mm) & (s <= report.lesion_end_mm)
     if les.any():
@@ -74,7 +80,9 @@ def plot_report(report: StenosisReport, image: Optional[np.ndarray], mask: Optio
     ax0.set_title(title, fontsize=9)
 
     ax1.plot(s, prof.raw_diameter_px * report.mm_per_px, "-", color="0.7", lw=0.8, label="raw diameter")
-    ax1.plot(s, prof.diameter_mm, "-", color="k", lw=1.4, label="diameter")
+    if prof.mask_diameter_px is not None:
+        ax1.plot(s, prof.mask_diameter_px * report.mm_per_px, ":", color="tab:orange", lw=0.8, label="mask diameter")
+    ax1.plot(s, prof.diameter_mm, "-", color="k", lw=1.4, label="diameter" + (" (image edges)" if prof.method == "edge" else ""))
     ax1.plot(s, report.reference_mm, "--", color="tab:blue", lw=1.2, label="interpolated reference")
     if report.lesion_end_mm > report.lesion_start_mm:
         ax1.axvspan(report.lesion_start_mm, report.lesion_end_mm, color="red", alpha=0.12, label="lesion")
