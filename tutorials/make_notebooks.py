@@ -162,7 +162,8 @@ and says so), and a summary JSON. On a laptop CPU the model needs roughly
     ),
     code(
         """
-from monai_angio.apps.segment import resolve_bundle, segment_files
+from monai_angio.apps.segment import segment_files
+from monai_angio.bundle import resolve_bundle
 
 BUNDLE = "xca_artery_catheter_efficientunetpp"
 weights = resolve_bundle(BUNDLE) / "models" / "model.pt"
@@ -311,7 +312,7 @@ miss. If you need every visible vessel (for example to count branches), use a ve
     ),
     code(
         """
-from monai_angio.apps.segment import load_bundle
+from monai_angio.bundle import load_bundle
 from monai_angio.metrics import dice
 
 model = load_bundle(BUNDLE, allow_random_weights=not HAVE_WEIGHTS)
@@ -590,7 +591,7 @@ start and end points, so that both analyses measure the same segment.
     ),
     code(
         """
-from monai_angio.apps.segment import load_bundle, resolve_bundle
+from monai_angio.bundle import load_bundle, resolve_bundle
 from monai_angio.metrics import dice
 
 BUNDLE = "xca_artery_catheter_efficientunetpp"
@@ -901,7 +902,8 @@ and the masks mean nothing.
     ),
     code(
         """
-from monai_angio.apps.segment import load_bundle, segment_files
+from monai_angio.apps.segment import segment_files
+from monai_angio.bundle import load_bundle
 from monai_angio.data import write_nifti_cine
 
 TEMPORAL = "xca_temporal_cenet"

@@ -32,6 +32,7 @@ from monai.data import MetaTensor
 
 from monai_angio.bundle.locate import bundle_config_path, load_bundle_config, resolve_bundle
 from monai_angio.errors import AngioInputError
+from monai_angio.transforms.validation import check_segmentable, get_filename
 
 __all__ = ["BundleRunner", "load_bundle", "load_state_dict", "class_names_from_metadata"]
 
@@ -291,6 +292,7 @@ class BundleRunner:
             raise AngioInputError(f"expected a (T, H, W) image, got shape {tuple(img.shape)}", filename)
         if not torch.isfinite(img.as_tensor()).all():
             raise AngioInputError("image contains NaN or infinite values", filename)
+        check_segmentable(img.as_tensor(), filename or get_filename(img))
         d: Dict[str, Any] = {"image": img}
         for t in self.cine_steps:
             d = t(d)
@@ -329,8 +331,9 @@ class BundleRunner:
             ``(len(indices), H, W)`` uint8 label map in the input's pixel grid.
 
         Raises:
-            AngioInputError: wrong dimensionality, empty, non-finite values, a frame index out of range, or a
-                bundle whose postprocessing does not return the input's size.
+            AngioInputError: wrong dimensionality, empty, non-finite values, too small / too large, no contrast
+                (constant frames), a frame index out of range, or a bundle whose postprocessing does not return the
+                input's size.
         """
         from tqdm import tqdm
 

@@ -40,7 +40,7 @@ from monai_angio.data.coronary_tree import (
     cardiac_displacement,
     place_stenoses,
 )
-from monai_angio.data import cathlab as _cl
+import monai_angio.data.cathlab as _cl
 from monai_angio.data.render import (
     ProjectionGeometry,
     anatomical_background,
@@ -49,6 +49,7 @@ from monai_angio.data.render import (
     rasterize_tube,
 )
 from monai_angio.errors import AngioInputError
+from monai_angio.utils.jsonable import jsonable
 
 __all__ = [
     "LABELS",
@@ -442,7 +443,7 @@ class Phantom:
             "labels": dict(LABELS),
             "segments": [s.to_dict(decimals) for s in self.segments],
             "stenoses": [s.to_dict(decimals) for s in self.stenoses],
-            "meta": _jsonable(self.meta),
+            "meta": jsonable(self.meta),
         }
 
 
@@ -498,22 +499,8 @@ class Cine:
             }
             for t, f in enumerate(self.frames)
         ]
-        gt["meta"] = _jsonable(self.meta)
+        gt["meta"] = jsonable(self.meta)
         return gt
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        return float(obj)
-    return obj
 
 
 def gamma_variate(t_ms: np.ndarray, arrival_ms: float, peak_ms: float, alpha: float = 3.0) -> np.ndarray:
@@ -904,7 +891,7 @@ def _render(
 
 
 def _base_meta(seed: int, cfg: PhantomConfig, scene: _Scene) -> Dict[str, Any]:
-    meta = {"seed": int(seed), "config": _jsonable(asdict(cfg)), "supersample": scene.supersample,
+    meta = {"seed": int(seed), "config": jsonable(asdict(cfg)), "supersample": scene.supersample,
             "label_rule": "pixel centre inside the projected lumen; catheter (2) over artery (1)",
             "major_min_diameter_mm": cfg.major_min_diameter_mm}
     meta.update(scene.meta)

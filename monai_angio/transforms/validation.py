@@ -18,6 +18,9 @@ from monai.transforms import MapTransform, Transform
 from monai_angio.errors import AngioInputError
 
 __all__ = [
+    "check_segmentable",
+    "MIN_SIZE_PX",
+    "MAX_SIZE_PX",
     "get_filename",
     "check_finite",
     "CheckFinite",
@@ -72,6 +75,37 @@ def check_finite(img: Union[np.ndarray, torch.Tensor], filename: Optional[str] =
         n_nan = int(np.isnan(arr).sum())
         n_inf = int((~finite).sum()) - n_nan
     raise AngioInputError(f"{what} contains non-finite values ({n_nan} NaN, {n_inf} Inf)", filename)
+
+
+#: smallest and largest in-plane size (pixels) an angiogram may have
+MIN_SIZE_PX, MAX_SIZE_PX = 16, 16384
+
+
+def check_segmentable(frames: Union[np.ndarray, torch.Tensor], filename: Optional[str] = None) -> None:
+    """Refuse frames a segmentation cannot mean anything on, with the file and the problem named.
+
+    Checks the in-plane size (``MIN_SIZE_PX`` .. ``MAX_SIZE_PX``) and contrast: a frame whose intensities are
+    constant (all black, all white, one grey level) holds no vessel, and any label map for it would be invented.
+
+    Args:
+        frames: ``(T, H, W)`` frames.
+        filename: named in the error.
+
+    Raises:
+        AngioInputError: too small, too large, or no contrast in any frame.
+    """
+    h, w = int(frames.shape[-2]), int(frames.shape[-1])
+    if min(h, w) < MIN_SIZE_PX:
+        raise AngioInputError(f"image is {h}x{w} px; at least {MIN_SIZE_PX}x{MIN_SIZE_PX} is needed", filename)
+    if max(h, w) > MAX_SIZE_PX:
+        raise AngioInputError(f"image is {h}x{w} px; at most {MAX_SIZE_PX} px per side is supported", filename)
+    arr = frames.detach().cpu().numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)
+    flat = arr.reshape(arr.shape[0] if arr.ndim == 3 else 1, -1)
+    spread = flat.max(axis=1) - flat.min(axis=1)
+    if not np.any(spread > 0):
+        raise AngioInputError(
+            f"no contrast: every frame is one constant value ({float(flat.flat[0]):g}); nothing to segment", filename
+        )
 
 
 class CheckFinite(Transform):

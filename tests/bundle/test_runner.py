@@ -104,9 +104,25 @@ def test_runner_bad_input_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(AngioInputError, match="x.png.*NaN"):
         runner.predict(np.full((1, 32, 32), np.nan, np.float32), filename=str(tmp_path / "x.png"))
     with pytest.raises(AngioInputError, match="frame 5"):
-        runner.predict(np.zeros((2, 32, 32), np.float32), indices=[5])
+        runner.predict(np.random.rand(2, 32, 32).astype(np.float32), indices=[5])
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a checkpoint")
     with pytest.raises(AngioInputError, match="bad.pt.*not a readable weights file"):
         load_bundle("xca_artery_catheter_efficientunetpp", weights=bad)
     assert isinstance(runner, BundleRunner)
+
+
+@pytest.mark.parametrize(
+    "frames, message",
+    [
+        (np.zeros((1, 64, 64), np.float32), "no contrast"),
+        (np.full((2, 64, 64), 255.0, np.float32), "no contrast"),
+        (np.ones((1, 1, 1), np.float32), "at least 16x16"),
+        (np.random.rand(1, 40, 8).astype(np.float32), "at least 16x16"),
+    ],
+)
+def test_runner_refuses_what_cannot_be_segmented(frames: np.ndarray, message: str) -> None:
+    """All-black, all-white, constant and tiny inputs are refused instead of coming out as 'artery'."""
+    runner = load_bundle("xca_artery_catheter_efficientunetpp")
+    with pytest.raises(AngioInputError, match=f"odd.png.*{message}"):
+        runner.predict(frames, filename="odd.png")

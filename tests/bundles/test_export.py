@@ -50,3 +50,20 @@ def test_ckpt_export_matches_eager(name: str, tmp_path: Path) -> None:
     meta_text, config_text = (v.decode() if isinstance(v, bytes) else v for v in extra.values())
     assert '"network_data_format"' in meta_text
     assert "network_def" in config_text
+
+
+def test_shipped_weights_are_cpu_and_export_on_cpu(tmp_path: Path) -> None:
+    """The README's ``ckpt_export`` of the *shipped* weights, verbatim on a CPU-only machine: the checkpoint holds
+    CPU tensors (``torch.load`` without ``map_location`` works) and exports."""
+    for name in BUNDLE_NAMES:
+        ckpt = bundle_path(name) / "models" / "model.pt"
+        if not ckpt.is_file():
+            continue
+        state = torch.load(str(ckpt), weights_only=True)  # no map_location: fails on CUDA tensors without CUDA
+        assert all(v.device.type == "cpu" for v in state.values())
+        root = bundle_path(name)
+        ts_file = tmp_path / f"{name}.ts"
+        ckpt_export(net_id="network_def", filepath=str(ts_file), ckpt_file=str(ckpt),
+                    meta_file=str(root / "configs" / "metadata.json"),
+                    config_file=str(root / "configs" / "inference.json"), bundle_root=str(root))
+        assert ts_file.is_file()
