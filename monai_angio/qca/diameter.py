@@ -352,7 +352,13 @@ def diameter_profile(
             mask_width = np.nan_to_num(width, nan=0.0).copy()
             details["recentred_max_shift_px"] = float(np.max(np.abs(shift))) if len(shift) else 0.0
         res = image_borders(img, pts, nrm, mprof, offsets, left, right, psf_sigma=psf_sigma_px, smoothed_image=sm)
-        edge_ok = res.ok & np.isfinite(width) & (width > 0)
+        iw = res.right - res.left
+        # a mask run much wider than the image borders: the perpendicular crosses a branch origin or an overlap
+        # that the mask includes; the image borders there follow only one wall and read a false narrowing
+        branch = np.isfinite(width) & (width > iw + np.maximum(5.0, 0.6 * iw))  # a 2-px-too-wide mask passes
+        edge_ok = res.ok & np.isfinite(width) & (width > 0) & ~branch
+        res.details["fallback_reasons"]["mask much wider (branch origin / overlap)"] = int(np.sum(res.ok & branch))
+        res.details["fraction_image"] = float(edge_ok.mean()) if len(edge_ok) else 0.0
         width = np.where(edge_ok, res.right - res.left, width)
         left = np.where(edge_ok, res.left, left)
         right = np.where(edge_ok, res.right, right)

@@ -53,11 +53,14 @@ def segment_crop(
         profile: the segment's diameter profile, oriented from ``start`` to ``end``.
         start_kind, end_kind: ``"ostium"``, ``"junction"`` or ``"end"`` (free end point).
         start_radius_px, end_radius_px: EDT radius at a junction end (its inscribed radius).
-        spike_factor: a junction exclusion is extended while the raw profile exceeds this multiple of the
-            median of the segment's central half (another branch still crosses the perpendicular line).
+        spike_factor: a junction exclusion is extended while the raw (mask, when the profile keeps it) diameter
+            exceeds this multiple of the median of the segment's central half (another branch still crosses the
+            perpendicular line).
     """
     s = profile.arc_length_px
-    raw = profile.raw_diameter_px
+    # the junction neighbourhood is a property of the mask (the perpendicular crosses the other branch there);
+    # image borders follow the main vessel through it, so the spike test uses the mask diameter when kept
+    raw = profile.raw_diameter_px if profile.mask_diameter_px is None else profile.mask_diameter_px
     n = len(s)
     if n == 0:
         return 0, 0
