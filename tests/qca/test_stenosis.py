@@ -30,9 +30,11 @@ def test_50_percent_cosine_stenosis(angle):
     assert abs(r.mld_mm - 1.5) < 0.15
     assert abs(r.reference_diameter_mm - 3.0) < 0.1
     assert r.percent_area_stenosis == pytest.approx(100 * (1 - (r.mld_mm / r.reference_diameter_mm) ** 2))
-    # the MLD lies at the centre of the lesion; the lesion (>5 % below reference) spans ~0.8 of the bump
+    # the MLD lies at the centre of the lesion; the obstruction boundaries span the whole 6 mm bump (within 10 %),
+    # the former threshold definition (> 5 % below the reference) about 0.8 of it
     assert np.hypot(*(np.array(r.mld_rc) - truth["center_rc"])) * 0.2 < 0.8
-    assert 0.6 * 6.0 < r.lesion_length_mm < 6.5
+    assert 0.9 * 6.0 < r.lesion_length_mm < 1.1 * 6.0
+    assert 0.6 * 6.0 < r.details["lesion_threshold_length_mm"] < 6.0
     assert r.lesion_start_mm < r.mld_position_mm < r.lesion_end_mm
 
 
