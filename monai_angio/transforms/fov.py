@@ -50,8 +50,8 @@ def _as_numpy(img: Any) -> np.ndarray:
 def field_of_view_mask(
     image: NdarrayOrTensor,
     dark_fraction: float = 0.35,
-    min_area_fraction: float = 0.01,
-    margin_fraction: float = 0.01,
+    min_area_fraction: float = 0.002,
+    margin_fraction: float = 0.015,
     flat_fraction: float = 0.06,
 ) -> np.ndarray:
     """Detect the exposed field of view of one angiogram frame.
@@ -89,7 +89,7 @@ def field_of_view_mask(
         return full
     shadow = smooth < p1 + dark_fraction * (med - p1)
     # an opening wider than a vessel cuts dark vessels and catheters off the shadow they touch
-    r = max(2, int(round(min(h, w) / 50)))
+    r = max(2, int(round(min(h, w) / 75)))
     disk = np.hypot(*np.mgrid[-r : r + 1, -r : r + 1]) <= r
     shadow = ndi.binary_opening(shadow, structure=disk)
     lab, n = ndi.label(shadow)
@@ -139,7 +139,7 @@ class FieldOfView(Transform):
         dark_fraction, min_area_fraction, margin_fraction: see :func:`field_of_view_mask`.
     """
 
-    def __init__(self, dark_fraction: float = 0.35, min_area_fraction: float = 0.01, margin_fraction: float = 0.01):
+    def __init__(self, dark_fraction: float = 0.35, min_area_fraction: float = 0.002, margin_fraction: float = 0.015):
         self.kwargs = {
             "dark_fraction": dark_fraction,
             "min_area_fraction": min_area_fraction,
@@ -171,8 +171,8 @@ class FieldOfViewd(MapTransform):
         fov_key: str = "fov",
         allow_missing_keys: bool = False,
         dark_fraction: float = 0.35,
-        min_area_fraction: float = 0.01,
-        margin_fraction: float = 0.01,
+        min_area_fraction: float = 0.002,
+        margin_fraction: float = 0.015,
     ) -> None:
         super().__init__(keys, allow_missing_keys)
         self.fov_key = fov_key

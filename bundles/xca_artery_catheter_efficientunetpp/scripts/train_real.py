@@ -53,6 +53,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--real-fraction", type=float, default=0.5)
     p.add_argument("--cathlab", action="store_true", help="use the realistic cath-lab generator preset")
+    p.add_argument("--cathlab-fraction", type=float, default=1.0, help="with --cathlab: share of cath-lab phantoms")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
@@ -60,13 +61,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _cathlab_config():
+def _cathlab_config(fraction: float = 1.0):
     from monai_angio.data.synthetic import PhantomConfig
 
-    make = getattr(PhantomConfig, "cathlab", None)
-    if make is None:
-        raise SystemExit("--cathlab: this monai_angio has no PhantomConfig.cathlab preset")
-    return lambda rng, size: make(size=size)
+    def make(rng, size):
+        return PhantomConfig.cathlab(size=size) if rng.random() < fraction else PhantomConfig(size=size)
+
+    return make
 
 
 def main(argv=None) -> int:
@@ -90,7 +91,7 @@ def main(argv=None) -> int:
         crop=args.crop,
         real_fraction=args.real_fraction,
         seed=args.seed,
-        synthetic_config=_cathlab_config() if args.cathlab else None,
+        synthetic_config=_cathlab_config(args.cathlab_fraction) if args.cathlab else None,
     )
     ds = MixedAngioDataset(items, length=args.iters * args.batch, config=cfg)
     loader = torch.utils.data.DataLoader(
