@@ -95,7 +95,7 @@ def test_validator_rejects_bad_metadata() -> None:
     assert any("monai_version" in e for e in validate_metadata(bad))
 
     bad = copy.deepcopy(good)
-    bad["version"] = "0.2.0"  # newer than every changelog entry
+    bad["version"] = "9.9.9"  # newer than every changelog entry
     assert any("changelog" in e for e in validate_metadata(bad))
 
     bad = copy.deepcopy(good)
