@@ -30,6 +30,7 @@ import numpy as np
 from scipy import ndimage
 
 from monai_angio.errors import CalibrationError
+from monai_angio.utils.jsonable import jsonable
 
 from .centerline import as_binary_mask, vessel_graph
 from .diameter import EDT_SKELETON_BIAS_PX, diameter_profile, smooth_path
@@ -70,23 +71,7 @@ class Calibration:
 
     def to_dict(self) -> Dict[str, Any]:
         """JSON-serialisable dictionary."""
-        return _jsonable(asdict(self))
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, (np.floating, float)):
-        return None if not np.isfinite(x) else float(x)
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, np.bool_):
-        return bool(x)
-    return x
+        return jsonable(asdict(self), nan_to_none=True)
 
 
 def parse_french(french: Union[int, float, str]) -> float:

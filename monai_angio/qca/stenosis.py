@@ -36,8 +36,9 @@ import numpy as np
 from scipy import ndimage
 
 from monai_angio.errors import AngioInputError
+from monai_angio.utils.jsonable import jsonable
 
-from .calibration import Calibration, _jsonable
+from .calibration import Calibration
 from .diameter import DiameterProfile
 from .gaps import BRIDGE_WARNING
 
@@ -315,7 +316,7 @@ class StenosisReport:
                 out["profile"]["edge_source"] = np.where(self.profile.edge_from_image, "image", "mask").tolist()
             if self.profile.mask_diameter_px is not None:
                 out["profile"]["mask_diameter_mm"] = self.profile.mask_diameter_px * self.mm_per_px
-        return _jsonable(out)
+        return jsonable(out, nan_to_none=True)
 
 
 def _serious(rep: "StenosisReport") -> bool:
