@@ -148,8 +148,8 @@ def segment_file(
     t0 = time.perf_counter()
     outs = output_paths(path, out_dir, stem)
     res = Result(input=path, ok=False)
-    guard = {str(Path(p).resolve()) for p in protected} | {str(path.resolve())}
-    clash = [str(p) for p in outs.values() if str(p.resolve()) in guard]
+    guard = {os.path.realpath(p) for p in protected} | {os.path.realpath(path)}  # realpath: no error on loops
+    clash = [str(p) for p in outs.values() if os.path.realpath(p) in guard]
     if clash:
         res.error = f"{path}: output {clash[0]} would overwrite an input; choose another --out"
         return res
@@ -314,6 +314,9 @@ def segment_files(
         n = stems.get(s, 0)
         stems[s] = n + 1
         stem = s if n == 0 else f"{s}_{n + 1}"
+        if f.is_symlink() and not f.exists():
+            results.append(Result(input=f, ok=False, error=f"{f}: broken link or symlink loop"))
+            continue
         if not f.exists():
             results.append(Result(input=f, ok=False, error=f"{f}: no such file"))
             continue
@@ -379,7 +382,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``segment``; 0 if every file succeeded, 1 if any failed, 2 if the bundle could not be loaded."""
+    """Run ``segment``; 0 if every file succeeded, 1 if any failed, 2 if the bundle or --out is unusable."""
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        print(f"error: --out {args.out} is an existing file, not a folder", file=sys.stderr)
+        return 2
     try:
         model = load_bundle(
             args.bundle, device=args.device, weights=args.weights, allow_random_weights=args.random_weights

@@ -72,16 +72,20 @@ def expand_inputs(paths: Iterable[PathLike], exclude: Optional[PathLike] = None)
     """
     out: List[Path] = []
     seen = set()
-    excl = Path(exclude).resolve() if exclude is not None else None
+    excl = _resolve(Path(exclude)) if exclude is not None else None
     for p in paths:
         p = Path(p)
-        if p.is_dir():
+        if _resolve(p) is None:  # a symlink loop: kept, so that the batch reports it and goes on
+            found = [p]
+        elif p.is_dir():
             found = []
-            same = excl is not None and excl == p.resolve()
+            same = excl is not None and excl == _resolve(p)
             for f in sorted(p.rglob("*")):
                 if not f.is_file() or not is_supported(f):
                     continue
-                rf = f.resolve()
+                rf = _resolve(f)
+                if rf is None:
+                    continue
                 if same and f.name.lower().endswith(OUTPUT_ENDINGS) and rf.parent == excl:
                     continue
                 if excl is not None and not same and excl in rf.parents:
@@ -90,11 +94,19 @@ def expand_inputs(paths: Iterable[PathLike], exclude: Optional[PathLike] = None)
         else:
             found = [p]
         for f in found:
-            key = str(f.resolve())
+            key = str(_resolve(f) or f)
             if key not in seen:
                 seen.add(key)
                 out.append(f)
     return out
+
+
+def _resolve(path: Path) -> Optional[Path]:
+    """``path.resolve()``, or None for a symlink loop (``RuntimeError`` / ``OSError`` from the resolver)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return None
 
 
 def output_paths(path: PathLike, out_dir: PathLike, stem: Optional[str] = None) -> Dict[str, Path]:

@@ -74,11 +74,16 @@ class Calibration:
         return jsonable(asdict(self), nan_to_none=True)
 
 
+#: catheter sizes (French) accepted for calibration: diagnostic and guiding coronary catheters are 4-8F
+FRENCH_RANGE = (3.0, 10.0)
+
+
 def parse_french(french: Union[int, float, str]) -> float:
     """Parse a French catheter size: ``6``, ``"6"``, ``"6F"``, ``"6 Fr"`` -> 6.0.
 
     Raises:
-        ValueError: not a positive number of French.
+        ValueError: not a number of French, or outside :data:`FRENCH_RANGE` (implausible for a coronary catheter,
+            e.g. ``30F`` or ``0F``).
     """
     s = str(french).strip().lower()
     for suffix in ("french", "fr", "f"):
@@ -89,8 +94,12 @@ def parse_french(french: Union[int, float, str]) -> float:
         v = float(s)
     except ValueError as e:
         raise ValueError(f"catheter size must look like '6F' or '6', got {french!r}") from e
-    if not np.isfinite(v) or v <= 0 or v > 30:
-        raise ValueError(f"catheter size must be between 0 and 30 French, got {french!r}")
+    lo, hi = FRENCH_RANGE
+    if not np.isfinite(v) or not lo <= v <= hi:
+        raise ValueError(
+            f"catheter size {french!r} is implausible for coronary angiography: expected {lo:g}F to {hi:g}F "
+            "(diagnostic and guiding catheters are 4-8F; 6F = 2.00 mm)"
+        )
     return v
 
 

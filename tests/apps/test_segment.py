@@ -406,3 +406,17 @@ def test_runner_applies_configured_otsu_on_probabilities():
     assert plain.sum() == 0  # every probability < 0.5
     np.testing.assert_array_equal(otsu[:, :, 32:], 1)  # Otsu splits 0.30 / 0.45
     np.testing.assert_array_equal(otsu[:, :, :32], 0)
+
+
+def test_symlink_loop_and_out_file_reported(tiny_bundle, tmp_path, capsys):
+    """A symlink loop among the inputs is reported and the batch goes on; --out naming a file stops before work."""
+    loop = tmp_path / "loop.png"
+    loop.symlink_to(loop)
+    write_png(tmp_path / "ok.png", 32)
+    res = segment_files([loop, tmp_path / "ok.png"], tiny_bundle, tmp_path / "o", progress=False)
+    assert [r.ok for r in res] == [False, True] and "loop.png" in res[0].error and "loop" in res[0].error
+    out_file = tmp_path / "results.txt"
+    out_file.write_text("x")
+    assert main(["segment", str(tmp_path / "ok.png"), "--bundle", str(tiny_bundle), "--out", str(out_file)]) == 2
+    assert "is an existing file" in capsys.readouterr().err
+    assert out_file.read_text() == "x"

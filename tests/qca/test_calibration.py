@@ -77,6 +77,9 @@ def test_parse_french():
         parse_french("six")
     with pytest.raises(ValueError):
         parse_french(-1)
+    for implausible in ("30F", "0F", "0.5", "12 Fr"):
+        with pytest.raises(ValueError, match="implausible.*3F to 10F"):
+            parse_french(implausible)
 
 
 def test_calibrate_from_dicom_order():
