@@ -155,8 +155,8 @@ monai-angio segment sample_cine.dcm --bundle xca_artery_catheter_efficientunetpp
 ```
 
 It writes, for every input file, a label map (NIfTI), a PNG overlay (and an animated GIF for cines), a DICOM
-Segmentation object when the input is DICOM and the format allows it (highdicom cannot for a plain XA cine,
-and says so), and a summary JSON. On a laptop CPU the model needs roughly
+Segmentation object when the input is DICOM (a still or a whole cine, every frame referencing its source frame,
+without patient data), and a summary JSON. On a laptop CPU the model needs roughly
 0.5-1.5 s per frame; a GPU is much faster.
 """
     ),
