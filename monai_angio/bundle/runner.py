@@ -32,7 +32,7 @@ from monai.data import MetaTensor
 
 from monai_angio.bundle.locate import bundle_config_path, load_bundle_config, resolve_bundle
 from monai_angio.errors import AngioInputError
-from monai_angio.transforms.validation import check_segmentable, get_filename
+from monai_angio.transforms.validation import check_finite, check_segmentable, get_filename
 
 __all__ = ["BundleRunner", "load_bundle", "load_state_dict", "class_names_from_metadata"]
 
@@ -259,7 +259,8 @@ class BundleRunner:
         """Read a file with the bundle's own loading steps -> ``MetaTensor (T, H, W)``.
 
         Raises:
-            AngioInputError: unreadable file, wrong shape or non-finite values (the file is named).
+            AngioInputError: unreadable file or wrong shape (the file is named); the values are checked by
+                :meth:`predict`.
         """
         d: Dict[str, Any] = {"image": str(path)}
         try:
@@ -276,8 +277,6 @@ class BundleRunner:
             img = img[None]
         if img.ndim != 3 or 0 in img.shape:
             raise AngioInputError(f"expected a (T, H, W) angiogram, got shape {tuple(img.shape)}", path)
-        if not torch.isfinite(img.as_tensor()).all():
-            raise AngioInputError("image contains NaN or infinite values", path)
         return img
 
     def _prepare(self, cine: Any, filename: Optional[str]) -> Dict[str, Any]:
@@ -290,9 +289,9 @@ class BundleRunner:
                 img.meta["filename_or_obj"] = filename
         if img.ndim != 3 or 0 in img.shape:
             raise AngioInputError(f"expected a (T, H, W) image, got shape {tuple(img.shape)}", filename)
-        if not torch.isfinite(img.as_tensor()).all():
-            raise AngioInputError("image contains NaN or infinite values", filename)
-        check_segmentable(img.as_tensor(), filename or get_filename(img))
+        name = filename or get_filename(img)
+        check_finite(img, name)
+        check_segmentable(img.as_tensor(), name)
         d: Dict[str, Any] = {"image": img}
         for t in self.cine_steps:
             d = t(d)

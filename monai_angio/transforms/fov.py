@@ -26,6 +26,7 @@ import torch
 from monai.config import KeysCollection, NdarrayOrTensor
 from monai.data import MetaTensor
 from monai.transforms import MapTransform, Transform
+from monai.utils import convert_to_numpy
 from scipy import ndimage as ndi
 
 from monai_angio.transforms.validation import check_finite
@@ -39,12 +40,6 @@ __all__ = [
     "FOVNormalized",
     "MaskOutsideFOVd",
 ]
-
-
-def _as_numpy(img: Any) -> np.ndarray:
-    if isinstance(img, torch.Tensor):
-        return img.detach().cpu().numpy()
-    return np.asarray(img)
 
 
 def field_of_view_mask(
@@ -71,7 +66,7 @@ def field_of_view_mask(
     Returns:
         ``(H, W)`` bool array, True inside the field of view; all True when no collimator shadow is found.
     """
-    img = _as_numpy(image).astype(np.float32)
+    img = convert_to_numpy(image).astype(np.float32)
     if img.ndim == 3 and img.shape[0] == 1:
         img = img[0]
     if img.ndim != 2:
@@ -149,7 +144,7 @@ class FieldOfView(Transform):
     def __call__(self, img: NdarrayOrTensor) -> np.ndarray:
         """Return the ``(1, H, W)`` bool mask of ``img``'s field of view."""
         check_finite(img)
-        return _frames_mask(_as_numpy(img).astype(np.float32), **self.kwargs)
+        return _frames_mask(convert_to_numpy(img).astype(np.float32), **self.kwargs)
 
 
 class FieldOfViewd(MapTransform):
@@ -233,8 +228,8 @@ class FOVNormalize(Transform):
     def __call__(self, img: NdarrayOrTensor, fov: Optional[NdarrayOrTensor] = None) -> NdarrayOrTensor:
         """Normalise ``img`` (MetaTensor metadata is kept)."""
         check_finite(img)
-        arr = _as_numpy(img).astype(np.float32)
-        mask = _frames_mask(arr) if fov is None else _as_numpy(fov).astype(bool)
+        arr = convert_to_numpy(img).astype(np.float32)
+        mask = _frames_mask(arr) if fov is None else convert_to_numpy(fov).astype(bool)
         mask = mask.reshape((1,) * (arr.ndim - 2) + mask.shape[-2:])
         out = fov_normalize(arr, mask, self.lower, self.upper, self.fill_outside)
         if isinstance(img, MetaTensor):
@@ -299,7 +294,7 @@ class MaskOutsideFOVd(MapTransform):
             return d
         for key in self.key_iterator(d):
             lab = d[key]
-            m = _as_numpy(fov).astype(bool)
+            m = convert_to_numpy(fov).astype(bool)
             if tuple(m.shape[-2:]) != tuple(lab.shape[-2:]):
                 raise ValueError(f"FOV mask {tuple(m.shape)} does not match label map {tuple(lab.shape)}")
             if isinstance(lab, torch.Tensor):
