@@ -1,8 +1,12 @@
-"""Shared pytest configuration: deterministic, single-threaded torch and a headless matplotlib."""
+"""Shared pytest configuration: deterministic, single-threaded torch, a headless matplotlib, a private cache."""
 
 import os
 
+import tempfile  # noqa: E402
+
 os.environ.setdefault("MPLBACKEND", "Agg")
+# ONNX exports built by the tests go to a private cache, never the user's ~/.cache
+os.environ["MONAI_ANGIO_CACHE"] = tempfile.mkdtemp(prefix="monai-angio-test-cache-")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

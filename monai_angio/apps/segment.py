@@ -214,6 +214,7 @@ def segment_file(
             "weights": str(model.weights) if model.weights else None,
             "random_weights": model.weights is None,
             "device": str(model.device),
+            "runtime": model.runtime,
             "temporal_neighbors": model.num_neighbors,
             "input_shape": [int(s) for s in images.shape],
             "frames": idx,
@@ -375,6 +376,13 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--weights", default=None, help="checkpoint to use instead of <bundle>/models/model.pt")
     p.add_argument(
+        "--runtime",
+        choices=("auto", "torch", "onnx"),
+        default="auto",
+        help="what runs the network: auto (default: ONNX Runtime on a CPU when the bundle has trained weights, "
+        "else torch), torch (eager PyTorch, any device) or onnx (ONNX Runtime, CPU only)",
+    )
+    p.add_argument(
         "--random-weights", action="store_true", help="run even without a checkpoint (random weights; demo only)"
     )
     p.set_defaults(func=run)
@@ -388,7 +396,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         model = load_bundle(
-            args.bundle, device=args.device, weights=args.weights, allow_random_weights=args.random_weights
+            args.bundle,
+            device=args.device,
+            weights=args.weights,
+            allow_random_weights=args.random_weights,
+            runtime=getattr(args, "runtime", "auto"),
         )
     except (FileNotFoundError, RuntimeError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -14,6 +14,10 @@ own between them. What it does decide is *where* each step runs over a cine:
 
 So a new preprocessing step in a bundle (field-of-view masking, a normalisation) is used by every caller: the
 ``segment`` CLI, the demo, the tutorials, the benchmarks and MONAI's own bundle commands.
+
+The network itself runs in eager torch or, on a CPU, in ONNX Runtime (``runtime="auto"``, the default, picks
+ONNX Runtime when it is installed and the weights are trained; :mod:`monai_angio.bundle.runtime`). The exported
+network is called by the bundle's own inferer exactly where the torch module would be.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import torch
 from monai.data import MetaTensor
 
 from monai_angio.bundle.locate import bundle_config_path, load_bundle_config, resolve_bundle
+from monai_angio.bundle.runtime import RUNTIMES, onnx_available, onnx_network
 from monai_angio.errors import AngioInputError
 from monai_angio.transforms.validation import check_finite, check_segmentable, get_filename
 
@@ -127,6 +132,13 @@ class BundleRunner:
         num_neighbors: temporal half-window ``N`` of a temporal bundle, None for a per-frame bundle.
         frame_key: the key the frame selector reads (``"frame"``).
         min_component_size: the ``min_size`` of the bundle's ``RemoveSmallComponentsd`` step (0 if none).
+        runtime: ``"torch"`` or ``"onnx"``: what runs the network (``"onnx"`` falls back to ``"torch"`` with a
+            warning if the export fails and ONNX Runtime was not demanded).
+        requested_runtime: what the caller asked for (``"auto"``, ``"torch"``, ``"onnx"``).
+        threads: CPU threads of the ONNX Runtime session (0: torch's thread count).
+        ort_optimization: ONNX Runtime graph optimisation level (:data:`~monai_angio.bundle.runtime.ORT_OPTIMIZATION_LEVELS`).
+        engine: the callable the inferer runs (the torch module or an :class:`~monai_angio.bundle.runtime.OnnxNetwork`),
+            built on the first batch.
     """
 
     name: str
@@ -143,6 +155,11 @@ class BundleRunner:
     num_neighbors: Optional[int] = None
     frame_key: Optional[str] = "frame"
     min_component_size: int = 0
+    runtime: str = "torch"
+    requested_runtime: str = "torch"
+    threads: int = 0
+    ort_optimization: str = "extended"
+    engine: Any = field(default=None, repr=False)
     parser: Any = field(default=None, repr=False)
 
     # ------------------------------------------------------------------------------------------- building
@@ -155,6 +172,9 @@ class BundleRunner:
         weights: Optional[PathLike] = None,
         allow_random_weights: bool = False,
         config: str = "inference",
+        runtime: str = "auto",
+        threads: int = 0,
+        ort_optimization: str = "extended",
         **override: Any,
     ) -> "BundleRunner":
         """Instantiate a bundle's inference config.
@@ -166,17 +186,32 @@ class BundleRunner:
             allow_random_weights: without a checkpoint keep the random initial weights (demos and tests only: the
                 output is meaningless) instead of raising.
             config: the config name (``inference``).
+            runtime: ``"auto"`` (ONNX Runtime on a CPU when installed and the weights are trained, else torch),
+                ``"torch"`` (eager) or ``"onnx"`` (ONNX Runtime, an error if unavailable).
+            threads: ONNX Runtime intra-op threads (0: torch's thread count).
+            ort_optimization: ONNX Runtime graph optimisation level (``"extended"`` keeps logits within 1e-3 of
+                torch; ``"all"`` is faster, within ~5e-3).
             override: config id -> value overrides applied before instantiation.
 
         Raises:
             FileNotFoundError: no bundle, no config, or no weights (the message says how to get them).
-            RuntimeError: CUDA requested but not available, or the checkpoint does not fit the network.
+            RuntimeError: CUDA requested but not available, ONNX Runtime demanded but unusable, or the checkpoint
+                does not fit the network.
+            ValueError: an unknown runtime.
             AngioInputError: an unreadable weights file.
         """
+        if runtime not in RUNTIMES:
+            raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}; got {runtime!r}")
         root = resolve_bundle(bundle)
         device = torch.device(device)
         if device.type == "cuda" and not torch.cuda.is_available():
             raise RuntimeError("--device cuda requested but CUDA is not available; use --device cpu")
+        if runtime == "onnx" and device.type != "cpu":
+            raise RuntimeError("--runtime onnx runs on the CPU only; use --runtime torch with --device cuda")
+        if runtime == "onnx" and not onnx_available():
+            raise RuntimeError(
+                "--runtime onnx needs ONNX Runtime: pip install onnxruntime (or use --runtime torch)"
+            )
         path = bundle_config_path(root, config)
         parser = load_bundle_config(root, config, **override)
         raw = parser.get()
@@ -227,6 +262,11 @@ class BundleRunner:
                 f"and pass --weights runs/{root.name}/models/model.pt (or copy it to {ckpt})."
             )
         network = network.to(device).eval()
+        if runtime == "onnx" and used is None:
+            raise RuntimeError(f"--runtime onnx needs trained weights; bundle {root.name} runs with random weights")
+        use_onnx = runtime == "onnx" or (
+            runtime == "auto" and device.type == "cpu" and used is not None and onnx_available()
+        )
         meta_file = root / "configs" / "metadata.json"
         meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.is_file() else {}
         out_channels = raw.get("num_classes") if isinstance(raw.get("num_classes"), int) else None
@@ -245,6 +285,11 @@ class BundleRunner:
             num_neighbors=num_neighbors,
             frame_key=getattr(selector, "frame_key", None),
             min_component_size=min_size,
+            runtime="onnx" if use_onnx else "torch",
+            requested_runtime=runtime,
+            threads=int(threads),
+            ort_optimization=ort_optimization,
+            engine=None if use_onnx else network,
             parser=parser,
         )
 
@@ -254,6 +299,32 @@ class BundleRunner:
     def temporal(self) -> bool:
         """Whether the bundle takes temporal windows of ``2N+1`` frames."""
         return self.num_neighbors is not None
+
+    def network_engine(self, example: torch.Tensor) -> Any:
+        """The callable that runs the network: the torch module, or its ONNX Runtime export.
+
+        The export is built (or read from the cache) on the first call, from the shape of the first batch; if it
+        fails and ONNX Runtime was not demanded, the runner warns and falls back to torch.
+
+        Raises:
+            RuntimeError: ``runtime="onnx"`` was demanded and the export or session failed.
+        """
+        if self.engine is not None:
+            return self.engine
+        if self.runtime != "onnx" or self.weights is None:
+            self.runtime, self.engine = "torch", self.network
+            return self.engine
+        try:
+            net_def = self.parser.get("network_def") if self.parser is not None else type(self.network).__name__
+            self.engine = onnx_network(
+                self.network, self.weights, net_def, tuple(example.shape[1:]), self.threads, self.ort_optimization
+            )
+        except Exception as e:  # noqa: BLE001 - any export/session failure: fall back or report
+            if self.requested_runtime == "onnx":
+                raise RuntimeError(f"bundle {self.name}: ONNX Runtime unusable: {e}") from e
+            warnings.warn(f"bundle {self.name}: ONNX export failed, running eager torch ({e})", stacklevel=2)
+            self.runtime, self.engine = "torch", self.network
+        return self.engine
 
     def load(self, path: PathLike) -> MetaTensor:
         """Read a file with the bundle's own loading steps -> ``MetaTensor (T, H, W)``.
@@ -353,7 +424,7 @@ class BundleRunner:
             preds: List[Any] = []
             for group in groups:
                 x = torch.stack([torch.as_tensor(it["image"]).as_subclass(torch.Tensor) for it in group])
-                y = self.inferer(x.to(self.device), self.network)
+                y = self.inferer(x.to(self.device), self.network_engine(x))
                 if isinstance(y, (list, tuple)):
                     y = y[0]
                 elif isinstance(y, dict):
@@ -392,9 +463,10 @@ def load_bundle(
     device: Union[str, torch.device] = "cpu",
     weights: Optional[PathLike] = None,
     allow_random_weights: bool = False,
+    runtime: str = "auto",
     **override: Any,
 ) -> BundleRunner:
     """Instantiate a bundle's inference config for :meth:`BundleRunner.predict` (see :meth:`BundleRunner.from_bundle`)."""
     return BundleRunner.from_bundle(
-        bundle, device=device, weights=weights, allow_random_weights=allow_random_weights, **override
+        bundle, device=device, weights=weights, allow_random_weights=allow_random_weights, runtime=runtime, **override
     )

@@ -27,6 +27,8 @@ from monai_angio.transforms.io import (
     rgb_to_luminance,
 )
 from monai_angio.transforms.postprocess import (
+    ArgmaxLabel,
+    ArgmaxLabeld,
     OtsuThreshold,
     OtsuThresholdd,
     RemoveSmallComponents,
@@ -97,6 +99,8 @@ __all__ = [
     "MinMaxNormalize",
     "MinMaxNormalized",
     "RandAngioAugmentd",
+    "ArgmaxLabel",
+    "ArgmaxLabeld",
     "OtsuThreshold",
     "OtsuThresholdd",
     "otsu_threshold",

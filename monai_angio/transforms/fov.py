@@ -201,15 +201,21 @@ def fov_normalize(
     """
     x = np.asarray(image, dtype=np.float32)
     m = np.ones(x.shape, dtype=bool) if fov is None else np.broadcast_to(np.asarray(fov, dtype=bool), x.shape)
-    vals = x[m] if m.any() else x.ravel()
-    lo, hi = (float(v) for v in np.percentile(vals, [lower, upper]))
+    any_inside = bool(m.any())
+    vals = x[m] if any_inside else x.ravel()
+    # one selection pass for the three order statistics; the clipped linear map is monotone, so the median of
+    # the normalised FOV is the normalised median
+    lo, med, hi = (float(v) for v in np.percentile(vals, [lower, 50.0, upper]))
     if hi - lo <= 1e-6 * max(1.0, abs(hi)):
         out = np.zeros_like(x)
+        fill = 0.0
     else:
-        out = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+        scale = np.float32(1.0 / (hi - lo))
+        out = np.clip((x - np.float32(lo)) * scale, 0.0, 1.0)
+        fill = min(1.0, max(0.0, (med - lo) / (hi - lo)))
     if fill_outside and fov is not None and not m.all():
-        out = np.where(m, out, np.float32(np.median(out[m]) if m.any() else 0.0))
-    return out.astype(np.float32)
+        out = np.where(m, out, np.float32(fill if any_inside else 0.0))
+    return out.astype(np.float32, copy=False)
 
 
 class FOVNormalize(Transform):

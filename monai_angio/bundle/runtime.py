@@ -1,0 +1,284 @@
+"""The fast CPU runtime of a bundle's network: ONNX export, a weights-keyed cache, and an ONNX Runtime callable.
+
+A bundle runs its network in one of two runtimes:
+
+- ``"torch"``: the eager PyTorch module (any device; the reference);
+- ``"onnx"``: the same weights exported to ONNX (``torch.onnx.export``, dynamic batch and frame size) and run by
+  ONNX Runtime on the CPU. Measured on a 2-core CPU at 512x512 it is 3-4x faster than eager torch for the
+  flagship (``benchmarks/benchmark_runtime.py``), with the same labels: the default graph optimisation level
+  (``"extended"``: constant folding, Conv+BatchNorm folding, node fusions) keeps logits within 1e-3 of torch;
+  ``"all"`` adds ONNX Runtime's blocked-layout (NCHWc) kernels, about 20 % faster, which reorder the
+  convolution sums and move logits by up to ~5e-3 (argmax agreement still > 99.99 %).
+
+``"auto"`` (the default of :func:`monai_angio.bundle.load_bundle`) picks ONNX Runtime on a CPU when it is
+installed and the network has trained weights, and eager torch otherwise (GPU, random weights, or a failed
+export, which is warned about).
+
+The export is never downloaded: it is built once from the weights on the user's machine and kept in a cache
+keyed by the SHA-256 of the weights file, the network definition and the exporter's versions
+(``$MONAI_ANGIO_CACHE`` or ``~/.cache/monai-angio/onnx``). A bundle may also ship ``models/model.onnx`` with a
+``models/model.onnx.json`` sidecar naming the weights hash it was exported from; it is used only when that hash
+matches. When no cache folder is writable the export is kept in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+
+from monai_angio.utils import atomic_path
+
+__all__ = [
+    "RUNTIMES",
+    "ORT_OPTIMIZATION_LEVELS",
+    "OnnxNetwork",
+    "onnx_available",
+    "export_onnx",
+    "onnx_cache_dir",
+    "onnx_cache_key",
+    "file_sha256",
+    "onnx_network",
+    "describe_runtime",
+]
+
+PathLike = Union[str, os.PathLike]
+
+#: The accepted values of ``runtime``.
+RUNTIMES = ("auto", "torch", "onnx")
+#: ``ort_optimization`` name -> ONNX Runtime ``GraphOptimizationLevel`` member.
+ORT_OPTIMIZATION_LEVELS = {
+    "disable": "ORT_DISABLE_ALL",
+    "basic": "ORT_ENABLE_BASIC",
+    "extended": "ORT_ENABLE_EXTENDED",
+    "all": "ORT_ENABLE_ALL",
+}
+_OPSET = 17
+_EXPORT_FORMAT = 1  # bump when the export settings change: old cache entries are then ignored
+
+
+def onnx_available() -> bool:
+    """Whether ONNX Runtime can be imported."""
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def file_sha256(path: PathLike, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def onnx_cache_dir() -> Path:
+    """The export cache folder: ``$MONAI_ANGIO_CACHE/onnx`` or ``~/.cache/monai-angio/onnx``."""
+    root = os.environ.get("MONAI_ANGIO_CACHE")
+    base = Path(root).expanduser() if root else Path.home() / ".cache" / "monai-angio"
+    return base / "onnx"
+
+
+def onnx_cache_key(weights_sha256: str, network_def: Any, input_rank: int) -> str:
+    """Cache key of an export: weights hash, network definition, input rank, torch version and export format."""
+    desc = json.dumps(
+        {
+            "weights": weights_sha256,
+            "network_def": network_def,
+            "rank": int(input_rank),
+            "torch": torch.__version__,
+            "opset": _OPSET,
+            "format": _EXPORT_FORMAT,
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(desc.encode("utf-8")).hexdigest()[:32]
+
+
+def _example_input(input_shape: Sequence[int]) -> torch.Tensor:
+    return torch.zeros((1, *[int(s) for s in input_shape]), dtype=torch.float32)
+
+
+def export_onnx(network: torch.nn.Module, input_shape: Sequence[int], path: Optional[PathLike] = None) -> bytes:
+    """Export a network to ONNX with a dynamic batch and dynamic spatial size.
+
+    Args:
+        network: the module (put in eval mode for the export; its mode is restored).
+        input_shape: one example input's shape without the batch axis, e.g. ``(1, 512, 512)`` or
+            ``(1, 5, 512, 512)`` for a temporal network; every axis after the channel axis is exported as dynamic.
+        path: also write the model there (atomically).
+
+    Returns:
+        The serialised ONNX model.
+
+    Raises:
+        RuntimeError: the export failed (the cause is chained).
+    """
+    x = _example_input(input_shape)
+    dynamic = {0: "batch", **{i: f"dim{i}" for i in range(2, x.ndim)}}
+    was_training = network.training
+    network.eval()
+    buf = io.BytesIO()
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            y = network(x)
+            n_out = len(y) if isinstance(y, (list, tuple)) else 1
+            names = ["logits"] + [f"output{i}" for i in range(1, n_out)]
+            axes: Dict[str, Dict[int, str]] = {"image": dynamic}
+            axes.update({n: {0: "batch"} for n in names})
+            torch.onnx.export(
+                network,
+                (x,),
+                buf,
+                input_names=["image"],
+                output_names=names,
+                dynamic_axes=axes,
+                opset_version=_OPSET,
+                do_constant_folding=True,
+                dynamo=False,
+            )
+    except Exception as e:  # noqa: BLE001 - any exporter failure becomes one clear error
+        raise RuntimeError(f"ONNX export failed: {type(e).__name__}: {e}") from e
+    finally:
+        network.train(was_training)
+    data = buf.getvalue()
+    if path is not None:
+        with atomic_path(path, overwrite=True) as tmp:
+            Path(tmp).write_bytes(data)
+    return data
+
+
+class OnnxNetwork:
+    """A callable that runs an ONNX model with ONNX Runtime on the CPU, taking and returning torch tensors.
+
+    It stands in for the torch module wherever the bundle's inferer calls ``network(x)`` (``SimpleInferer``,
+    ``SlidingWindowInferer``), so the bundle's pre- and postprocessing are unchanged.
+
+    Args:
+        model: path of an ``.onnx`` file or its serialised bytes.
+        threads: intra-op threads (0: ``torch.get_num_threads()``).
+        optimization: graph optimisation level, a key of :data:`ORT_OPTIMIZATION_LEVELS`.
+        source: where the model came from, for messages (``cache``, ``bundle``, ``memory``).
+
+    Raises:
+        ImportError: ONNX Runtime is not installed.
+        ValueError: unknown optimisation level.
+    """
+
+    def __init__(
+        self,
+        model: Union[PathLike, bytes],
+        threads: int = 0,
+        optimization: str = "extended",
+        source: str = "",
+    ) -> None:
+        import onnxruntime as ort
+
+        if optimization not in ORT_OPTIMIZATION_LEVELS:
+            raise ValueError(f"ort_optimization must be one of {sorted(ORT_OPTIMIZATION_LEVELS)}, got {optimization!r}")
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = int(threads) if threads and threads > 0 else max(1, torch.get_num_threads())
+        so.inter_op_num_threads = 1
+        so.graph_optimization_level = getattr(ort.GraphOptimizationLevel, ORT_OPTIMIZATION_LEVELS[optimization])
+        so.log_severity_level = 3
+        data = model if isinstance(model, (bytes, bytearray)) else str(model)
+        self.session = ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name
+        self.output_names = [o.name for o in self.session.get_outputs()]
+        self.threads = so.intra_op_num_threads
+        self.optimization = optimization
+        self.source = source
+        self.training = False
+
+    def __call__(self, x: torch.Tensor, *args: Any, **kwargs: Any) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:
+        """Run the model on ``x`` (``(B, C, *spatial)``, moved to the CPU as float32)."""
+        arr = np.ascontiguousarray(torch.as_tensor(x).detach().cpu().float().numpy())
+        outs = self.session.run(self.output_names, {self.input_name: arr})
+        tensors = tuple(torch.from_numpy(o) for o in outs)
+        return tensors[0] if len(tensors) == 1 else tensors
+
+    def eval(self) -> "OnnxNetwork":
+        """No-op (an exported network is always in inference mode); returns self like ``nn.Module.eval``."""
+        return self
+
+    def __repr__(self) -> str:
+        return f"OnnxNetwork(threads={self.threads}, optimization={self.optimization!r}, source={self.source!r})"
+
+
+def _shipped_export(weights: Path, weights_sha: str) -> Optional[Path]:
+    """``models/model.onnx`` beside the weights when its sidecar names the same weights hash."""
+    onnx_file = weights.with_suffix(".onnx")
+    sidecar = Path(str(onnx_file) + ".json")
+    if not (onnx_file.is_file() and sidecar.is_file()):
+        return None
+    try:
+        info = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return onnx_file if info.get("weights_sha256") == weights_sha else None
+
+
+def onnx_network(
+    network: torch.nn.Module,
+    weights: PathLike,
+    network_def: Any,
+    input_shape: Sequence[int],
+    threads: int = 0,
+    optimization: str = "extended",
+    cache_dir: Optional[PathLike] = None,
+) -> OnnxNetwork:
+    """The ONNX Runtime version of a network with trained weights, exported once and cached.
+
+    Args:
+        network: the torch network holding ``weights``.
+        weights: the weights file the network was loaded from (its hash keys the cache).
+        network_def: the bundle's network definition (part of the key: other widths, other export).
+        input_shape: an example input shape without the batch axis (its rank is part of the key).
+        threads: ONNX Runtime intra-op threads (0: ``torch.get_num_threads()``).
+        optimization: ONNX Runtime graph optimisation level (:data:`ORT_OPTIMIZATION_LEVELS`).
+        cache_dir: cache folder (default :func:`onnx_cache_dir`).
+
+    Raises:
+        ImportError: ONNX Runtime is not installed.
+        RuntimeError: the export failed.
+    """
+    weights = Path(weights)
+    sha = file_sha256(weights)
+    shipped = _shipped_export(weights, sha)
+    if shipped is not None:
+        return OnnxNetwork(shipped, threads, optimization, source=f"bundle {shipped}")
+    folder = Path(cache_dir) if cache_dir is not None else onnx_cache_dir()
+    target = folder / f"{onnx_cache_key(sha, network_def, len(input_shape) + 1)}.onnx"
+    if target.is_file():
+        try:
+            return OnnxNetwork(target, threads, optimization, source=f"cache {target}")
+        except Exception:  # noqa: BLE001 - a damaged cache entry is rebuilt below
+            target.unlink(missing_ok=True)
+    data = export_onnx(network, input_shape)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(target, overwrite=True) as tmp:
+            Path(tmp).write_bytes(data)
+        source = f"cache {target}"
+    except OSError:  # read-only home: keep the export in memory for this process
+        source = "memory"
+    return OnnxNetwork(data, threads, optimization, source=source)
+
+
+def describe_runtime(engine: Any) -> Mapping[str, Any]:
+    """A JSON-friendly description of the runtime an engine runs on (for summaries)."""
+    if isinstance(engine, OnnxNetwork):
+        return {"runtime": "onnx", "threads": engine.threads, "optimization": engine.optimization}
+    return {"runtime": "torch", "threads": torch.get_num_threads()}
