@@ -15,7 +15,8 @@ installed and the network has trained weights, and eager torch otherwise (GPU, r
 export, which is warned about).
 
 The export is never downloaded: it is built once from the weights on the user's machine and kept in a cache
-keyed by the SHA-256 of the weights file, the network definition and the exporter's versions
+keyed by the SHA-256 of the weights file, the network definition, the network's source code and the exporter's
+versions
 (``$MONAI_ANGIO_CACHE`` or ``~/.cache/monai-angio/onnx``). A bundle may also ship ``models/model.onnx`` with a
 ``models/model.onnx.json`` sidecar naming the weights hash it was exported from; it is used only when that hash
 matches. When no cache folder is writable the export is kept in memory.
@@ -44,6 +45,7 @@ __all__ = [
     "export_onnx",
     "onnx_cache_dir",
     "onnx_cache_key",
+    "network_code_sha256",
     "file_sha256",
     "onnx_network",
     "describe_runtime",
@@ -89,12 +91,34 @@ def onnx_cache_dir() -> Path:
     return base / "onnx"
 
 
-def onnx_cache_key(weights_sha256: str, network_def: Any, input_rank: int) -> str:
-    """Cache key of an export: weights hash, network definition, input rank, torch version and export format."""
+def network_code_sha256(network: torch.nn.Module) -> str:
+    """SHA-256 over the source files of every module class in ``network`` (a code change makes a new export)."""
+    import inspect
+    import sys
+
+    files = set()
+    for m in network.modules():
+        mod = sys.modules.get(type(m).__module__)
+        try:
+            path = inspect.getsourcefile(mod) if mod is not None else None
+        except TypeError:  # built-in module
+            path = None
+        if path:
+            files.add(path)
+    h = hashlib.sha256()
+    for path in sorted(files):
+        h.update(Path(path).name.encode())
+        h.update(Path(path).read_bytes())
+    return h.hexdigest()
+
+
+def onnx_cache_key(weights_sha256: str, network_def: Any, input_rank: int, code_sha256: str = "") -> str:
+    """Cache key of an export: weights, network definition and code, input rank, torch version, export format."""
     desc = json.dumps(
         {
             "weights": weights_sha256,
             "network_def": network_def,
+            "code": code_sha256,
             "rank": int(input_rank),
             "torch": torch.__version__,
             "opset": _OPSET,
@@ -260,7 +284,8 @@ def onnx_network(
     if shipped is not None:
         return OnnxNetwork(shipped, threads, optimization, source=f"bundle {shipped}")
     folder = Path(cache_dir) if cache_dir is not None else onnx_cache_dir()
-    target = folder / f"{onnx_cache_key(sha, network_def, len(input_shape) + 1)}.onnx"
+    key = onnx_cache_key(sha, network_def, len(input_shape) + 1, network_code_sha256(network))
+    target = folder / f"{key}.onnx"
     if target.is_file():
         try:
             return OnnxNetwork(target, threads, optimization, source=f"cache {target}")

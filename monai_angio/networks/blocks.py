@@ -40,8 +40,12 @@ class SCSEBlock(nn.Module):
         self.sse = nn.Sequential(conv(channels, 1, kernel_size=1), nn.Sigmoid())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Gate ``x`` (``(B, C, *spatial)``) channel-wise and pixel-wise and sum the two results."""
-        return x * self.cse(x) + x * self.sse(x)
+        """Gate ``x`` (``(B, C, *spatial)``) channel-wise and pixel-wise and sum the two results.
+
+        Computed as ``x * (cSE + sSE)``: the same value as ``x * cSE + x * sSE`` with one full-size product
+        fewer (the decoder is memory-bound, so this saves time on a CPU).
+        """
+        return x * (self.cse(x) + self.sse(x))
 
 
 class InvertedResidualDecoderBlock(nn.Module):
