@@ -29,12 +29,11 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Union
 
 import numpy as np
-import torch
 
-from monai_angio.bundle import BundleRunner, load_bundle, resolve_bundle
+from monai_angio.bundle.locate import resolve_bundle
 from monai_angio.data.inputs import (
     SUPPORTED_SUFFIXES,
     expand_inputs,
@@ -45,9 +44,16 @@ from monai_angio.data.inputs import (
     parse_frames,
 )
 from monai_angio.errors import AngioInputError
-from monai_angio.transforms import RemoveSmallComponents
-from monai_angio.transforms.io import frame_time_from_meta, spacing_from_meta
+from monai_angio.transforms.readers import frame_time_from_meta, spacing_from_meta
 from monai_angio.utils import atomic_write, jsonable
+from monai_angio.utils.progress import track
+
+if TYPE_CHECKING:  # torch, MONAI and the runner load only when a bundle is used (fast ``--help``)
+    import torch
+
+    from monai_angio.bundle.runner import BundleRunner, load_bundle
+
+    SegmentationBundle = BundleRunner
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -66,8 +72,20 @@ __all__ = [
 
 PathLike = Union[str, os.PathLike]
 
-#: Deprecated name of :class:`monai_angio.bundle.BundleRunner` (the loaded bundle ``segment`` runs).
-SegmentationBundle = BundleRunner
+
+def __getattr__(name: str) -> Any:
+    """The runner's names, imported on first use (PEP 562) so that importing this module stays cheap.
+
+    ``SegmentationBundle`` is the deprecated name of :class:`monai_angio.bundle.BundleRunner` (the loaded bundle
+    ``segment`` runs); ``BundleRunner`` and ``load_bundle`` are :mod:`monai_angio.bundle.runner`'s.
+    """
+    if name in ("SegmentationBundle", "BundleRunner", "load_bundle"):
+        from monai_angio.bundle import runner
+
+        value = runner.BundleRunner if name == "SegmentationBundle" else getattr(runner, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _dicom_calibration(meta: dict) -> Optional[dict]:
@@ -258,6 +276,8 @@ def segment_file(
 
 def _remove_small(labels: np.ndarray, min_size: int) -> np.ndarray:
     """Remove connected components smaller than ``min_size`` pixels, per label and per frame."""
+    from monai_angio.transforms.postprocess import RemoveSmallComponents
+
     op = RemoveSmallComponents(min_size=min_size)
     return np.stack([np.asarray(op(lab[None]))[0] for lab in labels]).astype(np.uint8)
 
@@ -293,24 +313,25 @@ def segment_files(
         min_component_size: extra small-component removal (pixels) after the bundle's own postprocessing.
         weights: checkpoint instead of ``<bundle>/models/model.pt``.
         allow_random_weights: run with random weights when no checkpoint exists (demos/tests only).
-        progress: show tqdm progress bars.
+        progress: show progress on stderr: tqdm bars on a terminal; otherwise (a log file) one line per input
+            file, plus the runner's per-frame progress (:mod:`monai_angio.utils.progress`).
 
     Returns:
         Results in input order.
     """
-    from tqdm import tqdm
+    from monai_angio.bundle.runner import BundleRunner, load_bundle
 
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     model = (
         bundle
-        if isinstance(bundle, SegmentationBundle)
+        if isinstance(bundle, BundleRunner)
         else load_bundle(bundle, device=device, weights=weights, allow_random_weights=allow_random_weights)
     )
     files = expand_inputs(paths, exclude=out_dir)
     stems: Dict[str, int] = {}
     results = []
-    for f in tqdm(files, desc="files", unit="file", disable=None if progress else True):
+    for f in track(files, progress, desc="files", unit="file", label=str):
         s = file_stem(f)
         n = stems.get(s, 0)
         stems[s] = n + 1
@@ -394,6 +415,8 @@ def run(args: argparse.Namespace) -> int:
     if Path(args.out).exists() and not Path(args.out).is_dir():
         print(f"error: --out {args.out} is an existing file, not a folder", file=sys.stderr)
         return 2
+    from monai_angio.bundle.runner import load_bundle
+
     try:
         model = load_bundle(
             args.bundle,

@@ -20,12 +20,9 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
-from tqdm import tqdm
 
-from monai_angio.data.datalist import make_datalist, split_cases
-from monai_angio.data.synthetic import PhantomConfig, generate_cine, generate_phantom, render_overview
-from monai_angio.data.writers import write_ground_truth, write_nifti_cine, write_png_image, write_png_label
 from monai_angio.errors import AngioInputError
+from monai_angio.utils.progress import track
 
 __all__ = ["register", "run", "main", "case_seed", "planned_files"]
 
@@ -104,6 +101,10 @@ def _stenosis_rc(stenoses: Sequence[Any]) -> Optional[List[float]]:
 
 def run(args: argparse.Namespace) -> int:
     """Generate the data set described by the parsed arguments; returns the exit status."""
+    from monai_angio.data.datalist import make_datalist, split_cases
+    from monai_angio.data.synthetic import PhantomConfig, generate_cine, generate_phantom, render_overview
+    from monai_angio.data.writers import write_ground_truth, write_nifti_cine, write_png_image, write_png_label
+
     out = Path(args.out)
     n, T = int(args.n), int(args.frames)
     if n < 1 or T < 1 or args.size < 16:
@@ -123,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     stills: List[Dict[str, Any]] = []
     cine_entries: List[Dict[str, Any]] = []
     try:
-        for i in tqdm(range(n), desc="synth", disable=None):
+        for i in track(range(n), desc="synth", unit="case", label=lambda i: f"case_{i:03d}"):
             c = f"case_{i:03d}"
             seed = case_seed(args.seed, i)
             cine = generate_cine(seed, cfg, T) if T > 1 else None

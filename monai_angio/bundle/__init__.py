@@ -5,24 +5,12 @@
   ``preprocessing``, ``network_def``, ``inferer`` and ``postprocessing``, per frame or temporal window);
 - :mod:`.hooks`: the functions bundle configs call by name (datalists, inference items, metadata helpers);
 - :mod:`.metadata`: offline ``metadata.json`` validation against ``bundles/metadata_schema.json``.
+
+Names are imported from their submodule on first use (:func:`monai_angio.utils.lazy.lazy_exports`): finding a
+bundle (:mod:`.locate`) does not import torch or MONAI; :class:`BundleRunner` does.
 """
 
-from monai_angio.bundle.locate import (
-    BUNDLE_NAMES,
-    bundle_config_path,
-    bundle_path,
-    bundle_search_dirs,
-    bundles_dir,
-    load_bundle_config,
-    resolve_bundle,
-)
-from monai_angio.bundle.metadata import (
-    load_metadata_schema,
-    metadata_schema_path,
-    validate_bundle_metadata,
-    validate_metadata,
-)
-from monai_angio.bundle.runner import BundleRunner, class_names_from_metadata, load_bundle, load_state_dict
+from monai_angio.utils.lazy import lazy_exports
 
 __all__ = [
     "BUNDLE_NAMES",
@@ -41,3 +29,15 @@ __all__ = [
     "load_state_dict",
     "class_names_from_metadata",
 ]
+
+# where each name lives: imported on first use (PEP 562), so that importing the package stays cheap
+_EXPORTS = {
+    "locate": [
+        "BUNDLE_NAMES", "bundle_config_path", "bundle_path", "bundle_search_dirs", "bundles_dir", "load_bundle_config",
+        "resolve_bundle",
+    ],
+    "metadata": ["load_metadata_schema", "metadata_schema_path", "validate_bundle_metadata", "validate_metadata"],
+    "runner": ["BundleRunner", "class_names_from_metadata", "load_bundle", "load_state_dict"],
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -12,43 +12,13 @@
 - :mod:`~monai_angio.data.datalist`: MONAI decathlon-style datalists.
 - :mod:`~monai_angio.data.real`: datalists of public XCA data set layouts (image/mask folders, DCA1/CIMAT, ARCADE
   COCO) and seeded hold-out / k-fold splits.
+- :mod:`~monai_angio.data.inputs`: input discovery for batch jobs (``segment``, bundle hooks, benchmarks).
+
+Names are imported from their submodule on first use (:func:`monai_angio.utils.lazy.lazy_exports`), so that e.g.
+the command line's input discovery does not pay for the phantom generator's imports.
 """
 
-from monai_angio.data import cathlab, synthetic
-from monai_angio.data.datalist import make_datalist, split_cases
-from monai_angio.data.dicom import write_dicom_xa
-from monai_angio.data.dicom_seg import DicomSegResult, write_dicom_seg
-from monai_angio.data.real import (
-    arcade_datalist,
-    dca1_datalist,
-    folder_datalist,
-    holdout_ids,
-    kfold_datalist,
-    rasterize_polygons,
-    read_gray,
-    read_mask,
-    split_datalist,
-)
-from monai_angio.data.render import ProjectionGeometry
-from monai_angio.data.synthetic import (
-    LABELS,
-    Cine,
-    Phantom,
-    PhantomConfig,
-    Stenosis,
-    VesselSegment,
-    generate_cine,
-    generate_phantom,
-    render_overview,
-    straight_tube_phantom,
-)
-from monai_angio.data.writers import (
-    read_ground_truth,
-    write_ground_truth,
-    write_nifti_cine,
-    write_png_image,
-    write_png_label,
-)
+from monai_angio.utils.lazy import lazy_exports
 
 __all__ = [
     "LABELS",
@@ -84,3 +54,22 @@ __all__ = [
     "read_gray",
     "read_mask",
 ]
+
+# where each name lives: imported on first use (PEP 562), so that importing the package stays cheap
+_EXPORTS = {
+    "datalist": ["make_datalist", "split_cases"],
+    "dicom": ["write_dicom_xa"],
+    "dicom_seg": ["DicomSegResult", "write_dicom_seg"],
+    "real": [
+        "arcade_datalist", "dca1_datalist", "folder_datalist", "holdout_ids", "kfold_datalist", "rasterize_polygons",
+        "read_gray", "read_mask", "split_datalist",
+    ],
+    "render": ["ProjectionGeometry"],
+    "synthetic": [
+        "LABELS", "Cine", "Phantom", "PhantomConfig", "Stenosis", "VesselSegment", "generate_cine", "generate_phantom",
+        "render_overview", "straight_tube_phantom",
+    ],
+    "writers": ["read_ground_truth", "write_ground_truth", "write_nifti_cine", "write_png_image", "write_png_label"],
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, submodules=("cathlab", "synthetic"))

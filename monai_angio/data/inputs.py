@@ -2,7 +2,7 @@
 
 One place for it: the ``segment`` CLI, the bundle hooks (``python -m monai.bundle run --input ...``) and the
 benchmarks expand their inputs here. DICOM detection itself lives with the reader
-(:func:`monai_angio.transforms.io.is_dicom_path`).
+(:func:`monai_angio.transforms.readers.is_dicom_path`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Union
 
 from monai_angio.errors import AngioInputError
-from monai_angio.transforms.io import SUPPORTED_EXTENSIONS, is_dicom_path
+from monai_angio.transforms.readers import SUPPORTED_EXTENSIONS, is_dicom_path
 
 __all__ = [
     "SUPPORTED_SUFFIXES",

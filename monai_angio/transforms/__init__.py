@@ -1,6 +1,7 @@
 """Angiography transforms in MONAI style (array transforms and dictionary ``...d`` versions).
 
 - :mod:`.io`: :class:`LoadAngiogram` / :class:`LoadAngiogramd` for DICOM XA, PNG/JPEG/TIFF, MP4/AVI and NIfTI.
+- :mod:`.readers`: the numpy-only file readers underneath (:func:`read_angiogram`, ...; no torch / MONAI).
 - :mod:`.temporal`: :class:`TemporalWindow` / :class:`TemporalWindowd`, :func:`expand_cine_items`.
 - :mod:`.fov`: field of view (collimator) detection, normalisation inside it, masking outside it.
 - :mod:`.spatial`: :class:`LimitSize` (downscale only huge inputs; invertible).
@@ -10,65 +11,12 @@
 - :mod:`.validation`: :class:`CheckFinite`, :class:`EnsureAngioShape` (+ ``d`` versions).
 - :mod:`.vesselness`: :class:`FrangiVesselness` / :class:`FrangiVesselnessd`, :func:`frangi_segment` (training-free
   Frangi + Otsu vessel baseline inside the field of view).
+
+Names are imported from their submodule on first use (:func:`monai_angio.utils.lazy.lazy_exports`): importing
+this package, or using a reader, does not import torch or MONAI.
 """
 
-from monai_angio.transforms.augment import RandAngioAugmentd
-from monai_angio.transforms.intensity import MinMaxNormalize, MinMaxNormalized
-from monai_angio.transforms.io import (
-    SUPPORTED_EXTENSIONS,
-    LoadAngiogram,
-    LoadAngiogramd,
-    count_frames,
-    read_angiogram,
-    read_dicom,
-    read_image,
-    read_nifti,
-    read_video,
-    rgb_to_luminance,
-)
-from monai_angio.transforms.postprocess import (
-    ArgmaxLabel,
-    ArgmaxLabeld,
-    OtsuThreshold,
-    OtsuThresholdd,
-    RemoveSmallComponents,
-    RemoveSmallComponentsd,
-    otsu_threshold,
-    remove_small_components,
-)
-from monai_angio.transforms.fov import (
-    FieldOfView,
-    FieldOfViewd,
-    FOVNormalize,
-    FOVNormalized,
-    MaskOutsideFOVd,
-    field_of_view_mask,
-    fov_normalize,
-)
-from monai_angio.transforms.spatial import LimitSize, LimitSized
-from monai_angio.transforms.temporal import (
-    SelectFrame,
-    SelectFramed,
-    TemporalWindow,
-    TemporalWindowd,
-    expand_cine_items,
-    window_indices,
-)
-from monai_angio.transforms.validation import (
-    CheckFinite,
-    CheckFinited,
-    EnsureAngioShape,
-    EnsureAngioShaped,
-    check_finite,
-    get_filename,
-)
-from monai_angio.transforms.vesselness import (
-    FrangiVesselness,
-    FrangiVesselnessd,
-    default_sigmas,
-    frangi_segment,
-    frangi_vesselness,
-)
+from monai_angio.utils.lazy import lazy_exports
 
 __all__ = [
     "LoadAngiogram",
@@ -119,3 +67,32 @@ __all__ = [
     "frangi_vesselness",
     "default_sigmas",
 ]
+
+# where each name lives: imported on first use (PEP 562), so that importing the package stays cheap
+_EXPORTS = {
+    "augment": ["RandAngioAugmentd"],
+    "intensity": ["MinMaxNormalize", "MinMaxNormalized"],
+    "readers": [
+        "SUPPORTED_EXTENSIONS", "count_frames", "read_angiogram", "read_dicom", "read_image", "read_nifti",
+        "read_video", "rgb_to_luminance",
+    ],
+    "io": ["LoadAngiogram", "LoadAngiogramd"],
+    "postprocess": [
+        "ArgmaxLabel", "ArgmaxLabeld", "OtsuThreshold", "OtsuThresholdd", "RemoveSmallComponents",
+        "RemoveSmallComponentsd", "otsu_threshold", "remove_small_components",
+    ],
+    "fov": [
+        "FieldOfView", "FieldOfViewd", "FOVNormalize", "FOVNormalized", "MaskOutsideFOVd", "field_of_view_mask",
+        "fov_normalize",
+    ],
+    "spatial": ["LimitSize", "LimitSized"],
+    "temporal": [
+        "SelectFrame", "SelectFramed", "TemporalWindow", "TemporalWindowd", "expand_cine_items", "window_indices",
+    ],
+    "validation": [
+        "CheckFinite", "CheckFinited", "EnsureAngioShape", "EnsureAngioShaped", "check_finite", "get_filename",
+    ],
+    "vesselness": ["FrangiVesselness", "FrangiVesselnessd", "default_sigmas", "frangi_segment", "frangi_vesselness"],
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -223,6 +223,8 @@ def test_cli_segment_batch(tiny_bundle, inputs, tmp_path, capsys):
     assert main(["segment"] + argv) == 1  # the corrupt file fails, the others succeed
     err = capsys.readouterr().err
     assert "broken.dcm" in err and "FAIL" in err
+    # stderr is not a terminal here (a log file): one progress line per input file, then a final one
+    assert f"files 1/4: {inputs['png']}" in err and "files 4/4 done in " in err
 
     # still PNG: (H, W, 1) on disk
     lab = nib.load(str(out / "still_labels.nii.gz"))
