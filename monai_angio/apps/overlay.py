@@ -221,8 +221,13 @@ def save_overlay_gif(
     alpha: float = 0.5,
     max_side: int = 256,
     overwrite: bool = True,
+    max_frames: int = 120,
 ) -> Path:
-    """Write an animated GIF of the overlay over every frame of a cine.
+    """Write an animated GIF of the overlay over the frames of a cine.
+
+    Frames are drawn one at a time, subsampled in space (``max_side``) and, for long cines, in time: every
+    ``ceil(T / max_frames)``-th frame, each shown that many frame times, so that the GIF still plays in real
+    time and its size and memory stay bounded whatever the frame count.
 
     Args:
         path: output ``.gif`` path (written atomically).
@@ -232,19 +237,21 @@ def save_overlay_gif(
         alpha: colour opacity.
         max_side: frames larger than this are subsampled (nearest) to keep the file small.
         overwrite: replace an existing file.
+        max_frames: most frames in the GIF.
 
     Returns:
         The written path.
     """
     import imageio.v2 as imageio
 
-    images = np.asarray(images)
     labels = np.asarray(labels)
+    t = int(labels.shape[0])
     step = max(1, int(np.ceil(max(images.shape[1:]) / max_side)))
-    frames = [
-        overlay_labels(images[k, ::step, ::step], labels[k, ::step, ::step], alpha=alpha) for k in range(len(images))
-    ]
+    stride = max(1, int(np.ceil(t / max(1, int(max_frames)))))
     path = Path(path)
     with atomic_path(path, overwrite=overwrite) as tmp:
-        imageio.mimsave(tmp, frames, format="GIF", duration=float(frame_time_ms) / 1000.0, loop=0)
+        with imageio.get_writer(tmp, format="GIF", duration=stride * float(frame_time_ms), loop=0) as w:
+            for k in range(0, t, stride):
+                img = np.asarray(images[k, ::step, ::step], dtype=np.float32)
+                w.append_data(overlay_labels(img, labels[k, ::step, ::step], alpha=alpha))
     return path

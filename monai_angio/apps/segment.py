@@ -184,6 +184,7 @@ def segment_file(
         t_load = time.perf_counter()
         idx = parse_frames(frames, images.shape[0], str(path))
         labels = model.predict(cine, idx, progress=progress, filename=str(path))
+        shown = images if idx == list(range(images.shape[0])) else images[idx]  # no copy of a whole cine
         extra = int(min_component_size or 0)
         if extra > 0:
             labels = _remove_small(labels, extra)
@@ -198,7 +199,7 @@ def segment_file(
         res.outputs["labels"] = outs["labels"]
         save_overlay_png(
             outs["overlay"],
-            images[idx],
+            shown,
             labels,
             class_names={k: v for k, v in model.class_names.items() if k > 0},
             frame_indices=idx,
@@ -209,7 +210,7 @@ def segment_file(
         if write_gif and len(idx) > 1:
             try:
                 save_overlay_gif(
-                    outs["gif"], images[idx], labels, frame_time_ms=frame_time or 100.0, overwrite=overwrite
+                    outs["gif"], shown, labels, frame_time_ms=frame_time or 100.0, overwrite=overwrite
                 )
                 res.outputs["gif"] = outs["gif"]
             except (OSError, ValueError, RuntimeError) as e:  # the GIF is a convenience

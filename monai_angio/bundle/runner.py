@@ -394,7 +394,8 @@ class BundleRunner:
                 metadata such as the pixel spacing the bundle's transforms may use).
             indices: frames to segment (default all).
             batch_size: frames per forward pass (frames of one cine share their shape).
-            progress: show a tqdm bar over frames (also visible when output goes to a log file).
+            progress: show progress over frames (:func:`~monai_angio.utils.progress.make_progress`: a tqdm bar on a
+                terminal, a plain line every few frames or seconds when stderr goes to a log file).
             filename: named in error messages.
 
         Returns:
@@ -405,7 +406,7 @@ class BundleRunner:
                 (constant frames), a frame index out of range, or a bundle whose postprocessing does not return the
                 input's size.
         """
-        from tqdm import tqdm
+        from monai_angio.utils.progress import make_progress
 
         base = self._prepare(frames, filename)
         t, h, w = (int(s) for s in (frames.shape if hasattr(frames, "shape") else np.shape(frames)))
@@ -415,7 +416,7 @@ class BundleRunner:
             raise AngioInputError(f"frame {bad[0]} requested but the input has {t} frame(s)", filename)
         out = np.zeros((len(indices), h, w), dtype=np.uint8)
         self.network.eval()
-        bar = tqdm(total=len(indices), desc="frames", unit="frame", leave=False, disable=not progress, mininterval=2)
+        bar = make_progress(progress, total=len(indices), desc="frames", unit="frame", leave=False)
         for start in range(0, len(indices), max(1, int(batch_size))):
             chunk = indices[start : start + max(1, int(batch_size))]
             items = [self._frame_item(base, k) for k in chunk]

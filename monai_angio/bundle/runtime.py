@@ -195,6 +195,10 @@ class OnnxNetwork:
         threads: intra-op threads (0: ``torch.get_num_threads()``).
         optimization: graph optimisation level, a key of :data:`ORT_OPTIMIZATION_LEVELS`.
         source: where the model came from, for messages (``cache``, ``bundle``, ``memory``).
+        max_batch: largest batch given to one ONNX Runtime call; larger batches run in slices. ONNX Runtime keeps
+            its memory arena at the peak of the largest batch it has run (about 230 MB per 512 x 512 frame for the
+            flagship), so slices of 1 (the default) bound the arena at one frame's activations; per frame, batches
+            are no faster on a CPU (``benchmarks/README.md``).
 
     Raises:
         ImportError: ONNX Runtime is not installed.
@@ -207,6 +211,7 @@ class OnnxNetwork:
         threads: int = 0,
         optimization: str = "extended",
         source: str = "",
+        max_batch: int = 1,
     ) -> None:
         import onnxruntime as ort
 
@@ -224,12 +229,16 @@ class OnnxNetwork:
         self.threads = so.intra_op_num_threads
         self.optimization = optimization
         self.source = source
+        self.max_batch = max(1, int(max_batch))
         self.training = False
 
     def __call__(self, x: torch.Tensor, *args: Any, **kwargs: Any) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:
         """Run the model on ``x`` (``(B, C, *spatial)``, moved to the CPU as float32)."""
         arr = np.ascontiguousarray(torch.as_tensor(x).detach().cpu().float().numpy())
-        outs = self.session.run(self.output_names, {self.input_name: arr})
+        step = self.max_batch
+        run = self.session.run
+        parts = [run(self.output_names, {self.input_name: arr[i : i + step]}) for i in range(0, len(arr), step)]
+        outs = parts[0] if len(parts) == 1 else [np.concatenate(o, axis=0) for o in zip(*parts)]
         tensors = tuple(torch.from_numpy(o) for o in outs)
         return tensors[0] if len(tensors) == 1 else tensors
 

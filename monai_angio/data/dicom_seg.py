@@ -193,6 +193,22 @@ def _segments(
     return values, descs
 
 
+def _pack_frames(lab: np.ndarray, frames: Sequence[tuple]) -> bytes:
+    """1-bit pixel data of the binary frames ``lab[j] == value`` for ``(j, value)`` in order, packed back to back.
+
+    PS3.5 8.1.1: the first pixel goes to the lowest bit, frames follow without padding, the whole value is padded
+    to an even length. When a frame holds a whole number of bytes (rows x columns divisible by 8, e.g. 512 x 512)
+    each frame is packed on its own, so that a long cine never holds all its binary frames at once.
+    """
+    from pydicom.pixels import pack_bits
+
+    rows, cols = lab.shape[-2:]
+    if (rows * cols) % 8 == 0:
+        data = b"".join(np.packbits(lab[j] == v, bitorder="little").tobytes() for j, v in frames)
+        return data + b"\x00" if len(data) % 2 else data
+    return pack_bits(np.stack([lab[j] == v for j, v in frames]).astype(np.uint8), pad=True)
+
+
 def write_dicom_seg(
     out_path: PathLike,
     source: Union[PathLike, Any],
@@ -246,7 +262,6 @@ def write_dicom_seg(
     """
     import pydicom
     from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.pixels import pack_bits
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
     import monai_angio
@@ -398,11 +413,11 @@ def write_dicom_seg(
 
     # Multi-frame Functional Groups: per frame Segment Identification, Frame Content, Derivation Image
     order = np.argsort(idx, kind="stable")  # segmented frames in source order
-    frames: List[np.ndarray] = []
+    frames: List[tuple] = []  # (frame, value): the binary frames are made one at a time when packed
     per_frame = []
     for seg_number, value in enumerate(values, start=1):
         for rank, j in enumerate(order, start=1):
-            frames.append(lab[j] == value)
+            frames.append((int(j), value))
             item = Dataset()
             seg_id = Dataset()
             seg_id.ReferencedSegmentNumber = seg_number
@@ -440,7 +455,7 @@ def write_dicom_seg(
     ds.BitsStored = 1
     ds.HighBit = 0
     ds.PixelRepresentation = 0
-    ds.PixelData = pack_bits(np.stack(frames).astype(np.uint8), pad=True)
+    ds.PixelData = _pack_frames(lab, frames)
 
     texts = [str(v) for v in (ds.PatientName, ds.SeriesDescription, ds.ContentDescription, algorithm_name)]
     texts += [str(class_names[v]) for v in values]

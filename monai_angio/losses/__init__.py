@@ -4,10 +4,11 @@
 - :class:`PGDLFocalLoss` -- pGDL + MONAI ``FocalLoss`` (artery/catheter, EfficientUNet++).
 - :class:`HybridBCEDiceLoss` -- BCE + Dice for binary vessel masks.
 - :class:`PartialLabelLoss` -- marginal focal CE + masked Dice for real masks without a catheter class.
+- :class:`CodedBinaryLoss` -- any binary loss on the coded partial targets (vessel vs not, unknown left out).
 - :class:`DeepSupervisedHybridLoss` -- MONAI ``DeepSupervisionLoss`` around the hybrid loss (UNet 3+ side outputs).
 """
 
-from .partial import NOT_ARTERY, UNKNOWN, PartialLabelLoss, allowed_classes
+from .partial import NOT_ARTERY, UNKNOWN, CodedBinaryLoss, PartialLabelLoss, allowed_classes
 from .hybrid import DeepSupervisedHybridLoss, HybridBCEDiceLoss
 from .pgdl import PenalizedGeneralizedDiceLoss, penalize_gdl
 from .pgdl_focal import PGDLFocalLoss
@@ -19,6 +20,7 @@ __all__ = [
     "HybridBCEDiceLoss",
     "DeepSupervisedHybridLoss",
     "PartialLabelLoss",
+    "CodedBinaryLoss",
     "allowed_classes",
     "NOT_ARTERY",
     "UNKNOWN",

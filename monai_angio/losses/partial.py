@@ -35,7 +35,7 @@ from torch.nn.modules.loss import _Loss
 
 from monai_angio.losses.pgdl import penalize_gdl
 
-__all__ = ["NOT_ARTERY", "UNKNOWN", "PartialLabelLoss", "allowed_classes"]
+__all__ = ["NOT_ARTERY", "UNKNOWN", "PartialLabelLoss", "CodedBinaryLoss", "allowed_classes"]
 
 NOT_ARTERY = 3
 UNKNOWN = 4
@@ -113,3 +113,46 @@ class PartialLabelLoss(_Loss):
         dice_loss = (1.0 - dice[present]).mean() if present.any() else input.sum() * 0.0
         dice_loss = penalize_gdl(dice_loss, self.k)
         return self.lambda_ce * ce + self.lambda_dice * dice_loss
+
+
+class CodedBinaryLoss(_Loss):
+    """A binary (one-channel) vessel loss on the coded targets of the table above.
+
+    Binary vessel networks (UNet 3+, CE-Net, major-vessel U-Net) learn "vessel" = artery (1); background (0),
+    catheter (2) and "not artery" (3) are "not vessel"; unknown pixels (4) are left out. Leaving out works through
+    any wrapped loss unchanged: an unknown pixel's logit is replaced by ``ignore_logit`` (a confident "no") and its
+    target by 0, so it adds (almost) nothing to BCE or soft Dice and passes no gradient. Side outputs of deep
+    supervision (a list, full resolution first) get the unknown mask resized (nearest) to their size, as MONAI's
+    ``DeepSupervisionLoss`` resizes the target.
+
+    Args:
+        loss: the binary loss, called as ``loss(input, binary_target)``; ``input`` is a tensor or, for deep
+            supervision, the list of side outputs (e.g. :class:`~monai_angio.losses.DeepSupervisedHybridLoss`).
+        ignore_logit: logit put on unknown pixels (``sigmoid(-30)`` is ~1e-13).
+    """
+
+    def __init__(self, loss: torch.nn.Module, ignore_logit: float = -30.0) -> None:
+        super().__init__()
+        self.loss = loss
+        self.ignore_logit = float(ignore_logit)
+
+    @staticmethod
+    def split(target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Coded target ``(B, 1, ...)`` -> (binary vessel target, known mask), both float."""
+        t = target.long()
+        return (t == 1).float(), (t != UNKNOWN).float()
+
+    def _masked(self, y: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+        if known.shape[2:] != y.shape[2:]:
+            known = torch.nn.functional.interpolate(known, size=y.shape[2:], mode="nearest")
+        return torch.where(known > 0, y, torch.full_like(y, self.ignore_logit))
+
+    def forward(self, input, target: torch.Tensor) -> torch.Tensor:  # noqa: A002 - torch's name
+        """Loss of logits ``input`` (tensor or list of side outputs) against a coded target ``(B, 1, ...)``."""
+        if target.shape[1] != 1:
+            raise ValueError(f"CodedBinaryLoss expects a (B, 1, ...) coded target, got {tuple(target.shape)}")
+        vessel, known = self.split(target)
+        vessel = vessel * known
+        if isinstance(input, (list, tuple)):
+            return self.loss([self._masked(y, known) for y in input], vessel)
+        return self.loss(self._masked(input, known), vessel)

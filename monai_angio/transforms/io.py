@@ -107,7 +107,7 @@ class LoadAngiogram(Transform):
         """Load ``filename``; see the class docstring."""
         arr, meta = read_angiogram(filename)
         if self.dtype is not None:
-            arr = arr.astype(self.dtype)
+            arr = arr.astype(self.dtype, copy=False)
         arr = np.ascontiguousarray(arr)
         if not arr.flags.writeable:
             arr = arr.copy()

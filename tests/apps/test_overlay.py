@@ -69,6 +69,21 @@ def test_save_png_and_gif(tmp_path):
     gif = save_overlay_gif(tmp_path / "o.gif", imgs, labs, frame_time_ms=50)
     with Image.open(gif) as g:
         assert g.n_frames == 8 and g.size == (40, 32)
+        g.seek(1)
+        assert g.info["duration"] == 50  # milliseconds per frame: plays in real time
+
+
+def test_gif_of_a_long_cine_is_strided_in_time(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    imgs = rng.random((300, 24, 24)).astype(np.float32)
+    labs = (imgs > 0.8).astype(np.uint8)
+    gif = save_overlay_gif(tmp_path / "long.gif", imgs, labs, frame_time_ms=40, max_frames=100)
+    with Image.open(gif) as g:
+        assert g.n_frames == 100  # every 3rd frame...
+        g.seek(1)
+        assert g.info["duration"] == 120  # ...shown 3 frame times: same playing time as the cine
 
 
 def test_still_png_title_not_cut_off(tmp_path):

@@ -247,3 +247,16 @@ def test_dciodvfy_has_no_errors(sources, tmp_path, case):
     assert "Segmentation" in report, report
     errors = [line for line in report.splitlines() if line.startswith("Error")]
     assert not errors, report
+
+
+@pytest.mark.parametrize("shape", [(3, 16, 24), (3, 5, 7)])
+def test_frames_packed_one_at_a_time_match_whole_packing(shape):
+    """Per-frame 1-bit packing (byte-aligned frames) gives the bytes of packing all binary frames at once."""
+    from pydicom.pixels import pack_bits
+
+    from monai_angio.data.dicom_seg import _pack_frames
+
+    lab = np.random.default_rng(0).integers(0, 3, size=shape).astype(np.uint8)
+    frames = [(j, v) for v in (1, 2) for j in (2, 0, 1)]
+    whole = pack_bits(np.stack([lab[j] == v for j, v in frames]).astype(np.uint8), pad=True)
+    assert _pack_frames(lab, frames) == whole

@@ -65,3 +65,46 @@ def test_gradients_and_validation() -> None:
         PartialLabelLoss()(torch.zeros(1, 3, 2, 2), torch.full((1, 1, 2, 2), 7))
     with pytest.raises(ValueError, match="3-class"):
         PartialLabelLoss()(torch.zeros(1, 2, 2, 2), torch.zeros(1, 1, 2, 2))
+
+
+def test_coded_binary_loss_leaves_unknown_out() -> None:
+    from monai_angio.losses import CodedBinaryLoss, HybridBCEDiceLoss
+
+    torch.manual_seed(0)
+    target = torch.tensor([[[[0, 1, 2, NOT_ARTERY, UNKNOWN, UNKNOWN, 1, 0]]]])
+    known = target != UNKNOWN
+    loss = CodedBinaryLoss(HybridBCEDiceLoss())
+    x = torch.randn(1, 1, 1, 8, requires_grad=True)
+    value = loss(x, target)
+    value.backward()
+    value = value.detach()
+    # unknown pixels pass no gradient, known ones do
+    assert torch.all(x.grad[~known] == 0) and torch.all(x.grad[known] != 0)
+    # ...and changing their logits does not change the loss
+    y = x.detach().clone()
+    y[~known] = 50.0
+    assert float(loss(y, target)) == pytest.approx(float(value), abs=1e-6)
+    # vessel = artery only; catheter and "not artery" are "not vessel"
+    vessel, mask = CodedBinaryLoss.split(target)
+    assert vessel.flatten().tolist() == [0, 1, 0, 0, 0, 0, 1, 0]
+    assert mask.flatten().tolist() == [1, 1, 1, 1, 0, 0, 1, 1]
+    # Dice: the plain Dice of the known pixels alone; BCE: their mean scaled by the known share (6 of 8)
+    xk, vk = x.detach()[known].view(1, 1, 1, -1), vessel[known].view(1, 1, 1, -1)
+    dice_only, bce_only = HybridBCEDiceLoss(lambda_bce=0.0), HybridBCEDiceLoss(lambda_dice=0.0)
+    assert float(CodedBinaryLoss(dice_only)(x.detach(), target)) == pytest.approx(float(dice_only(xk, vk)), rel=1e-5)
+    assert float(CodedBinaryLoss(bce_only)(x.detach(), target)) == pytest.approx(float(bce_only(xk, vk)) * 6 / 8, rel=1e-5)
+
+
+def test_coded_binary_loss_on_side_outputs() -> None:
+    from monai_angio.losses import CodedBinaryLoss, DeepSupervisedHybridLoss
+
+    target = torch.full((2, 1, 16, 16), NOT_ARTERY)
+    target[:, :, 4:8] = 1
+    target[:, :, 12:] = UNKNOWN
+    sides = [torch.randn(2, 1, 16 // 2**k, 16 // 2**k, requires_grad=True) for k in range(3)]
+    value = CodedBinaryLoss(DeepSupervisedHybridLoss(weight_mode="same"))(sides, target)
+    value.backward()
+    assert all(s.grad is not None for s in sides)
+    assert torch.all(sides[0].grad[:, :, 12:] == 0) and torch.all(sides[1].grad[:, :, 6:] == 0)
+    with pytest.raises(ValueError, match="coded target"):
+        CodedBinaryLoss(DeepSupervisedHybridLoss())(sides, target.repeat(1, 2, 1, 1))

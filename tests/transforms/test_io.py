@@ -335,3 +335,24 @@ def test_meta_collates(tmp_path, xa_frames_u8):
     # copying a file keeps working: no absolute state in the loader
     shutil.copy(paths[0], tmp_path / "copy.dcm")
     assert LoadAngiogram()(Path(tmp_path / "copy.dcm")).shape == (5, 64, 64)
+
+
+@pytest.mark.parametrize("photometric", ["MONOCHROME2", "MONOCHROME1"])
+def test_dicom_cine_streamed_frame_by_frame_equals_whole_decode(tmp_path, monkeypatch, photometric):
+    """Multi-frame DICOM is decoded one frame at a time into float32; the values match the whole-array decode."""
+    from monai_angio.transforms import readers
+
+    frames = (np.arange(4 * 24 * 32, dtype=np.uint16).reshape(4, 24, 32) * 7 % 4096).astype(np.uint16)
+    ds = make_xa_dataset(frames, photometric=photometric, rescale=(0.5, 10.0))
+    ds.BitsStored = 12
+    path = save_ds(ds, tmp_path / "cine.dcm")
+    calls = []
+    real = readers._stream_frames
+    monkeypatch.setattr(readers, "_stream_frames", lambda *a: calls.append(1) or real(*a))
+    streamed, _ = readers.read_dicom(path)
+    assert calls and streamed.dtype == np.float32
+    monkeypatch.setattr(readers, "_stream_frames", lambda *a: None)
+    whole, _ = readers.read_dicom(path)
+    stored = 4095.0 - frames if photometric == "MONOCHROME1" else frames.astype(np.float64)
+    np.testing.assert_array_equal(streamed, whole)
+    np.testing.assert_allclose(streamed, 0.5 * stored + 10.0)

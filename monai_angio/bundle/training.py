@@ -1,0 +1,176 @@
+"""The real-angiogram training recipe shared by the bundles' ``scripts/train_real.py``.
+
+Every bundle that learns from the real vessel masks in a folder of ``{n}.png`` / ``{n}_gt.png`` pairs uses the
+same steps; only the network and the loss differ:
+
+- the real cases minus a held-back set (``--holdout`` ids, or ``--n-holdout`` chosen by
+  :func:`monai_angio.data.split_datalist`), written to ``OUT/split.json`` so that every reported number can say
+  which images the model never saw;
+- samples from :class:`monai_angio.data.mixed.MixedAngioDataset`: real crops mixed with freshly generated
+  phantoms (optionally the cath-lab generator), preprocessed as the bundles' ``inference.json`` does (field of
+  view + FOV normalisation), with zoom, rotation, gamma, noise and blur;
+- MONAI's ``SupervisedTrainer`` on the CPU (AdamW, one-cycle cosine schedule), a progress line every
+  ``log_every`` iterations, checkpoints every epoch in ``OUT/ckpt`` (resumable with ``resume=True``) and the final
+  CPU state dict in ``OUT/model.pt`` -- never over a bundle's shipped weights.
+
+The bundle scripts are thin: they build the network and the loss and call :func:`run_recipe` with the parsed
+:func:`recipe_parser` arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import torch
+
+__all__ = ["recipe_parser", "split_real_cases", "cathlab_config", "load_initial_weights", "run_recipe"]
+
+
+def recipe_parser(description: str, default_init: str = "", **defaults) -> argparse.ArgumentParser:
+    """The recipe's command-line options (``defaults`` override the per-option defaults by ``dest`` name)."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--real", required=True, help="folder of {n}.png images and {n}_gt.png vessel masks")
+    p.add_argument("--holdout", default=None, help="comma-separated case ids never used for training")
+    p.add_argument("--n-holdout", type=int, default=10, help="without --holdout: hold back this many cases...")
+    p.add_argument("--holdout-seed", type=int, default=0, help="...chosen by monai_angio.data.split_datalist")
+    p.add_argument("--out", required=True, help="run folder (checkpoints, log, final model.pt)")
+    p.add_argument("--init", default=default_init, help="initial weights ('' = random)")
+    p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--iters", type=int, default=100, help="iterations per epoch")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--crop", type=int, default=256)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--real-fraction", type=float, default=0.5)
+    p.add_argument("--cathlab", action="store_true", help="use the realistic cath-lab generator preset")
+    p.add_argument("--cathlab-fraction", type=float, default=1.0, help="with --cathlab: share of cath-lab phantoms")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(**defaults)
+    return p
+
+
+def split_real_cases(
+    folder: str, holdout: Optional[str] = None, n_holdout: int = 10, holdout_seed: int = 0
+) -> Tuple[List[Dict], List[Dict]]:
+    """(training, held-back) real cases of ``folder``: explicit ``holdout`` ids, else a seeded split."""
+    from monai_angio.data import folder_datalist, split_datalist
+
+    cases = folder_datalist(folder)
+    if holdout is not None:
+        held = {x.strip() for x in holdout.split(",") if x.strip()}
+        return [c for c in cases if str(c["case"]) not in held], [c for c in cases if str(c["case"]) in held]
+    return split_datalist(cases, n_holdout=n_holdout, seed=holdout_seed)
+
+
+def cathlab_config(fraction: float = 1.0) -> Callable:
+    """``(rng, size) -> PhantomConfig``: the cath-lab preset with probability ``fraction``, else the plain one."""
+    from monai_angio.data.synthetic import PhantomConfig
+
+    def make(rng, size):
+        return PhantomConfig.cathlab(size=size) if rng.random() < fraction else PhantomConfig(size=size)
+
+    return make
+
+
+def load_initial_weights(network: torch.nn.Module, path: str) -> None:
+    """Load a state dict (plain, or a checkpoint dict with ``"model"``) onto ``network`` (CPU, weights only)."""
+    sd = torch.load(path, map_location="cpu", weights_only=True)
+    network.load_state_dict(sd["model"] if isinstance(sd, dict) and "model" in sd else sd)
+
+
+def run_recipe(
+    args: argparse.Namespace,
+    network: torch.nn.Module,
+    loss_function: torch.nn.Module,
+    phantom_config: Optional[Callable] = None,
+    synthetic_sizes: Optional[Sequence[int]] = None,
+    log_every: int = 10,
+) -> Path:
+    """Train ``network`` with ``loss_function`` on coded targets (module docstring); returns ``OUT/model.pt``.
+
+    Args:
+        args: parsed :func:`recipe_parser` options.
+        network: the bundle's network (training mode output must suit ``loss_function``).
+        loss_function: called as ``loss(output, coded_target)``, e.g. :class:`~monai_angio.losses.PartialLabelLoss`
+            (3 classes) or :class:`~monai_angio.losses.CodedBinaryLoss` (binary vessel).
+        phantom_config: ``(rng, size) -> PhantomConfig`` for the synthetic samples (default: ``--cathlab``
+            decides between :func:`cathlab_config` and the plain generator).
+        synthetic_sizes: phantom image sizes (default: the dataset's).
+        log_every: iterations between progress lines.
+    """
+    from ignite.engine import Events
+    from monai.engines import SupervisedTrainer
+    from monai.handlers import CheckpointLoader, CheckpointSaver, LrScheduleHandler
+    from monai.utils import set_determinism
+
+    from monai_angio.data.mixed import MixedAngioDataset, MixedSampleConfig
+
+    torch.set_num_threads(args.threads)
+    set_determinism(args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    items, holdout = split_real_cases(args.real, args.holdout, args.n_holdout, args.holdout_seed)
+    split = {"train": [c["case"] for c in items], "holdout": [c["case"] for c in holdout]}
+    (out / "split.json").write_text(json.dumps(split, indent=1))
+    print(f"real training images: {len(items)} (held back: {split['holdout']})", flush=True)
+
+    if phantom_config is None and args.cathlab:
+        phantom_config = cathlab_config(args.cathlab_fraction)
+    kw = {} if synthetic_sizes is None else {"synthetic_sizes": tuple(synthetic_sizes)}
+    cfg = MixedSampleConfig(
+        crop=args.crop, real_fraction=args.real_fraction, seed=args.seed, synthetic_config=phantom_config, **kw
+    )
+    ds = MixedAngioDataset(items, length=args.iters * args.batch, config=cfg)
+    loader = torch.utils.data.DataLoader(
+        ds, batch_size=args.batch, shuffle=False, num_workers=args.workers, persistent_workers=False
+    )
+    if args.init:
+        load_initial_weights(network, args.init)
+        print(f"initialised from {args.init}", flush=True)
+    opt = torch.optim.AdamW(network.parameters(), lr=args.lr, weight_decay=1e-4)
+    total = args.epochs * args.iters
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=args.lr, total_steps=total + 1, pct_start=0.1, anneal_strategy="cos"
+    )
+    t0 = time.time()
+
+    def log(engine) -> None:
+        it = engine.state.iteration
+        if it % log_every == 0 or it == total:
+            el = time.time() - t0
+            print(
+                f"epoch {engine.state.epoch}/{args.epochs} iter {it}/{total} "
+                f"loss {engine.state.output[0]['loss']:.4f} lr {opt.param_groups[0]['lr']:.2e} {el / 60:.1f} min",
+                flush=True,
+            )
+
+    trainer = SupervisedTrainer(
+        device=torch.device("cpu"),
+        max_epochs=args.epochs,
+        train_data_loader=loader,
+        network=network,
+        optimizer=opt,
+        loss_function=loss_function,
+        amp=False,
+    )
+    trainer.add_event_handler(Events.ITERATION_COMPLETED, log)
+    trainer.add_event_handler(Events.EPOCH_STARTED, lambda e: ds.set_epoch(e.state.epoch))
+    LrScheduleHandler(sched, epoch_level=False, print_lr=False).attach(trainer)
+    save = {"model": network, "optimizer": opt, "scheduler": sched, "trainer": trainer}
+    CheckpointSaver(str(out / "ckpt"), save, save_interval=1, n_saved=2, epoch_level=True).attach(trainer)
+    if args.resume:
+        ckpts = sorted((out / "ckpt").glob("*.pt"), key=lambda p: p.stat().st_mtime)
+        if ckpts:
+            CheckpointLoader(str(ckpts[-1]), save, map_location="cpu").attach(trainer)
+            print(f"resuming from {ckpts[-1]}", flush=True)
+    trainer.run()
+    final = {k: v.detach().cpu() for k, v in network.state_dict().items()}
+    torch.save(final, out / "model.pt")
+    print(f"done in {(time.time() - t0) / 60:.1f} min -> {out / 'model.pt'}", flush=True)
+    return out / "model.pt"
