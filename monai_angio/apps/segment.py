@@ -9,13 +9,20 @@ For every input file (DICOM XA cine or still, PNG/JPG/TIFF, MP4/AVI, NIfTI) this
 - ``<stem>_overlay.gif``: the overlay over every frame, for cines;
 - ``<stem>_seg.dcm``: a de-identified DICOM Segmentation when the input is DICOM (still or multi-frame cine,
   every SEG frame referencing its source frame; ``docs/dicom_output.md``);
-- ``<stem>_summary.json``: file, frames, classes, pixel counts, calibration (when the DICOM geometry allows),
-  timings.
+- ``<stem>_summary.json``: file name, frames, classes, pixel counts, calibration (when the DICOM geometry
+  allows), warnings, timings. It is written last: it is the completion record of the input.
 
 The segmentation itself is the bundle's own ``inference.json`` (preprocessing, network, inferer,
 postprocessing), run by :class:`monai_angio.bundle.BundleRunner`; this module only finds the inputs and writes
 the outputs. A bad file is reported and skipped; the command exits with status 1 if any file failed. The
-outputs of one input are written all or nothing.
+outputs of one input are written all or nothing: each file atomically (temporary name, then rename), the
+summary last, and a failed input's written files are removed. An input whose outputs exist without their
+summary (a run killed mid-file) is incomplete: a rerun replaces those leftovers without ``--overwrite``.
+
+Privacy (``docs/privacy.md``): the DICOM SEG is de-identified unless ``keep_patient_data``; the summary holds
+the input's file name, not its path, unless ``record_input_path``; ``anonymous_names`` names the outputs
+``case0001_*`` and keeps the input name out of every output; a source declaring ``BurnedInAnnotation YES``
+gives a warning (its overlays show the burned-in text; ``write_overlays=False`` skips them).
 
 Python API: :func:`segment_files` (and :func:`monai_angio.bundle.load_bundle` to reuse a loaded bundle).
 """
@@ -66,6 +73,8 @@ __all__ = [
     "parse_frames",
     "segment_file",
     "segment_files",
+    "incomplete_leftovers",
+    "burned_in_annotation",
     "register",
     "run",
 ]
@@ -110,7 +119,8 @@ class Result:
         error: why the file failed (None when ``ok``).
         summary: the summary dict written to ``<stem>_summary.json``.
         labels: the ``(F, H, W)`` label map of the segmented frames (not kept by the CLI).
-        warnings: problems that did not stop the file (e.g. DICOM SEG refused).
+        warnings: problems that did not stop the file (e.g. DICOM SEG refused); also in the summary.
+        notes: what was done beyond the plain run (e.g. leftovers of an interrupted run replaced); printed only.
     """
 
     input: Path
@@ -120,6 +130,57 @@ class Result:
     summary: Optional[dict] = None
     labels: Optional[np.ndarray] = None
     warnings: List[str] = field(default_factory=list)
+    notes: List[str] = field(default_factory=list)
+
+
+#: outputs whose presence without ``<stem>_summary.json`` marks an input left incomplete by an interrupted run
+_PARTIAL_KINDS = ("labels", "overlay", "gif", "seg")
+
+
+def incomplete_leftovers(outs: Dict[str, Path]) -> List[Path]:
+    """The outputs of an input left incomplete by an interrupted run: present while its summary is missing.
+
+    The summary is written last, so it is the completion record: an input with a summary is complete, one with
+    some outputs and no summary was stopped mid-way (killed, power loss) and its leftovers may be replaced.
+
+    Args:
+        outs: the input's outputs (:func:`monai_angio.data.inputs.output_paths`).
+    """
+    if outs["summary"].exists() or outs["summary"].is_symlink():
+        return []
+    return [outs[k] for k in _PARTIAL_KINDS if outs[k].is_file()]
+
+
+def burned_in_annotation(path: PathLike) -> bool:
+    """Whether a DICOM file declares ``BurnedInAnnotation = YES`` (text such as patient data in its pixels)."""
+    import pydicom
+
+    try:
+        ds = pydicom.dcmread(str(path), stop_before_pixels=True, specific_tags=["BurnedInAnnotation"])
+    except Exception:  # noqa: BLE001 - unreadable headers are reported by the reader itself
+        return False
+    return str(ds.get("BurnedInAnnotation", "")).strip().upper() == "YES"
+
+
+def _scrub(value: Any, path: Path, shown: str, name_too: bool = True) -> Any:
+    """``value`` (a string, or lists/dicts of them) with the input's path (and name) replaced by ``shown``.
+
+    Args:
+        value: a string or a JSON-like tree.
+        path: the input file.
+        shown: what the outputs call the input (its file name, or the anonymous stem).
+        name_too: also replace the bare file name (for anonymous names), not only the path.
+    """
+    if isinstance(value, str):
+        names = {str(path), os.path.abspath(path), os.path.realpath(path)} | ({path.name} if name_too else set())
+        for name in sorted(names, key=len, reverse=True):
+            value = value.replace(name, shown)
+        return value
+    if isinstance(value, dict):
+        return {k: _scrub(v, path, shown, name_too) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub(v, path, shown, name_too) for v in value]
+    return value
 
 
 def segment_file(
@@ -135,6 +196,10 @@ def segment_file(
     protected: Iterable[PathLike] = (),
     progress: bool = False,
     keep_labels: bool = True,
+    keep_patient_data: bool = False,
+    record_input_path: bool = False,
+    write_overlays: bool = True,
+    anonymous: bool = False,
 ) -> Result:
     """Segment one file with a loaded bundle and write its outputs (see the module docstring).
 
@@ -144,7 +209,8 @@ def segment_file(
         path: input file.
         model: a loaded bundle (:func:`load_bundle`).
         out_dir: output folder (created).
-        overwrite: replace existing outputs; otherwise a file whose outputs exist is refused up front.
+        overwrite: replace existing outputs; otherwise a file whose outputs exist is refused up front, unless
+            they are the leftovers of an interrupted run (:func:`incomplete_leftovers`), which are replaced.
         frames: ``"all"``, an index, or a list/spec of indices (:func:`parse_frames`).
         write_seg: write a DICOM SEG for DICOM inputs.
         write_gif: write an animated GIF overlay for cines.
@@ -154,6 +220,11 @@ def segment_file(
         protected: paths that must never be written (the inputs).
         progress: show a per-frame progress bar.
         keep_labels: keep the label array in the result.
+        keep_patient_data: DICOM SEG with the source's patient and study data (default: de-identified).
+        record_input_path: the summary's ``file`` is the input path as given (default: the file name only).
+        write_overlays: write the PNG (and GIF) overlays.
+        anonymous: keep the input's name out of every output: the summary's ``file``, the overlay title and
+            the warnings show ``stem`` instead (unless ``record_input_path``).
 
     Returns:
         A :class:`Result`.
@@ -172,8 +243,19 @@ def segment_file(
         res.error = f"{path}: output {clash[0]} would overwrite an input; choose another --out"
         return res
     is_dicom = is_dicom_input(path)
+    shown = (stem or file_stem(path)) if anonymous else path.name
+    leftovers = [] if overwrite else incomplete_leftovers(outs)
+    if leftovers:  # an interrupted run: its half-set is replaced, as if --overwrite were given for this input
+        res.notes.append(
+            "outputs of an interrupted run found without their summary; replacing "
+            + ", ".join(p.name for p in leftovers)
+        )
+        for p in leftovers:
+            p.unlink(missing_ok=True)
     if not overwrite:
-        existing = [str(p) for k, p in outs.items() if p.exists() and (k != "seg" or (is_dicom and write_seg))]
+        wanted = {"labels", "summary"} | ({"overlay", "gif"} if write_overlays else set())
+        wanted |= {"seg"} if is_dicom and write_seg else set()
+        existing = [str(p) for k, p in outs.items() if k in wanted and (p.exists() or p.is_symlink())]
         if existing:
             res.error = f"{path}: output {existing[0]} exists; refusing to overwrite (use --overwrite)"
             return res
@@ -184,7 +266,12 @@ def segment_file(
         t_load = time.perf_counter()
         idx = parse_frames(frames, images.shape[0], str(path))
         labels = model.predict(cine, idx, progress=progress, filename=str(path))
-        shown = images if idx == list(range(images.shape[0])) else images[idx]  # no copy of a whole cine
+        views = images if idx == list(range(images.shape[0])) else images[idx]  # no copy of a whole cine
+        if is_dicom and burned_in_annotation(path):
+            res.warnings.append(
+                "the source declares BurnedInAnnotation YES: its pixels may show patient data as text"
+                + (", and the PNG/GIF overlays copy those pixels (use --no-overlays)" if write_overlays else "")
+            )
         extra = int(min_component_size or 0)
         if extra > 0:
             labels = _remove_small(labels, extra)
@@ -197,38 +284,48 @@ def segment_file(
             outs["labels"], labels, tuple(spacing or (1.0, 1.0)), frame_time or 1.0, np.uint8, overwrite, label=True
         )
         res.outputs["labels"] = outs["labels"]
-        save_overlay_png(
-            outs["overlay"],
-            shown,
-            labels,
-            class_names={k: v for k, v in model.class_names.items() if k > 0},
-            frame_indices=idx,
-            title=f"{path.name} - {model.name}" + ("" if model.weights else " (RANDOM weights)"),
-            overwrite=overwrite,
-        )
-        res.outputs["overlay"] = outs["overlay"]
-        if write_gif and len(idx) > 1:
+        if write_overlays:
+            save_overlay_png(
+                outs["overlay"],
+                views,
+                labels,
+                class_names={k: v for k, v in model.class_names.items() if k > 0},
+                frame_indices=idx,
+                title=f"{shown} - {model.name}" + ("" if model.weights else " (RANDOM weights)"),
+                overwrite=overwrite,
+            )
+            res.outputs["overlay"] = outs["overlay"]
+        if write_overlays and write_gif and len(idx) > 1:
             try:
                 save_overlay_gif(
-                    outs["gif"], shown, labels, frame_time_ms=frame_time or 100.0, overwrite=overwrite
+                    outs["gif"], views, labels, frame_time_ms=frame_time or 100.0, overwrite=overwrite
                 )
                 res.outputs["gif"] = outs["gif"]
             except (OSError, ValueError, RuntimeError) as e:  # the GIF is a convenience
                 res.warnings.append(f"GIF not written: {e}")
         if write_seg and is_dicom:
             seg = write_dicom_seg(
-                outs["seg"], path, labels, idx, model.class_names, f"monai-angio {model.name}", overwrite=overwrite
+                outs["seg"],
+                path,
+                labels,
+                idx,
+                model.class_names,
+                f"monai-angio {model.name}",
+                overwrite=overwrite,
+                include_patient_data=keep_patient_data,
             )
             res.outputs["seg"] = outs["seg"]
-            res.warnings.extend(seg.warnings)
+            res.warnings.extend(w for w in seg.warnings if "BurnedInAnnotation" not in w)  # already said once
         t_write = time.perf_counter()
 
         names = {v: k for k, v in model.class_names.items()}
         counts = {
             model.class_names[v]: [int((lab == v).sum()) for lab in labels] for v in sorted(model.class_names) if v > 0
         }
+        if not record_input_path:  # no input path (nor, with anonymous names, input name) in any written text
+            res.warnings = _scrub(res.warnings, path, shown, name_too=anonymous)
         summary = {
-            "file": str(path),
+            "file": str(path) if record_input_path else shown,
             "bundle": model.name,
             "weights": str(model.weights) if model.weights else None,
             "random_weights": model.weights is None,
@@ -243,9 +340,12 @@ def segment_file(
             "pixel_counts_per_frame": counts,
             "spacing_mm": spacing,
             "frame_time_ms": frame_time,
-            "calibration": _dicom_calibration(meta),
+            "calibration": _dicom_calibration(meta)
+            if record_input_path
+            else _scrub(_dicom_calibration(meta), path, shown, name_too=anonymous),
             "min_component_size": int(model.min_component_size),
             "extra_min_component_size": extra,
+            "patient_data": "kept in the DICOM SEG" if keep_patient_data and "seg" in res.outputs else "none",
             "outputs": {k: str(v) for k, v in res.outputs.items()},
             "warnings": list(res.warnings),
             "timing_s": {
@@ -296,6 +396,12 @@ def segment_files(
     weights: Optional[PathLike] = None,
     allow_random_weights: bool = False,
     progress: bool = True,
+    include_patterns: Sequence[str] = (),
+    exclude_patterns: Sequence[str] = (),
+    keep_patient_data: bool = False,
+    record_input_path: bool = False,
+    write_overlays: bool = True,
+    anonymous_names: bool = False,
 ) -> List[Result]:
     """Segment angiogram files with a bundle; one :class:`Result` per input file.
 
@@ -316,10 +422,23 @@ def segment_files(
         allow_random_weights: run with random weights when no checkpoint exists (demos/tests only).
         progress: show progress on stderr: tqdm bars on a terminal; otherwise (a log file) one line per input
             file, plus the runner's per-frame progress (:mod:`monai_angio.utils.progress`).
+        include_patterns: glob patterns; files found in folders are taken only if they match one
+            (:func:`monai_angio.data.inputs.matches_patterns`: the file name or the path relative to the folder).
+        exclude_patterns: glob patterns; files found in folders that match one are skipped.
+        keep_patient_data: DICOM SEGs keep the source's patient and study data (default: de-identified).
+        record_input_path: summaries hold the input path as given (default: the file name only).
+        write_overlays: write PNG/GIF overlays.
+        anonymous_names: name the outputs ``case0001_*``, ``case0002_*``, ... in input order instead of after the
+            input files, and keep the input names out of every output (the mapping is in the results only).
 
     Returns:
         Results in input order.
+
+    Raises:
+        NotADirectoryError: ``out_dir`` is an existing file (checked before any work).
     """
+    if Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise NotADirectoryError(f"--out {out_dir} is an existing file, not a folder")
     from monai_angio.bundle.runner import BundleRunner, load_bundle
 
     if isinstance(paths, (str, os.PathLike)):
@@ -329,14 +448,17 @@ def segment_files(
         if isinstance(bundle, BundleRunner)
         else load_bundle(bundle, device=device, weights=weights, allow_random_weights=allow_random_weights)
     )
-    files = expand_inputs(paths, exclude=out_dir)
+    files = expand_inputs(paths, exclude=out_dir, include_patterns=include_patterns, exclude_patterns=exclude_patterns)
     stems: Dict[str, int] = {}
     results = []
-    for f in track(files, progress, desc="files", unit="file", label=str):
-        s = file_stem(f)
-        n = stems.get(s, 0)
-        stems[s] = n + 1
-        stem = s if n == 0 else f"{s}_{n + 1}"
+    for i, f in enumerate(track(files, progress, desc="files", unit="file", label=str)):
+        if anonymous_names:
+            stem = f"case{i + 1:04d}"
+        else:
+            s = file_stem(f)
+            n = stems.get(s, 0)
+            stems[s] = n + 1
+            stem = s if n == 0 else f"{s}_{n + 1}"
         if f.is_symlink() and not f.exists():
             results.append(Result(input=f, ok=False, error=f"{f}: broken link or symlink loop"))
             continue
@@ -360,6 +482,10 @@ def segment_files(
                 stem=stem,
                 protected=files,
                 progress=progress,
+                keep_patient_data=keep_patient_data,
+                record_input_path=record_input_path,
+                write_overlays=write_overlays,
+                anonymous=anonymous_names,
             )
         )
     return results
@@ -407,6 +533,33 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--random-weights", action="store_true", help="run even without a checkpoint (random weights; demo only)"
     )
+    p.add_argument(
+        "--include", action="append", default=[], metavar="GLOB",
+        help="for folder inputs: take only files whose name or path relative to the folder matches GLOB "
+        "(repeatable; e.g. 'images/*' or '*.dcm')",
+    )  # fmt: skip
+    p.add_argument(
+        "--exclude", action="append", default=[], metavar="GLOB",
+        help="for folder inputs: skip files whose name or relative path matches GLOB (repeatable; e.g. '*_label.png')",
+    )  # fmt: skip
+    p.add_argument(
+        "--keep-patient-data", action="store_true",
+        help="DICOM SEG keeps the source's patient and study data and UIDs (default: de-identified; docs/privacy.md)",
+    )  # fmt: skip
+    p.add_argument(
+        "--anonymous-names", action="store_true",
+        help="name outputs case0001_*, case0002_*, ... instead of after the inputs and keep input names out of "
+        "every output; the mapping is printed (and written only with --name-map)",
+    )  # fmt: skip
+    p.add_argument("--name-map", default=None, metavar="FILE", help="with --anonymous-names: write the mapping as JSON")
+    p.add_argument(
+        "--record-input-path", action="store_true",
+        help="summary JSON holds the input path as given (default: only the file name)",
+    )  # fmt: skip
+    p.add_argument(
+        "--no-overlays", action="store_true",
+        help="write no PNG/GIF overlays (they copy the image pixels, burned-in text included)",
+    )  # fmt: skip
     p.set_defaults(func=run)
     return p
 
@@ -414,7 +567,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run ``segment``; 0 if every file succeeded, 1 if any failed, 2 if the bundle or --out is unusable."""
     if Path(args.out).exists() and not Path(args.out).is_dir():
-        print(f"error: --out {args.out} is an existing file, not a folder", file=sys.stderr)
+        print(f"error: --out {args.out} is an existing file, not a folder; give a folder", file=sys.stderr)
+        return 2
+    if getattr(args, "name_map", None) and not getattr(args, "anonymous_names", False):
+        print("error: --name-map needs --anonymous-names", file=sys.stderr)
         return 2
     from monai_angio.bundle.runner import load_bundle
 
@@ -438,6 +594,12 @@ def run(args: argparse.Namespace) -> int:
         write_seg=not args.no_seg,
         write_gif=not args.no_gif,
         min_component_size=args.min_size,
+        include_patterns=getattr(args, "include", []),
+        exclude_patterns=getattr(args, "exclude", []),
+        keep_patient_data=getattr(args, "keep_patient_data", False),
+        record_input_path=getattr(args, "record_input_path", False),
+        write_overlays=not getattr(args, "no_overlays", False),
+        anonymous_names=getattr(args, "anonymous_names", False),
     )
     if not results:
         print("error: no supported input files found", file=sys.stderr)
@@ -451,5 +613,20 @@ def run(args: argparse.Namespace) -> int:
                 print(f"warn  {r.input}: {w}", file=sys.stderr)
         else:
             print(f"FAIL  {r.error}", file=sys.stderr)
+        for n in r.notes:
+            print(f"note  {r.input}: {n}", file=sys.stderr)
     print(f"{len(results) - len(failed)} of {len(results)} file(s) segmented into {args.out}")
+    if getattr(args, "name_map", None):
+        _write_name_map(args.name_map, results, args.overwrite)
     return 1 if failed else 0
+
+
+def _write_name_map(path: PathLike, results: Sequence[Result], overwrite: bool = False) -> None:
+    """Write the ``--anonymous-names`` mapping (output stem -> input path) as JSON, atomically."""
+    mapping = {}
+    for r in results:
+        if r.ok and "summary" in r.outputs:
+            mapping[Path(r.outputs["summary"]).name[: -len("_summary.json")]] = str(r.input)
+    with atomic_write(path, "w", overwrite=overwrite, encoding="utf-8") as f:
+        json.dump(mapping, f, indent=2)
+    print(f"name map: {path} (it links the anonymous names to the input files: keep it private)")

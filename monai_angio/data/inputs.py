@@ -7,6 +7,7 @@ benchmarks expand their inputs here. DICOM detection itself lives with the reade
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Union
@@ -21,6 +22,7 @@ __all__ = [
     "is_supported",
     "file_stem",
     "expand_inputs",
+    "matches_patterns",
     "output_paths",
     "parse_frames",
 ]
@@ -55,17 +57,48 @@ def file_stem(path: Path) -> str:
 OUTPUT_ENDINGS = ("_labels.nii.gz", "_overlay.png", "_overlay.gif", "_seg.dcm", "_summary.json")
 
 
-def expand_inputs(paths: Iterable[PathLike], exclude: Optional[PathLike] = None) -> List[Path]:
+def matches_patterns(relative: PathLike, include: Sequence[str] = (), exclude: Sequence[str] = ()) -> bool:
+    """Whether a file found in a folder passes ``--include`` / ``--exclude`` glob patterns.
+
+    Each pattern (:mod:`fnmatch` syntax, case-sensitive; ``*`` also crosses ``/``) is matched against the file
+    name and against its path relative to the folder that was given (``/``-separated), e.g. ``*_label.png`` or
+    ``labels/*``. A file is kept when it matches at least one ``include`` pattern (or there are none) and no
+    ``exclude`` pattern.
+
+    Args:
+        relative: the file's path relative to the given folder.
+        include: patterns a file must match (any of them); empty: every file.
+        exclude: patterns that drop a file (any of them).
+    """
+    rel = Path(relative).as_posix()
+    names = (Path(rel).name, rel)
+
+    def _hit(patterns: Sequence[str]) -> bool:
+        return any(fnmatch.fnmatchcase(n, pat) for pat in patterns for n in names)
+
+    return (not include or _hit(include)) and not _hit(exclude)
+
+
+def expand_inputs(
+    paths: Iterable[PathLike],
+    exclude: Optional[PathLike] = None,
+    include_patterns: Sequence[str] = (),
+    exclude_patterns: Sequence[str] = (),
+) -> List[Path]:
     """Expand folders to the supported files they hold (recursively, sorted); keep files as given.
 
     So that a re-run does not segment its own outputs, a folder expansion never takes files from inside
     ``exclude`` (the output folder) when it is a sub-folder, and skips files named like ``segment`` outputs
     (``*_labels.nii.gz``, ``*_overlay.png``, ...) when the output folder is the input folder itself.
-    Files given explicitly are always kept.
+    Files given explicitly are always kept. ``include_patterns`` / ``exclude_patterns`` filter the files found
+    in folders (:func:`matches_patterns`; e.g. ``exclude_patterns=["*_label.png", "masks/*"]`` so that
+    ground-truth masks lying beside the images are not segmented).
 
     Args:
         paths: files and/or folders.
         exclude: the output folder.
+        include_patterns: glob patterns; a file found in a folder is taken only if it matches one of them.
+        exclude_patterns: glob patterns; a file found in a folder that matches one of them is skipped.
 
     Returns:
         Files, without duplicates, in the given order.
@@ -89,6 +122,8 @@ def expand_inputs(paths: Iterable[PathLike], exclude: Optional[PathLike] = None)
                 if same and f.name.lower().endswith(OUTPUT_ENDINGS) and rf.parent == excl:
                     continue
                 if excl is not None and not same and excl in rf.parents:
+                    continue
+                if not matches_patterns(f.relative_to(p), include_patterns, exclude_patterns):
                     continue
                 found.append(f)
         else:
