@@ -14,6 +14,14 @@ overrides (only for ids the config defines, except the first three which every b
 
 ``--multi-gpu N`` launches ``torchrun --nproc_per_node N -m monai.bundle run`` with
 ``configs/train.json`` + ``configs/multi_gpu_train.json`` and the same overrides.
+
+Resuming (single-process runs): besides the bundle's own ``CheckpointSaver`` (the best model, ``model.pt``),
+every epoch saves a resume checkpoint ``OUT/models/checkpoint_epoch=N.pt`` (model, optimizer, the
+``lr_scheduler`` when the config has one, and the trainer's state: epoch and iteration; the last two are kept),
+with MONAI's :class:`~monai.handlers.CheckpointSaver` attached to the config's ``train#trainer``.
+``--resume`` loads the newest one with MONAI's :class:`~monai.handlers.CheckpointLoader` (``weights_only``
+loading) before the first epoch, so a killed run continues at the epoch after the last completed one, up to
+``--epochs``.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -31,11 +40,14 @@ from typing import Any, Dict, List, Optional, Union
 from monai_angio.bundle import resolve_bundle
 from monai_angio.errors import AngioInputError
 
-__all__ = ["build_overrides", "torchrun_command", "train_bundle", "register", "run"]
+__all__ = ["build_overrides", "torchrun_command", "latest_checkpoint", "train_bundle", "register", "run"]
 
 PathLike = Union[str, os.PathLike]
 _EPOCH_KEYS = ("epochs", "num_epochs", "max_epochs")
 _SIZE_KEYS = ("image_size", "spatial_size", "roi_size")
+_RESUME_RE = re.compile(r"checkpoint_epoch=(\d+)\.pt$")
+#: resume checkpoints kept in OUT/models (the newest N)
+RESUME_KEEP = 2
 
 
 def _parse_value(text: str) -> Any:
@@ -127,6 +139,53 @@ def torchrun_command(
     return cmd
 
 
+def latest_checkpoint(models_dir: PathLike) -> Optional[Path]:
+    """The newest resume checkpoint (``checkpoint_epoch=N.pt`` with the highest N) in ``models_dir``, or None."""
+    found = []
+    for f in Path(models_dir).glob("*checkpoint_epoch=*.pt"):
+        m = _RESUME_RE.search(f.name)
+        if m and f.is_file():
+            found.append((int(m.group(1)), f))
+    return max(found)[1] if found else None
+
+
+def _checkpoint_epoch(path: Path) -> int:
+    m = _RESUME_RE.search(path.name)
+    return int(m.group(1)) if m else 0
+
+
+def _attach_resume(workflow: Any, config: Dict[str, Any], models_dir: Path, resume_from: Optional[Path]) -> None:
+    """Attach the per-epoch resume ``CheckpointSaver`` (and, to resume, a ``CheckpointLoader``) to the trainer.
+
+    Raises:
+        ValueError: the checkpoint already holds ``max_epochs`` or more epochs (nothing left to train).
+    """
+    from monai.handlers import CheckpointLoader, CheckpointSaver
+
+    trainer = workflow.parser.get_parsed_content("train#trainer")
+    objects: Dict[str, Any] = {"model": trainer.network, "optimizer": trainer.optimizer}
+    if "lr_scheduler" in config:
+        objects["lr_scheduler"] = workflow.parser.get_parsed_content("lr_scheduler")
+    objects["trainer"] = trainer
+    if resume_from is not None:
+        import torch
+
+        try:  # a clear message for a corrupt file (the loader itself would fail inside the run)
+            torch.load(str(resume_from), map_location="cpu", weights_only=True)
+        except Exception as e:  # noqa: BLE001 - any unreadable checkpoint
+            raise ValueError(f"{resume_from}: cannot resume from this checkpoint ({type(e).__name__}: {e})") from e
+        done, max_epochs = _checkpoint_epoch(resume_from), int(trainer.state.max_epochs)
+        if done >= max_epochs:
+            raise ValueError(
+                f"{resume_from}: the run already completed {done} epoch(s) of {max_epochs}; "
+                f"give --epochs greater than {done} to train further"
+            )
+        CheckpointLoader(load_path=str(resume_from), load_dict=objects, map_location="cpu").attach(trainer)
+    CheckpointSaver(
+        save_dir=str(models_dir), save_dict=objects, save_interval=1, epoch_level=True, n_saved=RESUME_KEEP
+    ).attach(trainer)
+
+
 def train_bundle(
     bundle: PathLike,
     datalist: PathLike,
@@ -139,6 +198,7 @@ def train_bundle(
     multi_gpu: int = 0,
     into_bundle: bool = False,
     dry_run: bool = False,
+    resume: bool = False,
 ) -> Dict[str, Any]:
     """Train a bundle on a datalist; returns where things were written.
 
@@ -154,15 +214,17 @@ def train_bundle(
         multi_gpu: if > 1, launch ``torchrun`` with that many processes and ``multi_gpu_train.json``.
         into_bundle: allow ``out_dir`` inside the bundle folder.
         dry_run: only build and return the overrides (and command); train nothing.
+        resume: continue from the newest ``OUT/models/checkpoint_epoch=N.pt`` (single-process runs only).
 
     Returns:
         dict with ``out_dir``, ``checkpoint`` (``OUT/models/model.pt``), ``log_dir``, ``overrides``,
-        ``command`` (multi-GPU only), ``seconds`` and ``returncode``.
+        ``command`` (multi-GPU only), ``resumed_from`` (the checkpoint, or None), ``seconds`` and ``returncode``.
 
     Raises:
-        FileNotFoundError: no bundle / no ``train.json``.
+        FileNotFoundError: no bundle / no ``train.json`` / nothing to resume from.
         AngioInputError: the datalist is missing or malformed.
-        ValueError: ``out_dir`` inside the bundle without ``into_bundle``.
+        ValueError: ``out_dir`` inside the bundle without ``into_bundle``; ``resume`` with ``multi_gpu``, or with
+            every epoch already done.
     """
     root = resolve_bundle(bundle)
     train_json = root / "configs" / "train.json"
@@ -184,7 +246,14 @@ def train_bundle(
         "overrides": ov,
         "returncode": 0,
         "seconds": 0.0,
+        "resumed_from": None,
     }
+    if resume:
+        if multi_gpu and multi_gpu > 1:
+            raise ValueError("--resume works for single-process runs; it cannot be combined with --multi-gpu")
+        result["resumed_from"] = latest_checkpoint(out / "models")
+        if result["resumed_from"] is None:
+            raise FileNotFoundError(f"--resume: no checkpoint_epoch=N.pt in {out / 'models'}; nothing to resume from")
     if multi_gpu and multi_gpu > 1:
         if not (root / "configs" / "multi_gpu_train.json").is_file():
             raise FileNotFoundError(f"{root}: bundle has no configs/multi_gpu_train.json")
@@ -208,6 +277,7 @@ def train_bundle(
             **ov,
         )
         workflow.initialize()
+        _attach_resume(workflow, config, out / "models", result["resumed_from"])
         workflow.run()
         workflow.finalize()
     result["seconds"] = time.perf_counter() - t0
@@ -238,6 +308,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument("--into-bundle", action="store_true", help="allow --out inside the bundle folder")
     p.add_argument("--dry-run", action="store_true", help="print the overrides (and torchrun command) and exit")
+    p.add_argument(
+        "--resume", action="store_true",
+        help="continue from the newest OUT/models/checkpoint_epoch=N.pt (model, optimizer, scheduler, epoch) up to "
+        "--epochs",
+    )  # fmt: skip
     p.set_defaults(func=run)
     return p
 
@@ -255,7 +330,7 @@ def run(args: argparse.Namespace) -> int:
         res = train_bundle(
             args.bundle, args.data, args.out, epochs=args.epochs, device=args.device, image_size=args.image_size,
             iterations=args.iterations, overrides=extra, multi_gpu=args.multi_gpu, into_bundle=args.into_bundle,
-            dry_run=args.dry_run,
+            dry_run=args.dry_run, resume=getattr(args, "resume", False),
         )  # fmt: skip
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -269,6 +344,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: training exited with status {res['returncode']}", file=sys.stderr)
         return 1
     name = Path(resolve_bundle(args.bundle)).name
+    if res.get("resumed_from"):
+        print(f"resumed    : from {res['resumed_from']} (epoch {_checkpoint_epoch(res['resumed_from']) + 1} on)")
     print(f"training finished in {res['seconds']:.1f} s")
     ckpt = res["checkpoint"]
     print(f"checkpoint : {ckpt}" + ("" if ckpt.is_file() else " (not written: no validation improvement yet)"))
