@@ -22,7 +22,12 @@ import numpy as np
 
 from monai_angio.errors import AngioInputError
 
-__all__ = ["register", "run", "load_2d", "parse_point", "qca_file"]
+__all__ = ["register", "run", "load_2d", "parse_point", "check_point", "check_snap", "qca_file"]
+
+#: a --start/--end point may lie at most this far from the vessel centreline it is snapped to
+MAX_SNAP_MM = 3.0
+#: the same limit in pixels, when the calibration is unusable
+MAX_SNAP_PX = 15.0
 
 
 def parse_point(text: str) -> Tuple[float, float]:
@@ -56,6 +61,35 @@ def load_2d(path: str, frame: int = 0, what: str = "image") -> Tuple[np.ndarray,
     return np.asarray(arr[frame], dtype=np.float64), dict(meta)
 
 
+def check_point(name: str, point: Sequence[float], shape: Sequence[int], filename: Optional[str]) -> None:
+    """Refuse a ``--start``/``--end`` point outside an image of ``shape`` ``(H, W)``, naming the point and size."""
+    h, w = int(shape[0]), int(shape[1])
+    r, c = float(point[0]), float(point[1])
+    if not (np.isfinite(r) and np.isfinite(c) and 0 <= r <= h - 1 and 0 <= c <= w - 1):
+        raise AngioInputError(
+            f"--{name} point ({r:g}, {c:g}) is outside the image: it has {h} x {w} px (rows 0-{h - 1}, columns "
+            f"0-{w - 1}); points are ROW,COL",
+            filename,
+        )
+
+
+def check_snap(
+    name: str, point: Sequence[float], snapped: Sequence[float], mm_per_px: float, filename: Optional[str]
+) -> None:
+    """Refuse a point snapped farther than :data:`MAX_SNAP_MM` (:data:`MAX_SNAP_PX` uncalibrated) to the vessel."""
+    d_px = float(np.hypot(float(point[0]) - float(snapped[0]), float(point[1]) - float(snapped[1])))
+    calibrated = bool(np.isfinite(mm_per_px) and mm_per_px > 0)
+    limit_px = MAX_SNAP_MM / mm_per_px if calibrated else MAX_SNAP_PX
+    if d_px > limit_px:
+        dist = f"{d_px * mm_per_px:.1f} mm ({d_px:.0f} px)" if calibrated else f"{d_px:.0f} px"
+        limit = f"{MAX_SNAP_MM:g} mm" if calibrated else f"{MAX_SNAP_PX:g} px"
+        raise AngioInputError(
+            f"--{name} point ({float(point[0]):g}, {float(point[1]):g}) is {dist} from the nearest vessel centreline "
+            f"pixel ({int(snapped[0])}, {int(snapped[1])}), more than {limit}: place it on the vessel",
+            filename,
+        )
+
+
 def qca_file(
     image_path: Optional[str],
     mask_path: str,
@@ -77,27 +111,47 @@ def qca_file(
     """
     from monai_angio.qca import analyze_stenosis, calibrate, parse_french, write_report
 
+    from monai_angio.errors import CalibrationError
+
     label, _ = load_2d(mask_path, frame=frame, what="mask")
     label = np.rint(label)
     vals = set(np.unique(label).astype(int).tolist())
+    binary_255 = False
     if not vals <= {0, 1, 2}:
         if vals <= {0, 255}:
             label = (label > 0).astype(np.float64)
+            binary_255 = True
         else:
-            raise AngioInputError(f"mask must be a 0/1/2 label map, found values {sorted(vals)[:10]}", mask_path)
+            raise AngioInputError(
+                f"mask must be a 0/1/2 label map (artery 1, catheter 2), found values {sorted(vals)[:10]}", mask_path
+            )
     image, meta = (None, {}) if image_path is None else load_2d(image_path, frame=frame, what="image")
     if image is not None and image.shape != label.shape:
         raise AngioInputError(f"image shape {image.shape} differs from mask shape {label.shape}", mask_path)
     name = str(image_path or mask_path)
+    for what, point in (("start", start), ("end", end)):
+        if point is not None:
+            check_point(what, point, label.shape, name)
     french = parse_french(catheter) if catheter is not None else None
-    cal = calibrate(
-        label=label.astype(np.uint8),
-        meta=meta or None,
-        french=french,
-        user_mm_per_px=mm_per_px,
-        image=image,
-        filename=mask_path,
+    note_255 = (
+        "the mask holds 0/255 values: 255 is not a label, so it was read as artery (1) and there is no "
+        "catheter (2); give a 0/1/2 label map or --mm-per-px"
     )
+    try:
+        cal = calibrate(
+            label=label.astype(np.uint8),
+            meta=meta or None,
+            french=french,
+            user_mm_per_px=mm_per_px,
+            image=image,
+            filename=mask_path,
+        )
+    except CalibrationError as e:
+        if binary_255:
+            raise CalibrationError(f"{e.problem}; {note_255}", mask_path) from e
+        raise
+    if binary_255 and mm_per_px is None:
+        cal.details.setdefault("warnings", []).append(note_255)
     rep = analyze_stenosis(
         label.astype(np.uint8),
         image=image,
@@ -109,6 +163,10 @@ def qca_file(
         filename=name,
         max_gap_mm=max_gap_mm,
     )
+    if start is not None and end is not None:
+        path_rc = np.asarray(rep.profile.path_rc, dtype=float)
+        check_snap("start", start, path_rc[0], float(cal.mm_per_px), name)
+        check_snap("end", end, path_rc[-1], float(cal.mm_per_px), name)
     paths = None
     if out_dir is not None:
         paths = write_report(rep, image, label.astype(np.uint8), out_dir, overwrite=overwrite)

@@ -77,6 +77,9 @@ class Calibration:
 #: catheter sizes (French) accepted for calibration: diagnostic and guiding coronary catheters are 4-8F
 FRENCH_RANGE = (3.0, 10.0)
 
+#: relative difference between the catheter and the DICOM isocentre calibration above which a warning is given
+CALIBRATION_AGREEMENT = 0.10
+
 
 def parse_french(french: Union[int, float, str]) -> float:
     """Parse a French catheter size: ``6``, ``"6"``, ``"6F"``, ``"6 Fr"`` -> 6.0.
@@ -381,6 +384,27 @@ def calibrate_from_dicom(meta: Any, filename: Optional[str] = None) -> Calibrati
     raise CalibrationError("no DICOM geometry (ImagerPixelSpacing / PixelSpacing) to calibrate from", filename)
 
 
+def _cross_check(cal: Calibration, meta: Any) -> Calibration:
+    """Compare a catheter calibration with the DICOM isocentre geometry in ``meta`` (when there is one)."""
+    if meta is None:
+        return cal
+    try:
+        ref = calibrate_from_dicom(meta)
+    except (CalibrationError, TypeError, ValueError):
+        return cal
+    if ref.source != "dicom-isocenter":  # detector spacing alone is off by the magnification: no comparison
+        return cal
+    cal.details["dicom_mm_per_px"] = float(ref.mm_per_px)
+    diff = abs(cal.mm_per_px - ref.mm_per_px) / ref.mm_per_px
+    if diff > CALIBRATION_AGREEMENT:
+        cal.details.setdefault("warnings", []).append(
+            f"catheter calibration {cal.mm_per_px:.4f} mm/px differs by {100 * diff:.0f} % from the DICOM isocentre "
+            f"geometry {ref.mm_per_px:.4f} mm/px (more than {100 * CALIBRATION_AGREEMENT:.0f} %): check the catheter "
+            "size, or use --mm-per-px"
+        )
+    return cal
+
+
 def calibrate(
     label: Optional[np.ndarray] = None,
     meta: Any = None,
@@ -394,7 +418,10 @@ def calibrate(
 
     Order: an explicit ``user_mm_per_px`` (``"user"``); the catheter in ``label`` when ``french`` is given;
     the DICOM geometry in ``meta``. A failed catheter calibration falls back to DICOM and the reason is
-    kept in ``details["catheter_error"]``.
+    kept in ``details["catheter_error"]``. When both the catheter and the DICOM isocentre geometry calibrate,
+    the catheter is used, the DICOM value is kept in ``details["dicom_mm_per_px"]`` and a warning is added if
+    they differ by more than :data:`CALIBRATION_AGREEMENT` (a wrong French size, a catheter off the isocentre
+    plane, or wrong geometry tags).
 
     Raises:
         CalibrationError: nothing worked; the message lists why each source failed.
@@ -404,9 +431,10 @@ def calibrate(
     reasons = []
     if label is not None and french is not None:
         try:
-            return calibrate_from_catheter(
+            cal = calibrate_from_catheter(
                 label, french=french, catheter_label=catheter_label, image=image, filename=filename
             )
+            return _cross_check(cal, meta)
         except CalibrationError as e:
             reasons.append(f"catheter: {e.problem}")
     elif label is not None:
