@@ -162,6 +162,52 @@ def burned_in_annotation(path: PathLike) -> bool:
     return str(ds.get("BurnedInAnnotation", "")).strip().upper() == "YES"
 
 
+_RASTER_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+
+
+def header_size(path: PathLike) -> Optional[tuple]:
+    """``(rows, columns)`` of a raster image or DICOM file from its header alone (nothing decoded), or None.
+
+    So that an oversized image is refused before it is decoded (a 10000 x 10000 PNG needs gigabytes once
+    decoded and minutes to draw). None when the header cannot tell (video, NIfTI, unreadable: the reader reports).
+
+    Raises:
+        AngioInputError: the header declares more pixels than the imaging library agrees to open.
+    """
+    p = Path(path)
+    if p.name.lower().endswith(_RASTER_SUFFIXES):
+        import warnings
+
+        from PIL import Image
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                with Image.open(p) as im:
+                    return int(im.size[1]), int(im.size[0])
+        except Image.DecompressionBombError as e:
+            raise AngioInputError(f"image is too large to decode safely ({e})", p) from e
+        except Exception:  # noqa: BLE001 - unreadable: the reader says why
+            return None
+    if is_dicom_input(p):
+        import pydicom
+
+        try:
+            ds = pydicom.dcmread(str(p), stop_before_pixels=True, specific_tags=["Rows", "Columns"])
+            return int(ds.Rows), int(ds.Columns)
+        except Exception:  # noqa: BLE001
+            return None
+    return None
+
+
+def _one_line(text: str) -> str:
+    """The first line of an error message (decoders append pages of their own log), marked when cut."""
+    lines = [ln for ln in str(text).strip().splitlines() if ln.strip()]
+    if len(lines) <= 1:
+        return str(text).strip()
+    return lines[0].rstrip() + " [...]"
+
+
 def _scrub(value: Any, path: Path, shown: str, name_too: bool = True) -> Any:
     """``value`` (a string, or lists/dicts of them) with the input's path (and name) replaced by ``shown``.
 
@@ -259,7 +305,13 @@ def segment_file(
         if existing:
             res.error = f"{path}: output {existing[0]} exists; refusing to overwrite (use --overwrite)"
             return res
+    writing: Optional[Path] = None  # the output being written, named in a disk-full or permission error
     try:
+        from monai_angio.transforms.validation import check_frame_size
+
+        size = header_size(path)
+        if size is not None:
+            check_frame_size(size[0], size[1], str(path))
         cine = model.load(path)
         meta = dict(cine.meta)
         images = np.asarray(cine.as_tensor(), dtype=np.float32)
@@ -279,12 +331,15 @@ def segment_file(
 
         spacing = spacing_from_meta(meta)
         frame_time = frame_time_from_meta(meta)
+        writing = Path(out_dir)
         Path(out_dir).mkdir(parents=True, exist_ok=True)
+        writing = outs["labels"]
         write_nifti_cine(
             outs["labels"], labels, tuple(spacing or (1.0, 1.0)), frame_time or 1.0, np.uint8, overwrite, label=True
         )
         res.outputs["labels"] = outs["labels"]
         if write_overlays:
+            writing = outs["overlay"]
             save_overlay_png(
                 outs["overlay"],
                 views,
@@ -296,6 +351,7 @@ def segment_file(
             )
             res.outputs["overlay"] = outs["overlay"]
         if write_overlays and write_gif and len(idx) > 1:
+            writing = outs["gif"]
             try:
                 save_overlay_gif(
                     outs["gif"], views, labels, frame_time_ms=frame_time or 100.0, overwrite=overwrite
@@ -304,6 +360,7 @@ def segment_file(
             except (OSError, ValueError, RuntimeError) as e:  # the GIF is a convenience
                 res.warnings.append(f"GIF not written: {e}")
         if write_seg and is_dicom:
+            writing = outs["seg"]
             seg = write_dicom_seg(
                 outs["seg"],
                 path,
@@ -355,6 +412,7 @@ def segment_file(
             },
         }
         summary["timing_s"]["total"] = round(time.perf_counter() - t0, 4)
+        writing = outs["summary"]
         with atomic_write(outs["summary"], "w", overwrite=overwrite, encoding="utf-8") as f:
             json.dump(jsonable(summary), f, indent=2)
         res.outputs["summary"] = outs["summary"]
@@ -363,11 +421,16 @@ def segment_file(
         res.labels = labels if keep_labels else None
         res.ok = True
     except AngioInputError as e:
-        res.error = str(e) if str(path) in str(e) else f"{path}: {e}"
+        res.error = _one_line(str(e) if str(path) in str(e) else f"{path}: {e}")
+        if "cannot decode video (" in res.error:  # the decoder's log cut: say what it means
+            res.error = res.error.replace(" [...]", ")").replace("cannot decode video", "no frame could be read", 1)
     except FileExistsError as e:
         res.error = f"{path}: {e}"
+    except OSError as e:  # disk full, permission denied, ...: name the output when writing one
+        where = f"cannot write {writing}" if writing is not None else "cannot read it"
+        res.error = f"{path}: {where}: {e.strerror or _one_line(str(e))}"
     except Exception as e:  # noqa: BLE001 - one bad file must not stop a batch
-        res.error = f"{path}: {type(e).__name__}: {e}"
+        res.error = _one_line(f"{path}: {type(e).__name__}: {e}")
     if not res.ok:  # all or nothing: no partial set of outputs is left behind for a failed input
         for written in res.outputs.values():
             Path(written).unlink(missing_ok=True)
@@ -448,10 +511,16 @@ def segment_files(
         if isinstance(bundle, BundleRunner)
         else load_bundle(bundle, device=device, weights=weights, allow_random_weights=allow_random_weights)
     )
-    files = expand_inputs(paths, exclude=out_dir, include_patterns=include_patterns, exclude_patterns=exclude_patterns)
+    patterns = dict(include_patterns=include_patterns, exclude_patterns=exclude_patterns)
+    files = expand_inputs(paths, exclude=out_dir, **patterns)
+    results = [  # a folder that yields nothing (e.g. a folder named like an image) is said, not silently skipped
+        _empty_folder(Path(p), bool(include_patterns or exclude_patterns))
+        for p in paths
+        if Path(p).is_dir() and not expand_inputs([p], exclude=out_dir, **patterns)
+    ]
     stems: Dict[str, int] = {}
-    results = []
     for i, f in enumerate(track(files, progress, desc="files", unit="file", label=str)):
+        renamed = False
         if anonymous_names:
             stem = f"case{i + 1:04d}"
         else:
@@ -459,6 +528,7 @@ def segment_files(
             n = stems.get(s, 0)
             stems[s] = n + 1
             stem = s if n == 0 else f"{s}_{n + 1}"
+            renamed = n > 0
         if f.is_symlink() and not f.exists():
             results.append(Result(input=f, ok=False, error=f"{f}: broken link or symlink loop"))
             continue
@@ -488,7 +558,15 @@ def segment_files(
                 anonymous=anonymous_names,
             )
         )
+        if renamed:
+            results[-1].notes.append(f"another input is also named {file_stem(f)}: outputs named {stem}_*")
     return results
+
+
+def _empty_folder(path: Path, filtered: bool) -> Result:
+    """The failed :class:`Result` of a folder input that yields no file."""
+    why = "matching --include/--exclude " if filtered else ""
+    return Result(input=path, ok=False, error=f"{path}: folder holds no supported input file {why}(nothing to do)")
 
 
 # ----------------------------------------------------------------------------------------------------

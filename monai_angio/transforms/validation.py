@@ -19,8 +19,11 @@ from monai_angio.errors import AngioInputError
 
 __all__ = [
     "check_segmentable",
+    "check_frame_size",
     "MIN_SIZE_PX",
     "MAX_SIZE_PX",
+    "MAX_FRAME_PIXELS",
+    "MAX_ASPECT_RATIO",
     "get_filename",
     "check_finite",
     "CheckFinite",
@@ -79,12 +82,44 @@ def check_finite(img: Union[np.ndarray, torch.Tensor], filename: Optional[str] =
 
 #: smallest and largest in-plane size (pixels) an angiogram may have
 MIN_SIZE_PX, MAX_SIZE_PX = 16, 16384
+#: most pixels one frame may have (a 4096 x 4096 frame; X-ray detectors give at most about 2500 x 2500)
+MAX_FRAME_PIXELS = 4096 * 4096
+#: longest side / shortest side above which a "frame" is no angiogram (a strip, a banner, a line scan)
+MAX_ASPECT_RATIO = 8.0
+
+
+def check_frame_size(h: int, w: int, filename: Optional[str] = None) -> None:
+    """Refuse a frame size no angiogram has, with the size, the limit and the file named.
+
+    Args:
+        h: rows.
+        w: columns.
+        filename: named in the error.
+
+    Raises:
+        AngioInputError: a side below ``MIN_SIZE_PX`` or above ``MAX_SIZE_PX``, more than ``MAX_FRAME_PIXELS``
+            pixels, or sides more unequal than ``MAX_ASPECT_RATIO``.
+    """
+    if min(h, w) < MIN_SIZE_PX:
+        raise AngioInputError(f"image is {h}x{w} px; at least {MIN_SIZE_PX}x{MIN_SIZE_PX} is needed", filename)
+    if max(h, w) > MAX_SIZE_PX:
+        raise AngioInputError(f"image is {h}x{w} px; at most {MAX_SIZE_PX} px per side is supported", filename)
+    if h * w > MAX_FRAME_PIXELS:
+        raise AngioInputError(
+            f"image is {h}x{w} px ({h * w / 1e6:.1f} megapixels); at most {MAX_FRAME_PIXELS / 1e6:.1f} megapixels "
+            "per frame (4096x4096) are segmented: downscale it first",
+            filename,
+        )
+    if max(h, w) > MAX_ASPECT_RATIO * min(h, w):
+        raise AngioInputError(
+            f"image is {h}x{w} px: sides more unequal than {MAX_ASPECT_RATIO:g}:1 are no angiogram frame", filename
+        )
 
 
 def check_segmentable(frames: Union[np.ndarray, torch.Tensor], filename: Optional[str] = None) -> None:
     """Refuse frames a segmentation cannot mean anything on, with the file and the problem named.
 
-    Checks the in-plane size (``MIN_SIZE_PX`` .. ``MAX_SIZE_PX``) and contrast: a frame whose intensities are
+    Checks the in-plane size (:func:`check_frame_size`) and contrast: a frame whose intensities are
     constant (all black, all white, one grey level) holds no vessel, and any label map for it would be invented.
 
     Args:
@@ -94,11 +129,7 @@ def check_segmentable(frames: Union[np.ndarray, torch.Tensor], filename: Optiona
     Raises:
         AngioInputError: too small, too large, or no contrast in any frame.
     """
-    h, w = int(frames.shape[-2]), int(frames.shape[-1])
-    if min(h, w) < MIN_SIZE_PX:
-        raise AngioInputError(f"image is {h}x{w} px; at least {MIN_SIZE_PX}x{MIN_SIZE_PX} is needed", filename)
-    if max(h, w) > MAX_SIZE_PX:
-        raise AngioInputError(f"image is {h}x{w} px; at most {MAX_SIZE_PX} px per side is supported", filename)
+    check_frame_size(int(frames.shape[-2]), int(frames.shape[-1]), filename)
     arr = frames.detach().cpu().numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)
     flat = arr.reshape(arr.shape[0] if arr.ndim == 3 else 1, -1)
     spread = flat.max(axis=1) - flat.min(axis=1)

@@ -112,7 +112,7 @@ def test_cli_include_exclude(tiny_bundle, tmp_path, capsys):
     assert sorted(p.name for p in out2.glob("*_summary.json")) == ["case_001_summary.json"]
     assert main(["segment", str(d), "--bundle", str(tiny_bundle), "--out", str(tmp_path / "o3"),
                  "--include", "*.dcm"]) == 1
-    assert "no supported input files" in capsys.readouterr().err
+    assert "folder holds no supported input file matching --include/--exclude" in capsys.readouterr().err
 
 
 def test_rerun_redoes_exactly_the_interrupted_input(tiny_bundle, tmp_path, capsys):
