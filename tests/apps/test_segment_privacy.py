@@ -148,3 +148,15 @@ def test_out_file_refused_before_any_work(tiny_bundle, tmp_path):
     with pytest.raises(NotADirectoryError, match="out.txt"):
         segment_files(tmp_path / "ok.png", str(tmp_path / "no_bundle_needed"), tmp_path / "out.txt")
     assert (tmp_path / "out.txt").read_text() == "keep"
+
+
+def test_same_stem_inputs_get_a_note(tiny_bundle, tmp_path, capsys):
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        write_png(tmp_path / sub / "x.png", 32)
+    out = tmp_path / "out"
+    assert main(["segment", str(tmp_path / "a"), str(tmp_path / "b"), "--bundle", str(tiny_bundle), "--out", str(out),
+                 "--runtime", "torch"]) == 0
+    err = capsys.readouterr().err
+    assert f"note  {tmp_path / 'b' / 'x.png'}: another input is also named x: outputs named x_2_*" in err
+    assert (out / "x_summary.json").is_file() and (out / "x_2_summary.json").is_file()

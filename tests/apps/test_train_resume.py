@@ -79,3 +79,44 @@ def test_resume_refuses_corrupt_checkpoint_and_multi_gpu(tmp_path):
         assert "--multi-gpu" in str(e)
     else:  # pragma: no cover
         raise AssertionError("--resume with --multi-gpu was accepted")
+
+
+class KillAt:
+    """A train handler that stops the process-like run with an error at a given iteration (a simulated kill)."""
+
+    def __init__(self, iteration: int) -> None:
+        self.iteration = iteration
+
+    def attach(self, engine) -> None:
+        from ignite.engine import Events
+
+        engine.add_event_handler(Events.ITERATION_COMPLETED(once=self.iteration), self)
+
+    def __call__(self, engine) -> None:
+        raise RuntimeError(f"killed at iteration {self.iteration}")
+
+
+def test_run_killed_mid_epoch_loses_no_completed_epoch(tmp_path):
+    root = tiny_train_bundle(tmp_path / "b")
+    cfg = copy.deepcopy(TRAIN_CFG)
+    cfg["train"]["handlers"].append({"_target_": "tests.apps.test_train_resume.KillAt", "iteration": 5})
+    (root / "configs" / "train.json").write_text(json.dumps(cfg, indent=1))
+    dl = tiny_datalist(tmp_path / "data")
+    out = tmp_path / "run"
+    kw = dict(epochs=3, iterations=2, device="cpu", image_size=32)
+    try:  # 2 iterations per epoch: killed in the middle of epoch 3
+        train_bundle(root, dl, out, **kw)
+    except RuntimeError as e:  # MONAI wraps it: "Failed to evaluate ConfigExpression", caused by our kill
+        assert "killed at iteration 5" in repr(e) + repr(e.__cause__) + repr(e.__context__)
+    else:  # pragma: no cover
+        raise AssertionError("the simulated kill did not happen")
+    models = out / "models"
+    assert latest_checkpoint(models) == models / "checkpoint_epoch=2.pt"
+    mtime = (models / "checkpoint_epoch=2.pt").stat().st_mtime_ns
+    (root / "configs" / "train.json").write_text(json.dumps(TRAIN_CFG, indent=1))  # the next run is not killed
+    res = train_bundle(root, dl, out, resume=True, **kw)
+    assert res["resumed_from"] == models / "checkpoint_epoch=2.pt"
+    s3 = _state(models / "checkpoint_epoch=3.pt")
+    assert s3["trainer"]["iteration"] == 6  # epochs 1-2 kept, epoch 3 run once, in full
+    assert {int(v["step"]) for v in s3["optimizer"]["state"].values()} == {6}
+    assert (models / "checkpoint_epoch=2.pt").stat().st_mtime_ns == mtime
