@@ -125,6 +125,11 @@ class CodedBinaryLoss(_Loss):
     supervision (a list, full resolution first) get the unknown mask resized (nearest) to their size, as MONAI's
     ``DeepSupervisionLoss`` resizes the target.
 
+    One logit channel is a sigmoid output (target: the 0/1 map). Two channels are a background / vessel softmax
+    (target: the 0/1 class-index map, e.g. for MONAI's ``GeneralizedDiceLoss(to_onehot_y=True, softmax=True)``);
+    unknown pixels get the logits ``(0, ignore_logit)``, a confident background, which leaves the vessel class
+    untouched (a background-including Dice counts them as a few extra, correctly predicted background pixels).
+
     Args:
         loss: the binary loss, called as ``loss(input, binary_target)``; ``input`` is a tensor or, for deep
             supervision, the list of side outputs (e.g. :class:`~monai_angio.losses.DeepSupervisedHybridLoss`).
@@ -145,7 +150,14 @@ class CodedBinaryLoss(_Loss):
     def _masked(self, y: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
         if known.shape[2:] != y.shape[2:]:
             known = torch.nn.functional.interpolate(known, size=y.shape[2:], mode="nearest")
-        return torch.where(known > 0, y, torch.full_like(y, self.ignore_logit))
+        if y.shape[1] == 1:
+            fill = torch.full_like(y, self.ignore_logit)
+        elif y.shape[1] == 2:
+            fill = torch.zeros_like(y)
+            fill[:, 1] = self.ignore_logit
+        else:
+            raise ValueError(f"CodedBinaryLoss expects 1 (sigmoid) or 2 (softmax) logit channels, got {y.shape[1]}")
+        return torch.where(known > 0, y, fill)
 
     def forward(self, input, target: torch.Tensor) -> torch.Tensor:  # noqa: A002 - torch's name
         """Loss of logits ``input`` (tensor or list of side outputs) against a coded target ``(B, 1, ...)``."""

@@ -108,3 +108,21 @@ def test_coded_binary_loss_on_side_outputs() -> None:
     assert torch.all(sides[0].grad[:, :, 12:] == 0) and torch.all(sides[1].grad[:, :, 6:] == 0)
     with pytest.raises(ValueError, match="coded target"):
         CodedBinaryLoss(DeepSupervisedHybridLoss())(sides, target.repeat(1, 2, 1, 1))
+
+
+def test_coded_binary_loss_two_channel_softmax() -> None:
+    """Background / vessel softmax + generalized Dice: unknown pixels pass no gradient; the sigmoid equivalent."""
+    from monai.losses import GeneralizedDiceLoss
+
+    from monai_angio.losses import CodedBinaryLoss
+
+    torch.manual_seed(1)
+    target = torch.tensor([[[[0, 1, 1, NOT_ARTERY, UNKNOWN, 2, UNKNOWN, 1]]]])
+    x = torch.randn(1, 2, 1, 8, requires_grad=True)
+    loss = CodedBinaryLoss(GeneralizedDiceLoss(to_onehot_y=True, softmax=True))
+    value = loss(x, target)
+    value.backward()
+    unknown = (target == UNKNOWN)[0, 0, 0]
+    assert torch.all(x.grad[0, :, 0, unknown] == 0) and torch.all(x.grad[0, :, 0, ~unknown].abs().sum(0) > 0)
+    with pytest.raises(ValueError, match="1 \\(sigmoid\\) or 2 \\(softmax\\)"):
+        loss(torch.randn(1, 3, 1, 8), target)
