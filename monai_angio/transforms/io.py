@@ -40,6 +40,7 @@ from monai.transforms import MapTransform, Transform
 
 # The numpy-only readers (no torch / MONAI, so that tools needing only pixels start fast) live in
 # ``readers``; they are re-exported here, where they have always been importable from.
+from monai_angio.transforms import readers as _readers
 from monai_angio.transforms.readers import (
     DICOM_EXTENSIONS,
     IMAGE_EXTENSIONS,
@@ -59,25 +60,7 @@ from monai_angio.transforms.readers import (
     spacing_from_meta,
 )
 
-__all__ = [
-    "DICOM_EXTENSIONS",
-    "IMAGE_EXTENSIONS",
-    "VIDEO_EXTENSIONS",
-    "NIFTI_EXTENSIONS",
-    "SUPPORTED_EXTENSIONS",
-    "rgb_to_luminance",
-    "read_dicom",
-    "read_image",
-    "read_video",
-    "read_nifti",
-    "read_angiogram",
-    "count_frames",
-    "is_dicom_path",
-    "spacing_from_meta",
-    "frame_time_from_meta",
-    "LoadAngiogram",
-    "LoadAngiogramd",
-]
+__all__ = [*_readers.__all__, "LoadAngiogram", "LoadAngiogramd"]
 
 
 class LoadAngiogram(Transform):
