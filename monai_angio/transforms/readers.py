@@ -195,8 +195,8 @@ def _dicom_meta(ds: Any) -> dict[str, Any]:
     return meta
 
 
-def _stream_frames(ds: Any, fname: str, nframes: int) -> Optional[tuple[np.ndarray, bool]]:
-    """Decode a multi-frame grey DICOM frame by frame: (float32 ``(T, H, W)``, stored values were integers), or None.
+def _stream_frames(ds: Any, fname: str, nframes: int) -> Optional[tuple[np.ndarray, np.dtype]]:
+    """Decode a multi-frame grey DICOM frame by frame: (float32 ``(T, H, W)``, the decoded frames' dtype), or None.
 
     The stored pixel data (and a full array in the stored type) are never held beside the float32 cine: a 300-frame
     512x512 16-bit cine peaks at its 315 MB of float32 instead of about 630 MB. Any problem (an unusual encoding, a
@@ -207,17 +207,17 @@ def _stream_frames(ds: Any, fname: str, nframes: int) -> Optional[tuple[np.ndarr
 
         rows, cols = int(ds.Rows), int(ds.Columns)
         out = np.empty((nframes, rows, cols), dtype=np.float32)
-        k = -1
+        k, dtype = -1, None
         for k, frame in enumerate(iter_pixels(fname)):
             if k >= nframes or frame.shape != (rows, cols):
                 return None
             out[k] = frame
-            integer = bool(np.issubdtype(frame.dtype, np.integer))
+            dtype = frame.dtype
         if k + 1 != nframes:
             return None
     except Exception:  # noqa: BLE001 - fall back to the whole-array decode, which reports errors properly
         return None
-    return out, integer
+    return out, np.dtype(dtype)
 
 
 def read_dicom(path: PathT) -> tuple[np.ndarray, dict[str, Any]]:
@@ -271,7 +271,7 @@ def read_dicom(path: PathT) -> tuple[np.ndarray, dict[str, Any]]:
     spp = int(ds.get("SamplesPerPixel", 1) or 1)
     streamed = _stream_frames(ds, fname, nframes) if spp == 1 and nframes > 1 and not forced else None
     if streamed is not None:
-        arr, stored_integer = streamed
+        arr, stored = streamed
     else:
         try:
             arr = np.asarray(ds.pixel_array)
@@ -281,7 +281,7 @@ def read_dicom(path: PathT) -> tuple[np.ndarray, dict[str, Any]]:
             raise AngioInputError(
                 f"cannot decode DICOM pixel data (transfer syntax {name}): {type(e).__name__}: {e}", fname
             ) from e
-        stored_integer = bool(np.issubdtype(arr.dtype, np.integer))
+        stored = arr.dtype
     if spp > 1:
         if arr.shape[-1] != spp:
             raise AngioInputError(f"unexpected colour pixel array shape {arr.shape}", fname)
@@ -296,10 +296,11 @@ def read_dicom(path: PathT) -> tuple[np.ndarray, dict[str, Any]]:
     arr = np.asarray(arr, dtype=np.float32)  # in place for streamed frames; float32 is exact up to 24 bits
 
     if spp == 1 and str(ds.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1":
-        if stored_integer and int(ds.get("PixelRepresentation", 0)) == 1:
+        integer = np.issubdtype(stored, np.integer)
+        if integer and int(ds.get("PixelRepresentation", 0)) == 1:
             np.subtract(-1.0, arr, out=arr)
-        elif stored_integer:
-            np.subtract(float(2 ** int(ds.get("BitsStored", 16)) - 1), arr, out=arr)
+        elif integer:
+            np.subtract(float(2 ** int(ds.get("BitsStored", 8 * stored.itemsize)) - 1), arr, out=arr)
         else:  # float pixel data: mirror within the observed range
             np.subtract(float(arr.max()) + float(arr.min()), arr, out=arr)
 
