@@ -74,7 +74,6 @@ __all__ = [
     "segment_file",
     "segment_files",
     "incomplete_leftovers",
-    "burned_in_annotation",
     "register",
     "run",
 ]
@@ -149,17 +148,6 @@ def incomplete_leftovers(outs: Dict[str, Path]) -> List[Path]:
     if outs["summary"].exists() or outs["summary"].is_symlink():
         return []
     return [outs[k] for k in _PARTIAL_KINDS if outs[k].is_file()]
-
-
-def burned_in_annotation(path: PathLike) -> bool:
-    """Whether a DICOM file declares ``BurnedInAnnotation = YES`` (text such as patient data in its pixels)."""
-    import pydicom
-
-    try:
-        ds = pydicom.dcmread(str(path), stop_before_pixels=True, specific_tags=["BurnedInAnnotation"])
-    except Exception:  # noqa: BLE001 - unreadable headers are reported by the reader itself
-        return False
-    return str(ds.get("BurnedInAnnotation", "")).strip().upper() == "YES"
 
 
 _RASTER_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
@@ -319,7 +307,7 @@ def segment_file(
         idx = parse_frames(frames, images.shape[0], str(path))
         labels = model.predict(cine, idx, progress=progress, filename=str(path))
         views = images if idx == list(range(images.shape[0])) else images[idx]  # no copy of a whole cine
-        if is_dicom and burned_in_annotation(path):
+        if meta.get("burned_in_annotation"):  # read with the DICOM header by the loader
             res.warnings.append(
                 "the source declares BurnedInAnnotation YES: its pixels may show patient data as text"
                 + (", and the PNG/GIF overlays copy those pixels (use --no-overlays)" if write_overlays else "")

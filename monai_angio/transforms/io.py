@@ -11,7 +11,8 @@ Metadata (``MetaTensor.meta``) uses the keys of ``docs/design.md``; keys whose v
 - DICOM when present: ``imager_pixel_spacing``, ``pixel_spacing``, ``distance_source_to_detector``,
   ``distance_source_to_patient``, ``estimated_magnification_factor``, ``frame_time_ms``,
   ``isocenter_spacing_mm`` (= ImagerPixelSpacing x SOD / SID), ``photometric_interpretation`` (of the file),
-  ``positioner_primary_angle`` / ``positioner_secondary_angle`` (projection angles, degrees);
+  ``positioner_primary_angle`` / ``positioner_secondary_angle`` (projection angles, degrees),
+  ``burned_in_annotation`` (True only when the file declares BurnedInAnnotation YES);
 - videos: ``frame_time_ms`` from the frame rate; NIfTI cines: ``frame_time_ms`` from the third ``pixdim``.
 
 Privacy: DICOM attributes are copied through an explicit whitelist (geometry, timing, pixel description,

@@ -192,6 +192,8 @@ def _dicom_meta(ds: Any) -> dict[str, Any]:
     photometric = ds.get("PhotometricInterpretation", None)
     if photometric:
         meta["photometric_interpretation"] = str(photometric)
+    if str(ds.get("BurnedInAnnotation", "")).strip().upper() == "YES":
+        meta["burned_in_annotation"] = True  # text (possibly patient data) drawn into the pixels
     return meta
 
 
