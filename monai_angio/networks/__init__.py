@@ -10,7 +10,7 @@ Importing this package registers the DenseNet encoders in ``monai.networks.nets.
 """
 
 import os
-from typing import Optional, Union
+from typing import Optional, Sequence, Union
 
 from monai_angio.networks.blocks import InvertedResidualDecoderBlock, SCSEBlock
 from monai_angio.networks.cenet import CENet, CENetDecoderBlock, DACBlock, ResNet34Features, RMPBlock
@@ -51,6 +51,8 @@ def temporal_cenet(
     in_channels: int = 1,
     mid_channels: int = 16,
     pretrained_path: Optional[Union[str, "os.PathLike[str]"]] = None,
+    layers: Sequence[int] = (3, 4, 6, 3),
+    filters: Sequence[int] = (64, 128, 256, 512),
 ) -> TemporalSegmenter:
     """Temporal CE-Net: ``TemporalSegmenter(TemporalFusionStem(2N+1, in_channels, 3), CENet(3, out_channels))``.
 
@@ -60,6 +62,9 @@ def temporal_cenet(
         in_channels: channels per frame.
         mid_channels: channels of the stem's 3D convolution.
         pretrained_path: optional local ResNet-34 encoder state dict for CE-Net.
+        layers: CE-Net encoder blocks per stage (default ResNet-34; the shipped bundle uses the lighter
+            ``(2, 2, 2, 2)``).
+        filters: CE-Net encoder channels per stage (default the paper's; the shipped bundle ``(32, 64, 128, 256)``).
 
     Returns:
         A network mapping ``(B, in_channels, 2N+1, H, W)`` to ``(B, out_channels, H, W)``.
@@ -67,5 +72,12 @@ def temporal_cenet(
     if num_neighbors < 0:
         raise ValueError(f"num_neighbors must be >= 0, got {num_neighbors}")
     stem = TemporalFusionStem(2 * num_neighbors + 1, in_channels=in_channels, out_channels=3, mid_channels=mid_channels)
-    net2d = CENet(spatial_dims=2, in_channels=3, out_channels=out_channels, pretrained_path=pretrained_path)
+    net2d = CENet(
+        spatial_dims=2,
+        in_channels=3,
+        out_channels=out_channels,
+        pretrained_path=pretrained_path,
+        layers=layers,
+        filters=filters,
+    )
     return TemporalSegmenter(stem, net2d)

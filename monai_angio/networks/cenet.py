@@ -2,7 +2,7 @@
 pooling (RMP) context extractor, additive-skip decoder."""
 
 import os
-from typing import List, Optional, Union
+from typing import List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -28,13 +28,23 @@ class ResNet34Features(ResNet):
     Args:
         spatial_dims: number of spatial dimensions.
         in_channels: input channels.
+        layers: basic blocks per stage (default ResNet-34; ``(2, 2, 2, 2)`` is the ResNet-18 layout).
+        filters: channels per stage (default the paper's 64-512; narrower for a lighter network).
     """
 
-    def __init__(self, spatial_dims: int = 2, in_channels: int = 3) -> None:
+    def __init__(
+        self,
+        spatial_dims: int = 2,
+        in_channels: int = 3,
+        layers: Sequence[int] = (3, 4, 6, 3),
+        filters: Sequence[int] = (64, 128, 256, 512),
+    ) -> None:
+        if len(layers) != 4 or len(filters) != 4:
+            raise ValueError(f"ResNet34Features needs 4 stages, got layers={list(layers)} filters={list(filters)}")
         super().__init__(
             block="basic",
-            layers=[3, 4, 6, 3],
-            block_inplanes=[64, 128, 256, 512],
+            layers=[int(n) for n in layers],
+            block_inplanes=[int(c) for c in filters],
             spatial_dims=spatial_dims,
             n_input_channels=in_channels,
             conv1_t_stride=2,
@@ -159,6 +169,9 @@ class CENet(nn.Module):
         in_channels: input channels (3 when fed by :class:`TemporalFusionStem`).
         out_channels: output channels (logits).
         pretrained_path: optional local ResNet-34 encoder state dict (or a full CENet state dict); never downloaded.
+        layers: encoder basic blocks per stage (default the paper's ResNet-34 ``(3, 4, 6, 3)``).
+        filters: encoder channels per stage (default the paper's ``(64, 128, 256, 512)``); the context blocks and
+            the decoder follow them, the final head uses ``filters[0] // 2`` channels.
 
     Input spatial sizes must be multiples of 32.
     """
@@ -169,13 +182,17 @@ class CENet(nn.Module):
         in_channels: int = 3,
         out_channels: int = 1,
         pretrained_path: Optional[Union[str, "os.PathLike[str]"]] = None,
+        layers: Sequence[int] = (3, 4, 6, 3),
+        filters: Sequence[int] = (64, 128, 256, 512),
     ) -> None:
         super().__init__()
         self.spatial_dims = spatial_dims
-        self.encoder = ResNet34Features(spatial_dims=spatial_dims, in_channels=in_channels)
+        filters = tuple(int(c) for c in filters)
+        self.encoder = ResNet34Features(
+            spatial_dims=spatial_dims, in_channels=in_channels, layers=layers, filters=filters
+        )
         if pretrained_path is not None:
             load_local_state_dict(self.encoder, pretrained_path, prefix="encoder.", ignore_prefixes=("fc.",))
-        filters = (64, 128, 256, 512)
         self.dac = DACBlock(filters[3], spatial_dims)
         self.rmp = RMPBlock(filters[3], spatial_dims)
         self.decoder4 = CENetDecoderBlock(self.rmp.out_channels, filters[2], spatial_dims)
@@ -183,12 +200,13 @@ class CENet(nn.Module):
         self.decoder2 = CENetDecoderBlock(filters[1], filters[0], spatial_dims)
         self.decoder1 = CENetDecoderBlock(filters[0], filters[0], spatial_dims)
         conv = Conv[Conv.CONV, spatial_dims]
+        head = max(1, filters[0] // 2)
         self.final = nn.Sequential(
-            Conv[Conv.CONVTRANS, spatial_dims](filters[0], 32, kernel_size=4, stride=2, padding=1),
+            Conv[Conv.CONVTRANS, spatial_dims](filters[0], head, kernel_size=4, stride=2, padding=1),
             nn.ReLU(inplace=True),
-            conv(32, 32, kernel_size=3, padding=1),
+            conv(head, head, kernel_size=3, padding=1),
             nn.ReLU(inplace=True),
-            conv(32, out_channels, kernel_size=3, padding=1),
+            conv(head, out_channels, kernel_size=3, padding=1),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

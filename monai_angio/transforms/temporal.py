@@ -48,7 +48,8 @@ class TemporalWindow(Transform):
     """Cut the ``2N + 1`` frames around a target frame out of a cine: ``(T, H, W)`` -> ``(1, 2N+1, H, W)``.
 
     Frames before the first / after the last are replaced by repeating the first / last frame, so frame 0
-    with ``N = 2`` gives frames ``[0, 0, 0, 1, 2]``. The output keeps the ``MetaTensor`` metadata and adds
+    with ``N = 2`` gives frames ``[0, 0, 0, 1, 2]``. The output keeps the ``MetaTensor`` metadata and transform
+    history (so ``Invertd`` can undo earlier padding or resizing on the prediction) and adds
     ``frame_index`` and ``window_frames``; its affine gets a unit frame axis in front of the pixel spacing.
 
     Args:
@@ -79,7 +80,12 @@ class TemporalWindow(Transform):
             return img[idx][None]
         out = img[torch.as_tensor(idx, dtype=torch.long, device=img.device)][None]
         if isinstance(img, MetaTensor):
-            out = MetaTensor(out.as_tensor() if isinstance(out, MetaTensor) else out, meta=dict(img.meta))
+            # keep the transform history so that MONAI's Invertd can undo the spatial steps before the window
+            out = MetaTensor(
+                out.as_tensor() if isinstance(out, MetaTensor) else out,
+                meta=dict(img.meta),
+                applied_operations=list(img.applied_operations),
+            )
             aff2 = torch.as_tensor(img.affine, dtype=torch.float64)
             if aff2.shape == (3, 3):
                 aff3 = torch.eye(4, dtype=torch.float64)

@@ -371,7 +371,7 @@ def test_top_level_cli_dispatch():
 
 @pytest.mark.parametrize(
     "name, otsu, min_size",
-    [(FLAGSHIP, False, 40), ("xca_vessel_unet3plus", True, 40), ("xca_major_vessel_unet", False, 40), ("xca_temporal_cenet", False, 64)],
+    [(FLAGSHIP, False, 40), ("xca_vessel_unet3plus", True, 40), ("xca_major_vessel_unet", False, 40), ("xca_temporal_cenet", False, 40)],
 )
 def test_bundle_postprocessing_is_the_bundles_own(name, otsu, min_size):
     """The runner runs the bundle's own post-processing steps (Otsu, small components), minus its writers."""

@@ -84,7 +84,8 @@ def test_runner_splits_the_config(tmp_path: Path) -> None:
     assert not any(type(t).__name__.startswith("Save") for t in flag.post_steps)
     temporal = load_bundle("xca_temporal_cenet", allow_random_weights=True)
     assert temporal.num_neighbors == 1 and type(temporal.frame_steps[0]).__name__ == "TemporalWindowd"
-    assert [type(t).__name__ for t in temporal.cine_steps][:1] == ["ScaleIntensityd"]
+    # the temporal bundle normalises the whole run once (one FOV, percentiles over all frames)
+    assert [type(t).__name__ for t in temporal.cine_steps][:2] == ["FieldOfViewd", "FOVNormalized"]
 
 
 def test_runner_masks_outside_the_field_of_view() -> None:

@@ -24,6 +24,7 @@ SHIPPED = [n for n in BUNDLE_NAMES if (bundles_dir() / n / "models" / "model.pt"
 FLOORS = {
     "xca_artery_catheter_efficientunetpp": ("artery", 0.6),
     "xca_vessel_unet3plus": ("vessel", 0.5),
+    "xca_major_vessel_unet": ("artery", 0.55),
 }
 
 
@@ -37,8 +38,8 @@ def _target(ph, kind: str) -> np.ndarray:
     return (np.asarray(ph.vessel_mask) > 0) & (ph.label != 2)
 
 
-def test_flagship_and_unet3plus_ship_weights() -> None:
-    assert {"xca_artery_catheter_efficientunetpp", "xca_vessel_unet3plus"} <= set(SHIPPED)
+def test_trained_bundles_ship_weights() -> None:
+    assert set(FLOORS) <= set(SHIPPED)
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -59,3 +59,17 @@ def test_cenet_torchscript():
     x = torch.rand(1, 3, 32, 32)
     with torch.inference_mode():
         torch.testing.assert_close(scripted(x), net(x))
+
+
+def test_cenet_lighter_width_follows_filters_and_layers():
+    net = CENet(in_channels=3, out_channels=2, layers=(2, 2, 2, 2), filters=(32, 64, 128, 256)).train()
+    assert [len(getattr(net.encoder, f"layer{i}")) for i in range(1, 5)] == [2, 2, 2, 2]
+    assert net.dac.dilate1.in_channels == 256 and net.rmp.out_channels == 260
+    assert net.final[0].out_channels == 16
+    y = net(torch.rand(2, 3, 64, 64))
+    assert y.shape == (2, 2, 64, 64)
+    y.mean().backward()
+    assert net.encoder.conv1.weight.grad.abs().sum() > 0
+    assert 4.0 < sum(p.numel() for p in net.parameters()) / 1e6 < 5.5  # ~1/6 of the paper's 29 M
+    with pytest.raises(ValueError, match="4 stages"):
+        CENet(layers=(2, 2, 2))

@@ -1,0 +1,107 @@
+"""Tests of the shared real-data training recipe (:mod:`monai_angio.bundle.training`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from monai_angio.bundle.training import compact_state_dict, recipe_parser, run_recipe, split_real_cases
+from monai_angio.losses import CodedBinaryLoss
+
+
+def _real_folder(root: Path, n: int = 4, size: int = 48) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(1, n + 1):
+        img = np.full((size, size), 200, np.uint8)
+        img[size // 2 - 2 : size // 2 + 2, :] = 60  # a dark horizontal vessel
+        img = np.clip(img + rng.normal(0, 5, img.shape), 0, 255).astype(np.uint8)
+        mask = np.zeros((size, size), np.uint8)
+        mask[size // 2 - 2 : size // 2 + 2, :] = 255
+        Image.fromarray(img).save(root / f"{i}.png")
+        Image.fromarray(mask).save(root / f"{i}_gt.png")
+    return root
+
+
+def test_compact_state_dict_halves_large_tensors_only() -> None:
+    net = torch.nn.Sequential(torch.nn.Conv2d(8, 64, 3), torch.nn.BatchNorm2d(64))
+    net[1].running_var.fill_(1e-6)  # below float16's normal range: must stay float32
+    sd = compact_state_dict(net.state_dict())
+    assert sd["0.weight"].dtype == torch.float16  # 4608 elements
+    assert sd["0.bias"].dtype == torch.float32 and sd["1.running_var"].dtype == torch.float32
+    assert sd["1.num_batches_tracked"].dtype == torch.int64
+    other = torch.nn.Sequential(torch.nn.Conv2d(8, 64, 3), torch.nn.BatchNorm2d(64)).eval()
+    other.load_state_dict(sd)  # casts back to the float32 parameters
+    assert other[0].weight.dtype == torch.float32
+    np.testing.assert_allclose(other[0].weight.detach(), net[0].weight.detach(), rtol=1e-3, atol=1e-4)
+    assert float(other[1].running_var[0]) == pytest.approx(1e-6)
+    x = torch.rand(1, 8, 16, 16)
+    assert torch.allclose(other[0](x), net[0](x), rtol=1e-2, atol=1e-3)
+
+
+def test_split_is_explicit_or_seeded(tmp_path: Path) -> None:
+    folder = _real_folder(tmp_path / "real", n=5)
+    train, held = split_real_cases(str(folder), holdout="2, 4")
+    assert sorted(c["case"] for c in held) == ["2", "4"] and len(train) == 3
+    train2, held2 = split_real_cases(str(folder), n_holdout=2, holdout_seed=1)
+    assert len(held2) == 2 and not {c["case"] for c in held2} & {c["case"] for c in train2}
+
+
+def test_parser_can_make_real_optional() -> None:
+    with pytest.raises(SystemExit):
+        recipe_parser("x").parse_args(["--out", "o"])
+    assert recipe_parser("x", real_required=False).parse_args(["--out", "o"]).real == ""
+
+
+class _Tiny(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 2, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x)
+
+
+def test_recipe_trains_on_a_given_dataset_and_writes_split_and_half_weights(tmp_path: Path) -> None:
+    folder = _real_folder(tmp_path / "real", n=3)
+    out = tmp_path / "run"
+    args = recipe_parser("x").parse_args(
+        ["--real", str(folder), "--holdout", "3", "--out", str(out), "--epochs", "2", "--iters", "3", "--batch", "2",
+         "--threads", "1", "--workers", "0", "--half-weights", "--lr", "0.05"]
+    )
+
+    class Samples(torch.utils.data.Dataset):
+        epochs: list = []
+
+        def set_epoch(self, e: int) -> None:
+            self.epochs.append(e)
+
+        def __len__(self) -> int:
+            return 6
+
+        def __getitem__(self, i: int) -> dict:
+            img = torch.zeros(1, 16, 16)
+            img[:, 6:10] = 1.0
+            return {"image": img, "label": (img > 0.5).to(torch.uint8)}
+
+    ds = Samples()
+    net = _Tiny()
+    before = net.conv.weight.detach().clone()
+    class Squeeze(torch.nn.Module):  # CrossEntropyLoss wants (B, H, W) class indices
+        def forward(self, x, t):
+            return torch.nn.functional.cross_entropy(x, t[:, 0].long())
+
+    loss = CodedBinaryLoss(Squeeze())
+    path = run_recipe(args, net, loss, dataset=ds)
+    assert path == out / "model.pt" and path.is_file()
+    assert json.loads((out / "split.json").read_text()) == {"train": ["1", "2"], "holdout": ["3"]}
+    assert ds.epochs == [1, 2]
+    sd = torch.load(path, weights_only=True)
+    assert sd["conv.weight"].dtype == torch.float32  # 54 elements: too small to halve
+    assert not torch.equal(sd["conv.weight"], before)  # it trained
+    assert len(list((out / "ckpt").glob("*.pt"))) >= 1
