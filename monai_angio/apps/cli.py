@@ -20,9 +20,14 @@ from typing import Optional, Sequence
 
 from monai_angio import __version__
 
-__all__ = ["build_parser", "main", "SUBCOMMAND_MODULES"]
+__all__ = ["build_parser", "main", "join_dash_values", "SUBCOMMAND_MODULES", "DASH_VALUE_OPTIONS"]
 
 SUBCOMMAND_MODULES = ("demo", "synth", "qca", "segment", "train")
+
+#: options whose value may be written with a leading "-" (``--catheter -6F``, ``--start -5,10``): argparse would
+#: take such a value for an option and answer "expected one argument"; joined as ``--opt=value`` the sub-command's
+#: own check explains what is wrong with the value
+DASH_VALUE_OPTIONS = ("--catheter", "--start", "--end", "--mm-per-px")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,10 +43,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def join_dash_values(argv: Sequence[str], options: Sequence[str] = DASH_VALUE_OPTIONS) -> list:
+    """``[..., "--catheter", "-6F", ...]`` -> ``[..., "--catheter=-6F", ...]`` for the ``options`` listed."""
+    out: list = []
+    i = 0
+    argv = list(argv)
+    while i < len(argv):
+        a = argv[i]
+        if a in options and i + 1 < len(argv) and argv[i + 1].startswith("-") and argv[i + 1] not in ("-", "--"):
+            nxt = argv[i + 1]
+            if not nxt.startswith("--"):
+                out.append(f"{a}={nxt}")
+                i += 2
+                continue
+        out.append(a)
+        i += 1
+    return out
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point; returns the process exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(join_dash_values(sys.argv[1:] if argv is None else argv))
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

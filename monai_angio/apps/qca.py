@@ -21,6 +21,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from monai_angio.errors import AngioInputError
+from monai_angio.utils.privacy import scrub_paths
 
 __all__ = ["register", "run", "load_2d", "parse_point", "check_point", "check_snap", "qca_file"]
 
@@ -103,8 +104,13 @@ def qca_file(
     method: str = "edge",
     min_origin_diameter_mm: float = 2.0,
     max_gap_mm: float = 5.0,
+    record_input_path: bool = False,
+    anonymous_name: Optional[str] = None,
 ):
     """QCA of one image + label map; writes the report when ``out_dir`` is given.
+
+    The report records the input's file name only (``record_input_path=True``: the path as given); with
+    ``anonymous_name`` the outputs are ``<anonymous_name>_report.*`` and no input name appears in them.
 
     Returns:
         ``(StenosisReport, paths or None)``.
@@ -167,9 +173,21 @@ def qca_file(
         path_rc = np.asarray(rep.profile.path_rc, dtype=float)
         check_snap("start", start, path_rc[0], float(cal.mm_per_px), name)
         check_snap("end", end, path_rc[-1], float(cal.mm_per_px), name)
+    if anonymous_name:
+        if Path(anonymous_name).name != anonymous_name or anonymous_name in (".", ".."):
+            raise ValueError(f"--anonymous-name must be a plain file stem, got {anonymous_name!r}")
+        rep.filename = None
+    elif not record_input_path:
+        rep.filename = Path(name).name
+    if anonymous_name or not record_input_path:  # no input path (nor, anonymous, input name) in any written text
+        inputs = [p for p in (image_path, mask_path) if p is not None]
+        shown = [anonymous_name or Path(p).name for p in inputs]
+        rep.warnings = scrub_paths(rep.warnings, inputs, shown, name_too=bool(anonymous_name))
+        cal.details = scrub_paths(cal.details, inputs, shown, name_too=bool(anonymous_name))
     paths = None
     if out_dir is not None:
-        paths = write_report(rep, image, label.astype(np.uint8), out_dir, overwrite=overwrite)
+        stem = anonymous_name or Path(name).name.split(".")[0]
+        paths = write_report(rep, image, label.astype(np.uint8), out_dir, overwrite=overwrite, stem=stem)
     return rep, paths
 
 
@@ -195,6 +213,13 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--end", type=parse_point, default=None, metavar="R,C", help="end point (row,col) of the segment")
     p.add_argument("--out", default=None, help="output folder for <stem>_report.json / .png")
     p.add_argument("--overwrite", action="store_true", help="replace existing report files")
+    p.add_argument(
+        "--record-input-path", action="store_true", help="keep the input's path in the report (default: file name)"
+    )
+    p.add_argument(
+        "--anonymous-name", default=None, metavar="STEM",
+        help="write STEM_report.json/.png and keep no input name in the report (e.g. case0001)",
+    )
     p.add_argument("--mm-per-px", type=float, default=None, help="override the calibration (mm per pixel)")
     p.add_argument("--frame", type=int, default=0, help="frame of a cine (default 0)")
     p.add_argument(
@@ -232,6 +257,8 @@ def run(args: argparse.Namespace) -> int:
             method=args.method,
             min_origin_diameter_mm=args.min_origin_mm,
             max_gap_mm=args.max_gap_mm,
+            record_input_path=args.record_input_path,
+            anonymous_name=args.anonymous_name,
         )
     except FileExistsError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -52,7 +52,7 @@ from monai_angio.data.inputs import (
 )
 from monai_angio.errors import AngioInputError
 from monai_angio.transforms.readers import frame_time_from_meta, spacing_from_meta
-from monai_angio.utils import atomic_write, jsonable
+from monai_angio.utils import atomic_write, jsonable, scrub_paths
 from monai_angio.utils.progress import track
 
 if TYPE_CHECKING:  # torch, MONAI and the runner load only when a bundle is used (fast ``--help``)
@@ -194,27 +194,6 @@ def _one_line(text: str) -> str:
     if len(lines) <= 1:
         return str(text).strip()
     return lines[0].rstrip() + " [...]"
-
-
-def _scrub(value: Any, path: Path, shown: str, name_too: bool = True) -> Any:
-    """``value`` (a string, or lists/dicts of them) with the input's path (and name) replaced by ``shown``.
-
-    Args:
-        value: a string or a JSON-like tree.
-        path: the input file.
-        shown: what the outputs call the input (its file name, or the anonymous stem).
-        name_too: also replace the bare file name (for anonymous names), not only the path.
-    """
-    if isinstance(value, str):
-        names = {str(path), os.path.abspath(path), os.path.realpath(path)} | ({path.name} if name_too else set())
-        for name in sorted(names, key=len, reverse=True):
-            value = value.replace(name, shown)
-        return value
-    if isinstance(value, dict):
-        return {k: _scrub(v, path, shown, name_too) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_scrub(v, path, shown, name_too) for v in value]
-    return value
 
 
 def segment_file(
@@ -368,7 +347,7 @@ def segment_file(
             model.class_names[v]: [int((lab == v).sum()) for lab in labels] for v in sorted(model.class_names) if v > 0
         }
         if not record_input_path:  # no input path (nor, with anonymous names, input name) in any written text
-            res.warnings = _scrub(res.warnings, path, shown, name_too=anonymous)
+            res.warnings = scrub_paths(res.warnings, path, shown, name_too=anonymous)
         summary = {
             "file": str(path) if record_input_path else shown,
             "bundle": model.name,
@@ -387,7 +366,7 @@ def segment_file(
             "frame_time_ms": frame_time,
             "calibration": _dicom_calibration(meta)
             if record_input_path
-            else _scrub(_dicom_calibration(meta), path, shown, name_too=anonymous),
+            else scrub_paths(_dicom_calibration(meta), path, shown, name_too=anonymous),
             "min_component_size": int(model.min_component_size),
             "extra_min_component_size": extra,
             "patient_data": "kept in the DICOM SEG" if keep_patient_data and "seg" in res.outputs else "none",

@@ -48,6 +48,20 @@ _DEFAULT_BINARY_NAMES = {0: "background", 1: "vessel"}
 _LOADERS = ("LoadAngiogramd", "LoadImaged", "LoadAngiogram", "LoadImage")
 
 
+def _weights_problem(error: BaseException, path: Path) -> str:
+    """Our own words for why ``torch.load(weights_only=True)`` failed (PyTorch's text suggests unsafe loading)."""
+    if isinstance(error, EOFError) or path.stat().st_size == 0:
+        return "the file is empty or truncated"
+    if isinstance(error, pickle.UnpicklingError):
+        return "it holds Python objects other than tensors, or is not a checkpoint at all"
+    if isinstance(error, OSError):
+        return f"cannot read it: {error.strerror or type(error).__name__}"
+    text = str(error).lower()
+    if "zip" in text or "central directory" in text or "archive" in text:
+        return "the file is corrupt (not a complete PyTorch archive)"
+    return "the file is corrupt or from an incompatible PyTorch version"
+
+
 def load_state_dict(path: PathLike, device: Union[str, torch.device] = "cpu") -> Dict[str, torch.Tensor]:
     """Read a network state dict safely (``weights_only=True``) from a MONAI or plain PyTorch checkpoint.
 
@@ -63,10 +77,9 @@ def load_state_dict(path: PathLike, device: Union[str, torch.device] = "cpu") ->
     try:
         obj = torch.load(str(path), map_location=device, weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise AngioInputError(
-            f"not a readable weights file ({first[:160]}); it must be a PyTorch state_dict saved with torch.save "
-            "(objects other than tensors are refused for safety)",
+            f"not a readable weights file ({_weights_problem(e, path)}); it must be a PyTorch state_dict saved "
+            "with torch.save (objects other than tensors are refused for safety)",
             path,
         ) from None
     if isinstance(obj, dict):

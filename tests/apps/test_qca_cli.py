@@ -115,3 +115,28 @@ def test_qca_cli_bridges_a_mask_gap(tmp_path, capsys):
     args = _parser().parse_args(argv[:-2] + ["--max-gap-mm", "0"])
     assert args.func(args) == 1
     assert "disconnected" in capsys.readouterr().err
+
+
+def test_qca_report_keeps_the_file_name_only_unless_asked(files, capsys):
+    d, _ = files
+    base = ["qca", str(d / "case.png"), "--mask", str(d / "case_label.png")]
+    args = _parser().parse_args(base + ["--out", str(d / "a")])
+    assert args.func(args) == 0
+    rep = (d / "a" / "case_report.json").read_text()
+    assert json.loads(rep)["filename"] == "case.png" and str(d) not in rep
+    args = _parser().parse_args(base + ["--out", str(d / "b"), "--record-input-path"])
+    assert args.func(args) == 0
+    assert json.loads((d / "b" / "case_report.json").read_text())["filename"] == str(d / "case.png")
+
+
+def test_qca_anonymous_name_leaves_no_input_name(files, capsys):
+    d, _ = files
+    base = ["qca", str(d / "case.png"), "--mask", str(d / "case_label.png"), "--out", str(d / "o")]
+    args = _parser().parse_args(base + ["--anonymous-name", "case0007"])
+    assert args.func(args) == 0
+    assert sorted(p.name for p in (d / "o").iterdir()) == ["case0007_report.json", "case0007_report.png"]
+    rep = (d / "o" / "case0007_report.json").read_text()
+    assert json.loads(rep)["filename"] is None and "case.png" not in rep and "case_label" not in rep
+    args = _parser().parse_args(base + ["--anonymous-name", "../x", "--overwrite"])
+    assert args.func(args) == 1
+    assert "plain file stem" in capsys.readouterr().err

@@ -66,6 +66,23 @@ def test_implausible_catheter_sizes_name_the_range(case, capsys, size):
     assert "implausible" in err and "3F to 10F" in err and "Traceback" not in err
 
 
+def test_negative_catheter_with_a_space_gets_the_same_explanation(case, capsys):
+    d, _ = case
+    from monai_angio.apps.cli import main
+
+    assert main(["qca", str(d / "case.png"), "--mask", str(d / "case_label.png"), "--catheter", "-6F"]) == 1
+    err = capsys.readouterr().err
+    assert "implausible" in err and "3F to 10F" in err and "expected one argument" not in err
+
+
+def test_join_dash_values_only_touches_listed_options():
+    from monai_angio.apps.cli import join_dash_values
+
+    argv = ["qca", "x.png", "--catheter", "-6F", "--start", "-5,10", "--out", "-o", "--end", "--catheter"]
+    assert join_dash_values(argv) == ["qca", "x.png", "--catheter=-6F", "--start=-5,10", "--out", "-o", "--end",
+                                      "--catheter"]
+
+
 def test_mask_0_255_says_255_is_not_a_label(case, capsys):
     d, _ = case
     lab = iio.imread(d / "case_label.png")

@@ -128,3 +128,32 @@ def test_runner_refuses_what_cannot_be_segmented(frames: np.ndarray, message: st
     runner = load_bundle("xca_artery_catheter_efficientunetpp")
     with pytest.raises(AngioInputError, match=f"odd.png.*{message}"):
         runner.predict(frames, filename="odd.png")
+
+
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        (b"", "empty or truncated"),
+        (b"PK\x03\x04" + bytes(range(200)), "corrupt"),
+        (b"\x80\x04\x95 not a pickle at all", "objects other than tensors"),
+    ],
+)
+def test_unreadable_weights_are_explained_in_our_words(tmp_path: Path, content: bytes, problem: str) -> None:
+    from monai_angio.bundle import load_state_dict
+
+    path = tmp_path / "model.pt"
+    path.write_bytes(content)
+    with pytest.raises(AngioInputError, match=problem) as err:
+        load_state_dict(path)
+    text = str(err.value)
+    assert str(path) in text and "weights_only" not in text and "torch.save" in text
+
+
+def test_pickled_objects_in_weights_are_refused(tmp_path: Path) -> None:
+    from monai_angio.bundle import load_state_dict
+
+    path = tmp_path / "model.pt"
+    torch.save({"model": {"w": torch.zeros(2)}, "extra": Path("x")}, path)  # a non-tensor object inside
+    with pytest.raises(AngioInputError, match="objects other than tensors") as err:
+        load_state_dict(path)
+    assert "weights_only" not in str(err.value)
