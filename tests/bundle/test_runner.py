@@ -66,24 +66,26 @@ def test_monai_bundle_run_equals_runner(name: str, inputs: dict, tmp_path: Path)
     cine = runner.predict(runner.load(inputs["cine"]))
     still = runner.predict(runner.load(inputs["still"]))
     assert cine.shape == (3, 64, 96) and still.shape == (1, 64, 64)
+    # MONAI's writer gets the prediction in MONAI's order (x first, as LoadImage reads the input): its NIfTI is the
+    # transpose of the runner's row-major labels
     for k in range(3):
         saved = np.asarray(nib.load(str(out / f"cine_seg_{k}.nii.gz")).dataobj).squeeze()
-        np.testing.assert_array_equal(saved, cine[k], err_msg=f"{name} frame {k}")
+        np.testing.assert_array_equal(saved.T, cine[k], err_msg=f"{name} frame {k}")
     saved = np.asarray(nib.load(str(out / "still_seg.nii.gz")).dataobj).squeeze()
-    np.testing.assert_array_equal(saved, still[0], err_msg=f"{name} still")
+    np.testing.assert_array_equal(saved.T, still[0], err_msg=f"{name} still")
     assert set(np.unique(cine)) <= set(runner.class_names)
 
 
 def test_runner_splits_the_config(tmp_path: Path) -> None:
     """Loader once per file, cine-level steps once, selector and the rest per frame, writers dropped."""
     flag = load_bundle("xca_artery_catheter_efficientunetpp")
-    assert [type(t).__name__ for t in flag.loader] == ["LoadAngiogramd"]
+    assert [type(t).__name__ for t in flag.loader] == ["LoadAngiogramd", "ToRowMajord"]
     # the field of view is found once per cine (from its mean frame), the rest runs per frame
     assert [type(t).__name__ for t in flag.cine_steps] == ["FieldOfViewd"]
     assert type(flag.frame_steps[0]).__name__ == "SelectFramed"
     assert not any(type(t).__name__.startswith("Save") for t in flag.post_steps)
     temporal = load_bundle("xca_temporal_cenet", allow_random_weights=True)
-    assert temporal.num_neighbors == 1 and type(temporal.frame_steps[0]).__name__ == "TemporalWindowd"
+    assert temporal.num_neighbors == 2 and type(temporal.frame_steps[0]).__name__ == "TemporalWindowd"
     # the temporal bundle normalises the whole run once (one FOV, percentiles over all frames)
     assert [type(t).__name__ for t in temporal.cine_steps][:2] == ["FieldOfViewd", "FOVNormalized"]
 
