@@ -11,6 +11,6 @@ Subpackages:
     apps: the ``monai-angio`` command line.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["__version__"]

@@ -2,8 +2,10 @@
 
 For every input file (DICOM XA cine or still, PNG/JPG/TIFF, MP4/AVI, NIfTI) this writes, into ``--out``:
 
-- ``<stem>_labels.nii.gz``: the label map, ``(H, W, T)`` on disk (``docs/design.md``), uint8, with the
-  input's pixel spacing and frame time in ``pixdim``;
+- ``<stem>_labels.nii.gz``: the label map, uint8, x (the column) first as NIfTI and MONAI read it: ``(W, H, T)``
+  on disk, ``pixdim = (col_mm, row_mm, frame_time_ms)`` ("Axis convention", ``docs/design.md``), so it overlays
+  the input in NIfTI viewers and in MONAI; ``--nifti-row-first`` (deprecated) writes the ``(H, W, T)`` of
+  monai-angio 0.1;
 - ``<stem>_overlay.png``: the labels over the image (artery red, catheter green) with a legend and the
   frame index; a contact sheet of a few frames for a cine;
 - ``<stem>_overlay.gif``: the overlay over every frame, for cines;
@@ -213,6 +215,7 @@ def segment_file(
     record_input_path: bool = False,
     write_overlays: bool = True,
     anonymous: bool = False,
+    nifti_row_first: bool = False,
 ) -> Result:
     """Segment one file with a loaded bundle and write its outputs (see the module docstring).
 
@@ -233,6 +236,7 @@ def segment_file(
         protected: paths that must never be written (the inputs).
         progress: show a per-frame progress bar.
         keep_labels: keep the label array in the result.
+        nifti_row_first: deprecated: write the label NIfTI rows first ``(H, W, T)`` as monai-angio 0.1 did.
         keep_patient_data: DICOM SEG with the source's patient and study data (default: de-identified).
         record_input_path: the summary's ``file`` is the input path as given (default: the file name only).
         write_overlays: write the PNG (and GIF) overlays.
@@ -302,8 +306,9 @@ def segment_file(
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         writing = outs["labels"]
         write_nifti_cine(
-            outs["labels"], labels, tuple(spacing or (1.0, 1.0)), frame_time or 1.0, np.uint8, overwrite, label=True
-        )
+            outs["labels"], labels, tuple(spacing or (1.0, 1.0)), frame_time or 1.0, np.uint8, overwrite, label=True,
+            row_first=nifti_row_first,
+        )  # fmt: skip
         res.outputs["labels"] = outs["labels"]
         if write_overlays:
             writing = outs["overlay"]
@@ -364,6 +369,7 @@ def segment_file(
             "pixel_counts_per_frame": counts,
             "spacing_mm": spacing,
             "frame_time_ms": frame_time,
+            "labels_nifti_axes": "row,column,frame" if nifti_row_first else "column,row,frame",
             "calibration": _dicom_calibration(meta)
             if record_input_path
             else scrub_paths(_dicom_calibration(meta), path, shown, name_too=anonymous),
@@ -432,6 +438,7 @@ def segment_files(
     record_input_path: bool = False,
     write_overlays: bool = True,
     anonymous_names: bool = False,
+    nifti_row_first: bool = False,
 ) -> List[Result]:
     """Segment angiogram files with a bundle; one :class:`Result` per input file.
 
@@ -458,6 +465,7 @@ def segment_files(
         keep_patient_data: DICOM SEGs keep the source's patient and study data (default: de-identified).
         record_input_path: summaries hold the input path as given (default: the file name only).
         write_overlays: write PNG/GIF overlays.
+        nifti_row_first: deprecated: write the label NIfTI rows first ``(H, W, T)`` as monai-angio 0.1 did.
         anonymous_names: name the outputs ``case0001_*``, ``case0002_*``, ... in input order instead of after the
             input files, and keep the input names out of every output (the mapping is in the results only).
 
@@ -518,6 +526,7 @@ def segment_files(
                 min_component_size=min_component_size,
                 stem=stem,
                 protected=files,
+                nifti_row_first=nifti_row_first,
                 progress=progress,
                 keep_patient_data=keep_patient_data,
                 record_input_path=record_input_path,
@@ -605,6 +614,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "--no-overlays", action="store_true",
         help="write no PNG/GIF overlays (they copy the image pixels, burned-in text included)",
     )  # fmt: skip
+    p.add_argument(
+        "--nifti-row-first", action="store_true",
+        help="deprecated: write <stem>_labels.nii.gz rows first, (H, W, T), as monai-angio 0.1 did "
+        "(default: (W, H, T), x first, as NIfTI viewers and MONAI read it)",
+    )  # fmt: skip
     p.set_defaults(func=run)
     return p
 
@@ -617,6 +631,13 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "name_map", None) and not getattr(args, "anonymous_names", False):
         print("error: --name-map needs --anonymous-names", file=sys.stderr)
         return 2
+    if getattr(args, "nifti_row_first", False):
+        print(
+            "warning: --nifti-row-first is deprecated and will be removed in monai-angio 0.4: it writes label maps "
+            "rows first, transposed against the input in NIfTI viewers and MONAI; read the default (W, H, T) file "
+            "as labels[x, y, t] instead",
+            file=sys.stderr,
+        )
     from monai_angio.bundle.runner import load_bundle
 
     try:
@@ -643,6 +664,7 @@ def run(args: argparse.Namespace) -> int:
         exclude_patterns=getattr(args, "exclude", []),
         keep_patient_data=getattr(args, "keep_patient_data", False),
         record_input_path=getattr(args, "record_input_path", False),
+        nifti_row_first=getattr(args, "nifti_row_first", False),
         write_overlays=not getattr(args, "no_overlays", False),
         anonymous_names=getattr(args, "anonymous_names", False),
     )

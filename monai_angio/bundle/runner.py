@@ -4,7 +4,11 @@
 from its config with MONAI's ``ConfigParser`` and applies them exactly as configured; it adds nothing of its
 own between them. What it does decide is *where* each step runs over a cine:
 
-- the loader (``LoadAngiogramd``/``LoadImaged``, the leading steps that read the file) runs once per file;
+- the loader (``LoadAngiogramd``/``LoadImaged``, the leading steps that read the file, and the ``ToRowMajord`` that
+  turns MONAI's ``(x, y)`` in-plane order into the row-major order the networks take) runs once per file; the
+  reorientation's trace is dropped from the loaded image, so :meth:`BundleRunner.load` returns row-major
+  ``(T, H, W)`` and the postprocessing's ``Invertd`` gives :meth:`BundleRunner.predict` row-major labels, while
+  MONAI's own callers of the config get the prediction back in MONAI's order ("Axis convention", ``docs/design.md``);
 - the steps before the per-frame selector (``SelectFramed`` or ``TemporalWindowd``, anything with a
   ``frame_key``) run once on the whole cine (e.g. the temporal bundle's intensity scaling of the whole run);
 - the selector and every later step run per frame ``k`` on ``{"image": cine, "frame": k}``, exactly like the
@@ -33,10 +37,12 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 import numpy as np
 import torch
 from monai.data import MetaTensor
+from monai.utils import TraceKeys
 
 from monai_angio.bundle.locate import bundle_config_path, load_bundle_config, resolve_bundle
 from monai_angio.bundle.runtime import RUNTIMES, onnx_available, onnx_network
 from monai_angio.errors import AngioInputError
+from monai_angio.transforms.layout import RC, ToRowMajor, layout_of
 from monai_angio.transforms.validation import check_finite, check_segmentable, get_filename
 
 __all__ = ["BundleRunner", "load_bundle", "load_state_dict", "class_names_from_metadata"]
@@ -46,6 +52,8 @@ PathLike = Union[str, os.PathLike]
 _DEFAULT_MULTICLASS_NAMES = {0: "background", 1: "artery", 2: "catheter"}
 _DEFAULT_BINARY_NAMES = {0: "background", 1: "vessel"}
 _LOADERS = ("LoadAngiogramd", "LoadImaged", "LoadAngiogram", "LoadImage")
+# the reorientation to row-major that follows the loader is a loading step too (its trace is dropped by ``load``)
+_REORIENT = ("ToRowMajord", "ToRowMajor")
 
 
 def _weights_problem(error: BaseException, path: Path) -> str:
@@ -241,7 +249,7 @@ class BundleRunner:
         post = _flatten(parser.get_parsed_content("postprocessing", instantiate=True))
 
         n_load = 0
-        while n_load < len(pre) and _name(pre[n_load]) in _LOADERS:
+        while n_load < len(pre) and _name(pre[n_load]) in _LOADERS + _REORIENT:
             n_load += 1
         sel = next((i for i in range(n_load, len(pre)) if hasattr(pre[i], "frame_key")), None)
         cine_steps = pre[n_load:sel] if sel is not None else []
@@ -340,7 +348,11 @@ class BundleRunner:
         return self.engine
 
     def load(self, path: PathLike) -> MetaTensor:
-        """Read a file with the bundle's own loading steps -> ``MetaTensor (T, H, W)``.
+        """Read a file with the bundle's own loading steps -> row-major ``MetaTensor (T, H, W)``.
+
+        The loader's ``ToRowMajord`` step is applied, and its entry removed from ``applied_operations``: to the
+        rest of the pipeline the image was loaded row-major, so the postprocessing's ``Invertd`` leaves the
+        labels of :meth:`predict` row-major.
 
         Raises:
             AngioInputError: unreadable file or wrong shape (the file is named); the values are checked by
@@ -361,6 +373,12 @@ class BundleRunner:
             img = img[None]
         if img.ndim != 3 or 0 in img.shape:
             raise AngioInputError(f"expected a (T, H, W) angiogram, got shape {tuple(img.shape)}", path)
+        img.applied_operations = [
+            op for op in img.applied_operations if op.get(TraceKeys.CLASS_NAME) not in ("ToRowMajor", *_REORIENT)
+        ]
+        if layout_of(img) != RC:  # a config without ToRowMajord: the app still gets rows first (nothing to invert)
+            img = ToRowMajor()(img)
+            img.applied_operations = img.applied_operations[:-1]
         return img
 
     def _prepare(self, cine: Any, filename: Optional[str]) -> Dict[str, Any]:

@@ -1,7 +1,8 @@
 """Writers for synthetic angiograms: PNG stills, NIfTI cines and JSON ground truth (all atomic).
 
 File formats follow design.md: 16-bit grayscale PNG images (row = first axis), 8-bit label PNGs (0/1/2),
-NIfTI cines stored on disk as ``(H, W, T)`` with ``pixdim = (row_mm, col_mm, frame_time_ms)``.
+NIfTI cines stored on disk x first, ``(W, H, T)`` with ``pixdim = (col_mm, row_mm, frame_time_ms)`` (NIfTI's ``i``
+is the column, as MONAI and NIfTI viewers read it; "Axis convention" in ``docs/design.md``).
 Every writer refuses to replace an existing file unless ``overwrite=True``.
 """
 
@@ -14,6 +15,7 @@ from typing import Any, Dict, Union
 import numpy as np
 
 from monai_angio.errors import AngioInputError
+from monai_angio.transforms.readers import COLUMN_FIRST_DESCRIP, ROW_FIRST_DESCRIP
 from monai_angio.utils import atomic_path, atomic_write
 
 __all__ = [
@@ -86,10 +88,14 @@ def write_nifti_cine(
     dtype: Union[str, np.dtype, None] = None,
     overwrite: bool = False,
     label: bool = False,
+    row_first: bool = False,
 ) -> str:
-    """Write a ``(T, H, W)`` cine (or ``(H, W)`` still) as NIfTI with on-disk shape ``(H, W, T)``.
+    """Write a row-major ``(T, H, W)`` cine (or ``(H, W)`` still) as NIfTI with on-disk shape ``(W, H, T)`` / ``(W, H)``.
 
-    The affine is ``diag(row_mm, col_mm, frame_time_ms, 1)`` so that ``pixdim = (row_mm, col_mm, frame_time_ms)``.
+    NIfTI's first index is x (the column), so MONAI's ``LoadImage`` gives the same in-plane order for this file as
+    for a PNG/DICOM of the same frames, and :func:`~monai_angio.transforms.readers.read_nifti` reads it back
+    row-major. The affine is ``diag(col_mm, row_mm, frame_time_ms, 1)`` so that
+    ``pixdim = (col_mm, row_mm, frame_time_ms)``; a 2-D still keeps its spacing in ``diag(col_mm, row_mm, 1, 1)``.
 
     Args:
         path: destination (``.nii`` or ``.nii.gz``).
@@ -99,6 +105,9 @@ def write_nifti_cine(
         dtype: on-disk dtype (default float32 for floats, uint8 for integer labels <= 255).
         overwrite: replace an existing file.
         label: mark the file as a label map (NIfTI intent ``label``), e.g. a segmentation's ``_labels.nii.gz``.
+        row_first: write the layout of monai-angio 0.1, rows first (``(H, W, T)``, ``pixdim = (row_mm,
+            col_mm, ...)``; deprecated, for scripts that index ``[row, col, t]``). The file says so in its
+            ``descrip`` (``i=row``), and :func:`~monai_angio.transforms.readers.read_nifti` reads it right.
     """
     import nibabel as nib
 
@@ -112,15 +121,21 @@ def write_nifti_cine(
     if dtype is None:
         dtype = np.float32 if np.issubdtype(a.dtype, np.floating) else np.uint8
     sp = (float(spacing_mm), float(spacing_mm)) if np.isscalar(spacing_mm) else tuple(float(v) for v in spacing_mm)
-    data = np.moveaxis(a, 0, -1) if a.ndim == 3 else a
+    if row_first:
+        data = np.moveaxis(a, 0, -1) if a.ndim == 3 else a
+        plane = [sp[0], sp[1]]
+    else:
+        data = np.transpose(a, (2, 1, 0)) if a.ndim == 3 else a.T  # (T, H, W) -> (W, H, T): x first
+        plane = [sp[1], sp[0]]
     data = np.ascontiguousarray(data.astype(dtype))
-    zooms = list(sp) + ([float(frame_time_ms)] if a.ndim == 3 else [])
+    zooms = plane + ([float(frame_time_ms)] if a.ndim == 3 else [])
     affine = np.diag(zooms + [1.0] * (4 - len(zooms)))
     img = nib.Nifti1Image(data, affine)
     img.header.set_zooms(zooms)
     img.header.set_xyzt_units("mm", "msec")
     if label:
         img.header.set_intent("label", name="monai-angio labels")
+    img.header["descrip"] = ROW_FIRST_DESCRIP if row_first else COLUMN_FIRST_DESCRIP
     with atomic_path(path, overwrite=overwrite) as tmp:
         nib.save(img, str(tmp))
     return str(path)

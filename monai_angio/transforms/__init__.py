@@ -1,6 +1,7 @@
 """Angiography transforms in MONAI style (array transforms and dictionary ``...d`` versions).
 
 - :mod:`.io`: :class:`LoadAngiogram` / :class:`LoadAngiogramd` for DICOM XA, PNG/JPEG/TIFF, MP4/AVI and NIfTI.
+- :mod:`.layout`: :class:`ToRowMajor` / :class:`ToRowMajord` (MONAI's ``(x, y)`` in-plane order -> row-major, invertible).
 - :mod:`.readers`: the numpy-only file readers underneath (:func:`read_angiogram`, ...; no torch / MONAI).
 - :mod:`.temporal`: :class:`TemporalWindow` / :class:`TemporalWindowd`, :func:`expand_cine_items`.
 - :mod:`.fov`: field of view (collimator) detection, normalisation inside it, masking outside it.
@@ -21,6 +22,8 @@ from monai_angio.utils.lazy import lazy_exports
 __all__ = [
     "LoadAngiogram",
     "LoadAngiogramd",
+    "ToRowMajor",
+    "ToRowMajord",
     "read_angiogram",
     "read_dicom",
     "read_image",
@@ -77,6 +80,7 @@ _EXPORTS = {
         "read_video", "rgb_to_luminance",
     ],
     "io": ["LoadAngiogram", "LoadAngiogramd"],
+    "layout": ["ToRowMajor", "ToRowMajord"],
     "postprocess": [
         "ArgmaxLabel", "ArgmaxLabeld", "OtsuThreshold", "OtsuThresholdd", "RemoveSmallComponents",
         "RemoveSmallComponentsd", "otsu_threshold", "remove_small_components",

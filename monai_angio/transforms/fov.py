@@ -29,6 +29,7 @@ from monai.transforms import MapTransform, Transform
 from monai.utils import convert_to_numpy
 from scipy import ndimage as ndi
 
+from monai_angio.transforms.layout import LAYOUT_KEY, layout_of, match_layout
 from monai_angio.transforms.validation import check_finite
 
 __all__ = [
@@ -151,7 +152,9 @@ class FieldOfViewd(MapTransform):
     """Dictionary version of :class:`FieldOfView`: stores the mask under ``fov_key`` (the image is unchanged).
 
     Run it before any spatial transform of the image: the mask stays in the input's own pixel grid, which is where
-    :class:`MaskOutsideFOVd` applies it after the prediction has been inverted back to that grid.
+    :class:`MaskOutsideFOVd` applies it after the prediction has been inverted back to that grid. The mask of a
+    ``MetaTensor`` image is a ``MetaTensor`` recording the image's in-plane layout (``meta["spatial_layout"]``),
+    so that a prediction inverted back to MONAI's axis order is masked the right way round.
 
     Args:
         keys: the image key (one).
@@ -176,7 +179,10 @@ class FieldOfViewd(MapTransform):
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
         d = dict(data)
         for key in self.key_iterator(d):
-            d[self.fov_key] = self.op(d[key])
+            fov = self.op(d[key])
+            if isinstance(d[key], MetaTensor):
+                fov = MetaTensor(torch.as_tensor(fov), meta={LAYOUT_KEY: layout_of(d[key])})
+            d[self.fov_key] = fov
         return d
 
 
@@ -281,7 +287,9 @@ class MaskOutsideFOVd(MapTransform):
     """Set label maps to background (0) outside the field of view stored under ``fov_key``.
 
     Use it in post-processing after the prediction is back in the input's pixel grid (after ``Invertd``) and
-    after ``AsDiscreted``. Without a stored mask the data pass unchanged.
+    after ``AsDiscreted``. Without a stored mask the data pass unchanged. A mask and a label map whose recorded
+    in-plane layouts differ (:func:`~monai_angio.transforms.layout.match_layout`, e.g. a row-major mask and a
+    prediction ``Invertd`` gave back in MONAI's order) are aligned first.
 
     Args:
         keys: label keys (``(C, H, W)`` with the mask ``(1, H, W)``).
@@ -300,7 +308,7 @@ class MaskOutsideFOVd(MapTransform):
             return d
         for key in self.key_iterator(d):
             lab = d[key]
-            m = convert_to_numpy(fov).astype(bool)
+            m = convert_to_numpy(match_layout(fov, lab)).astype(bool)
             if tuple(m.shape[-2:]) != tuple(lab.shape[-2:]):
                 raise ValueError(f"FOV mask {tuple(m.shape)} does not match label map {tuple(lab.shape)}")
             if isinstance(lab, torch.Tensor):

@@ -1,12 +1,15 @@
-"""Loading angiograms: DICOM XA, still images, videos and NIfTI cines as ``(T, H, W)`` ``MetaTensor``\\ s.
+"""Loading angiograms: DICOM XA, still images, videos and NIfTI cines as ``MetaTensor``\\ s, frames first.
 
-Every reader returns frames first: a still angiogram is ``(1, H, W)``, a cine ``(T, H, W)``.
+Every reader returns frames first and row-major, a still angiogram ``(1, H, W)``, a cine ``(T, H, W)``;
+:class:`LoadAngiogram` hands them to MONAI in MONAI's in-plane order, ``(T, W, H)`` (see
+:mod:`monai_angio.transforms.layout` and "Axis convention" in ``docs/design.md``).
 
 Metadata (``MetaTensor.meta``) uses the keys of ``docs/design.md``; keys whose value is unknown are *left out*
 (never ``None``), so that MONAI collation works and ``meta.get(key)`` tells whether a value exists:
 
 - always: ``filename_or_obj``, ``modality`` (``"XA"`` for DICOM XA, ``"OT"`` for images/videos/NIfTI unless the
-  DICOM says otherwise), ``num_frames``, ``spacing`` (row, col mm; 1.0 when unknown), ``spacing_source``,
+  DICOM says otherwise), ``num_frames``, ``spacing`` (mm along the array's axes: row, col from the readers, x, y from
+  :class:`LoadAngiogram`; 1.0 when unknown), ``spacing_source``, ``spatial_layout`` (:class:`LoadAngiogram`),
   ``spatial_shape``, ``original_channel_dim`` (0), ``affine`` / ``original_affine`` (3 x 3, 2 spatial dims);
 - DICOM when present: ``imager_pixel_spacing``, ``pixel_spacing``, ``distance_source_to_detector``,
   ``distance_source_to_patient``, ``estimated_magnification_factor``, ``frame_time_ms``,
@@ -42,6 +45,7 @@ from monai.transforms import MapTransform, Transform
 # The numpy-only readers (no torch / MONAI, so that tools needing only pixels start fast) live in
 # ``readers``; they are re-exported here, where they have always been importable from.
 from monai_angio.transforms import readers as _readers
+from monai_angio.transforms.layout import LAYOUT_KEY, XY
 from monai_angio.transforms.readers import (
     DICOM_EXTENSIONS,
     IMAGE_EXTENSIONS,
@@ -65,10 +69,15 @@ __all__ = [*_readers.__all__, "LoadAngiogram", "LoadAngiogramd"]
 
 
 class LoadAngiogram(Transform):
-    """Load an angiogram file (DICOM XA, PNG/JPEG/TIFF, MP4/AVI, NIfTI) as a ``MetaTensor`` ``(T, H, W)``.
+    """Load an angiogram file (DICOM XA, PNG/JPEG/TIFF, MP4/AVI, NIfTI) as a ``MetaTensor`` ``(T, W, H)``.
 
-    A still image gives ``(1, H, W)``. Calibration metadata (see the module docstring, never PHI) is in
-    ``img.meta``; the affine is a 3 x 3 (2 spatial dims) diagonal with the pixel spacing in mm.
+    The in-plane axes are in MONAI's order, x (column) first, exactly as MONAI's ``LoadImage`` +
+    ``EnsureChannelFirst`` give a 2-D image file: a ``W x H`` still gives ``(1, W, H)``, a cine ``(T, W, H)``
+    (frames first), and ``meta["spatial_layout"] == "xy"``. Follow it with
+    :class:`~monai_angio.transforms.layout.ToRowMajor` (``ToRowMajord`` in a bundle) for the row-major ``(T, H, W)``
+    the networks take; the numpy readers (:func:`read_angiogram`) are row-major already. Calibration metadata
+    (see the module docstring, never PHI) is in ``img.meta``; the affine is a 3 x 3 (2 spatial dims) diagonal with
+    the pixel spacing in mm along the array's axes (``meta["spacing"]`` likewise: ``[x_mm, y_mm]``).
 
     Args:
         image_only: if ``False`` (default) return a ``MetaTensor`` carrying affine and metadata; if ``True``
@@ -79,8 +88,8 @@ class LoadAngiogram(Transform):
 
     Example:
         >>> img = LoadAngiogram()("run1.dcm")  # doctest: +SKIP
-        >>> img.shape, img.meta["isocenter_spacing_mm"]  # doctest: +SKIP
-        (torch.Size([48, 512, 512]), [0.22, 0.22])
+        >>> img.shape, img.meta["spatial_layout"], img.meta["isocenter_spacing_mm"]  # doctest: +SKIP
+        (torch.Size([48, 512, 512]), 'xy', [0.22, 0.22])
     """
 
     def __init__(self, image_only: bool = False, dtype: Optional[DtypeLike] = np.float32) -> None:
@@ -95,11 +104,15 @@ class LoadAngiogram(Transform):
         arr = np.ascontiguousarray(arr)
         if not arr.flags.writeable:
             arr = arr.copy()
+        arr = np.ascontiguousarray(np.swapaxes(arr, -1, -2))  # rows-first reader -> MONAI's (x, y) order
         tensor = torch.as_tensor(arr)
         if self.image_only:
             return tensor
-        spacing = meta["spacing"]
-        affine = torch.diag(torch.tensor([float(spacing[0]), float(spacing[1]), 1.0], dtype=torch.float64))
+        row_mm, col_mm = (float(v) for v in meta["spacing"][:2])
+        meta["spacing"] = np.asarray([col_mm, row_mm], dtype=np.float64)  # follows the array axes: x, y
+        meta["spatial_shape"] = np.asarray(arr.shape[1:], dtype=np.int64)
+        meta[LAYOUT_KEY] = XY
+        affine = torch.diag(torch.tensor([col_mm, row_mm, 1.0], dtype=torch.float64))
         meta["original_affine"] = affine.clone().numpy()
         return MetaTensor(tensor, affine=affine, meta=meta)
 

@@ -410,12 +410,20 @@ def read_video(path: PathT) -> tuple[np.ndarray, dict[str, Any]]:
 # --------------------------------------------------------------------------------------------- NIfTI
 
 
-def read_nifti(path: PathT) -> tuple[np.ndarray, dict[str, Any]]:
-    """Read a NIfTI angiogram stored as ``(H, W)`` or ``(H, W, T)`` (design.md convention) as ``(T, H, W)``.
+COLUMN_FIRST_DESCRIP = b"monai-angio: i=column j=row t=frame"
+"""NIfTI ``descrip`` of the files monai-angio writes: x (the column) first, as NIfTI and MONAI read it."""
+ROW_FIRST_DESCRIP = b"monai-angio: i=row j=column t=frame"
+"""NIfTI ``descrip`` of files written rows first (monai-angio 0.1, and ``segment --nifti-row-first``)."""
 
-    Trailing singleton axes are dropped, so ``(H, W, 1, T)`` also works. ``pixdim[1:3]`` give the row/column
-    spacing (MONAI ``spacing`` only: a NIfTI does not say whether it is the detector or the isocenter size)
-    and, for a cine, ``pixdim[3]`` the frame time in ms (``frame_time_ms``).
+
+def read_nifti(path: PathT) -> tuple[np.ndarray, dict[str, Any]]:
+    """Read a NIfTI angiogram stored as ``(W, H)`` or ``(W, H, T)`` (x first, design.md) as row-major ``(T, H, W)``.
+
+    NIfTI's first index ``i`` is x, the column, as in MONAI and every NIfTI viewer, and ``j`` the row, so the
+    in-plane axes are swapped to rows first. Trailing singleton axes are dropped, so ``(W, H, 1, T)`` also works.
+    A file whose ``descrip`` is :data:`ROW_FIRST_DESCRIP` (written rows first by ``segment --nifti-row-first``)
+    is read as written. ``pixdim[1:3]`` give the column/row spacing (MONAI ``spacing`` only: a NIfTI does not say whether it is the
+    detector or the isocenter size) and, for a cine, ``pixdim[3]`` the frame time in ms (``frame_time_ms``).
 
     Raises:
         AngioInputError: unreadable file or unexpected dimensionality.
@@ -435,16 +443,20 @@ def read_nifti(path: PathT) -> tuple[np.ndarray, dict[str, Any]]:
         arr = np.squeeze(arr, axis=axis)
         zooms = zooms[:axis] + zooms[axis + 1 :]
     meta: dict[str, Any] = {"modality": "OT"}
+    descrip = bytes(np.asarray(img.header.get("descrip", b"")).tobytes()).rstrip(b"\x00")
+    if descrip == ROW_FIRST_DESCRIP:  # written rows first on purpose: read it as written
+        arr = np.swapaxes(arr, 0, 1)
+        zooms[:2] = zooms[1::-1]
     if arr.ndim == 2:
-        arr = arr[None]
+        arr = arr.T[None]
     elif arr.ndim == 3:
-        arr = np.moveaxis(arr, 2, 0)
+        arr = np.transpose(arr, (2, 1, 0))
         if len(zooms) > 2 and zooms[2] > 0 and arr.shape[0] > 1:
             meta["frame_time_ms"] = zooms[2]
     else:
-        raise AngioInputError(f"NIfTI array of shape {shape} is not (H, W) or (H, W, T)", fname)
+        raise AngioInputError(f"NIfTI array of shape {shape} is not (W, H) or (W, H, T)", fname)
     if len(zooms) >= 2 and zooms[0] > 0 and zooms[1] > 0:
-        meta["_nifti_spacing"] = [zooms[0], zooms[1]]
+        meta["_nifti_spacing"] = [zooms[1], zooms[0]]  # row (j), column (i)
     return arr, meta
 
 

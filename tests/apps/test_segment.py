@@ -226,19 +226,21 @@ def test_cli_segment_batch(tiny_bundle, inputs, tmp_path, capsys):
     # stderr is not a terminal here (a log file): one progress line per input file, then a final one
     assert f"files 1/4: {inputs['png']}" in err and "files 4/4 done in " in err
 
-    # still PNG: (H, W, 1) on disk
+    # still PNG: (W, H, 1) on disk, x first
     lab = nib.load(str(out / "still_labels.nii.gz"))
     assert lab.shape == (64, 64, 1) and lab.get_data_dtype() == np.uint8
     assert set(np.unique(np.asarray(lab.dataobj))) <= {0, 1, 2}
     assert (out / "still_overlay.png").is_file() and not (out / "still_seg.dcm").exists()
-    # DICOM cine: (H, W, T), spacing = isocentre-free imager spacing or better, frame time kept
+    # DICOM cine (48 rows x 64 columns): (W, H, T) on disk, spacing = isocentre-free imager spacing or better,
+    # frame time kept
     lab = nib.load(str(out / "cine_labels.nii.gz"))
-    assert lab.shape == (48, 64, 4)
+    assert lab.shape == (64, 48, 4)
     zooms = lab.header.get_zooms()
     assert zooms[0] == pytest.approx(zooms[1]) and zooms[0] < 0.3 + 1e-6 and zooms[2] == pytest.approx(66.7, rel=1e-3)
     assert (out / "cine_overlay.png").is_file() and (out / "cine_overlay.gif").is_file()
     summary = json.loads((out / "cine_summary.json").read_text())
     assert summary["frames"] == [0, 1, 2, 3] and summary["input_shape"] == [4, 48, 64]
+    assert summary["labels_nifti_axes"] == "column,row,frame"
     assert summary["classes"] == {"background": 0, "artery": 1, "catheter": 2}
     data = np.asarray(lab.dataobj)
     assert summary["pixel_counts"]["artery"] == int((data == 1).sum())
@@ -251,7 +253,7 @@ def test_cli_segment_batch(tiny_bundle, inputs, tmp_path, capsys):
     seg = pydicom.dcmread(str(out / "xa_still_seg.dcm"))
     assert seg.Modality == "SEG" and len(seg.SegmentSequence) == 2
     assert [s.SegmentLabel for s in seg.SegmentSequence] == ["artery", "catheter"]
-    still = np.asarray(nib.load(str(out / "xa_still_labels.nii.gz")).dataobj)[..., 0]
+    still = np.asarray(nib.load(str(out / "xa_still_labels.nii.gz")).dataobj)[..., 0].T  # (W, H) on disk -> rows first
     seg_px = seg.pixel_array  # one binary frame per segment
     np.testing.assert_array_equal(seg_px[0] > 0, still == 1)
     np.testing.assert_array_equal(seg_px[1] > 0, still == 2)
@@ -268,7 +270,7 @@ def test_cli_segment_batch(tiny_bundle, inputs, tmp_path, capsys):
     # with --overwrite: replaced, exit 0; --frames selects one frame
     assert main(["segment", str(inputs["dcm"]), "--bundle", str(tiny_bundle), "--out", str(out),
                  "--overwrite", "--frames", "2", "--no-seg"]) == 0
-    assert nib.load(str(out / "cine_labels.nii.gz")).shape == (48, 64, 1)
+    assert nib.load(str(out / "cine_labels.nii.gz")).shape == (64, 48, 1)  # (W, H, 1)
     assert json.loads((out / "cine_summary.json").read_text())["frames"] == [2]
     assert not list(out.glob(".*tmp*"))  # no temporary leftovers
 
@@ -422,3 +424,25 @@ def test_symlink_loop_and_out_file_reported(tiny_bundle, tmp_path, capsys):
     assert main(["segment", str(tmp_path / "ok.png"), "--bundle", str(tiny_bundle), "--out", str(out_file)]) == 2
     assert "is an existing file" in capsys.readouterr().err
     assert out_file.read_text() == "x"
+
+
+def test_labels_nifti_is_x_first_and_row_first_is_deprecated(tiny_bundle, inputs, tmp_path, capsys):
+    """The label NIfTI is x first (MONAI's LoadImage gives the PNG's order); --nifti-row-first keeps the old layout."""
+    from monai.transforms import LoadImage
+
+    from monai_angio.transforms import read_angiogram
+
+    res = segment_files([inputs["dcm"]], tiny_bundle, tmp_path / "new", progress=False)[0]
+    assert res.ok, res.error
+    on_disk = np.asarray(nib.load(str(res.outputs["labels"])).dataobj)
+    np.testing.assert_array_equal(np.transpose(on_disk, (2, 1, 0)), res.labels)
+    np.testing.assert_array_equal(np.asarray(LoadImage(image_only=True)(str(res.outputs["labels"]))), on_disk)
+    np.testing.assert_array_equal(read_angiogram(res.outputs["labels"])[0], res.labels)
+
+    argv = [str(inputs["dcm"]), "--bundle", str(tiny_bundle), "--out", str(tmp_path / "old"), "--nifti-row-first"]
+    assert main(["segment"] + argv + ["--no-seg", "--no-gif", "--no-overlays"]) == 0
+    assert "--nifti-row-first is deprecated" in capsys.readouterr().err
+    old = tmp_path / "old" / "cine_labels.nii.gz"
+    np.testing.assert_array_equal(np.moveaxis(np.asarray(nib.load(str(old)).dataobj), -1, 0), res.labels)
+    np.testing.assert_array_equal(read_angiogram(old)[0], res.labels)  # its descrip says rows first
+    assert json.loads((tmp_path / "old" / "cine_summary.json").read_text())["labels_nifti_axes"] == "row,column,frame"

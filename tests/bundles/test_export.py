@@ -11,7 +11,6 @@ from monai.bundle import ConfigParser, ckpt_export
 from monai_angio.bundle import BUNDLE_NAMES, bundle_path
 
 LIGHT = {"xca_vessel_unet3plus": {"filters": [8, 16, 32, 64, 128], "cat_channels": 8}}
-INPUT = {"xca_temporal_cenet": (1, 1, 3, 64, 64)}
 
 
 @pytest.mark.parametrize("name", BUNDLE_NAMES)
@@ -38,7 +37,8 @@ def test_ckpt_export_matches_eager(name: str, tmp_path: Path) -> None:
     assert ts_file.is_file()
     scripted = torch.jit.load(str(ts_file))
     net.eval()
-    x = torch.rand(INPUT.get(name, (1, 1, 64, 64)))
+    n = parser.get("num_neighbors")  # a temporal bundle takes 2N + 1 frames
+    x = torch.rand((1, 1, 2 * n + 1, 64, 64) if n is not None else (1, 1, 64, 64))
     with torch.no_grad():
         expected, got = net(x), scripted(x)
     assert got.shape == expected.shape

@@ -71,13 +71,21 @@ def test_nifti_cine_roundtrip(tmp_path):
                                rtol=1e-6)
     data = np.asarray(img.dataobj)
     assert data.dtype == np.float32
-    np.testing.assert_array_equal(np.moveaxis(data, -1, 0), cine.images)
+    np.testing.assert_array_equal(np.transpose(data, (2, 1, 0)), cine.images)  # on disk x first: (W, H, T)
     q = write_nifti_cine(tmp_path / "l.nii.gz", cine.labels, cine.spacing_mm, cine.frame_time_ms)
     lab = np.asarray(nib.load(q).dataobj)
     assert lab.dtype == np.uint8
-    np.testing.assert_array_equal(np.moveaxis(lab, -1, 0), cine.labels)
-    still = write_nifti_cine(tmp_path / "s.nii", cine.images[0], (0.3, 0.3))
-    assert nib.load(still).shape == (48, 48)
+    np.testing.assert_array_equal(np.transpose(lab, (2, 1, 0)), cine.labels)
+    # a non-square still with anisotropic spacing: (W, H) on disk, pixdim (column, row), read back row-major
+    from monai_angio.transforms import read_angiogram
+
+    img2d = np.arange(6 * 10, dtype=np.float32).reshape(6, 10)
+    still = write_nifti_cine(tmp_path / "s.nii", img2d, (0.3, 0.2))
+    assert nib.load(still).shape == (10, 6)
+    np.testing.assert_allclose(nib.load(still).header.get_zooms()[:2], (0.2, 0.3))
+    back, meta = read_angiogram(still)
+    np.testing.assert_array_equal(back[0], img2d)
+    np.testing.assert_allclose(meta["spacing"], (0.3, 0.2))
 
 
 def test_ground_truth_json_roundtrip(tmp_path, phantom):

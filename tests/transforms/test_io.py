@@ -14,7 +14,7 @@ from monai.data import MetaTensor
 from PIL import Image
 
 from monai_angio.errors import AngioInputError
-from monai_angio.transforms import LoadAngiogram, LoadAngiogramd, count_frames
+from monai_angio.transforms import LoadAngiogram, LoadAngiogramd, ToRowMajor, count_frames
 from tests.transforms.conftest import (
     SECRET_ID,
     SECRET_NAME,
@@ -23,6 +23,12 @@ from tests.transforms.conftest import (
     make_xa_dataset,
     save_ds,
 )
+
+
+def _rm(**kwargs):
+    """``LoadAngiogram`` then ``ToRowMajor``: the row-major ``(T, H, W)`` a bundle's loading steps give."""
+    load = LoadAngiogram(**kwargs)
+    return lambda path: ToRowMajor()(load(path))
 
 
 def _assert_no_phi(meta: dict) -> None:
@@ -34,7 +40,7 @@ def _assert_no_phi(meta: dict) -> None:
         "modality", "imager_pixel_spacing", "pixel_spacing", "distance_source_to_detector",
         "distance_source_to_patient", "estimated_magnification_factor", "isocenter_spacing_mm", "frame_time_ms",
         "positioner_primary_angle", "positioner_secondary_angle", "photometric_interpretation", "num_frames",
-        "filename_or_obj", "spacing", "spacing_source", "spatial_shape", "original_channel_dim",
+        "filename_or_obj", "spacing", "spacing_source", "spatial_shape", "spatial_layout", "original_channel_dim",
         "original_affine", "affine", "space",
     }
     assert set(map(str, meta)) <= allowed, set(map(str, meta)) - allowed
@@ -60,7 +66,7 @@ def _assert_xa_geometry(img: MetaTensor) -> None:
 def test_dicom_xa_multiframe_roundtrip(tmp_path, xa_frames_u16, xa_frames_u8, dtype_name):
     frames = xa_frames_u16 if dtype_name == "u16" else xa_frames_u8
     path = save_ds(make_xa_dataset(frames), tmp_path / "run.dcm")
-    img = LoadAngiogram()(path)
+    img = _rm()(path)
     assert isinstance(img, MetaTensor)
     assert img.shape == (5, 64, 64) and img.dtype == torch.float32
     np.testing.assert_array_equal(img.numpy(), frames.astype(np.float32))
@@ -83,7 +89,7 @@ def test_dicom_compressed_lossless_roundtrip(tmp_path, xa_frames_u16, syntax):
     path = save_ds(ds, tmp_path / "compressed.dcm")
     on_disk = pydicom.dcmread(path)
     assert on_disk.file_meta.TransferSyntaxUID == ts and on_disk.file_meta.TransferSyntaxUID.is_compressed
-    img = LoadAngiogram()(path)
+    img = _rm()(path)
     np.testing.assert_array_equal(img.numpy(), xa_frames_u16.astype(np.float32))
     _assert_xa_geometry(img)
 
@@ -100,7 +106,7 @@ def test_dicom_jpeg_lossless_sv1_roundtrip(tmp_path, bits):
     ds.BitsStored, ds.HighBit = bits, bits - 1
     path = save_ds(encapsulated_jpeg_lossless(ds, frames, precision=bits), tmp_path / "jpegll.dcm")
     assert pydicom.dcmread(path).file_meta.TransferSyntaxUID == JPEGLosslessSV1
-    img = LoadAngiogram()(path)
+    img = _rm()(path)
     np.testing.assert_array_equal(img.numpy(), frames.astype(np.float32))
     _assert_xa_geometry(img)
 
@@ -108,7 +114,7 @@ def test_dicom_jpeg_lossless_sv1_roundtrip(tmp_path, bits):
 def test_dicom_jpeg_baseline_decodes(tmp_path, xa_frames_u8):
     ds = encapsulated_jpeg_baseline(make_xa_dataset(xa_frames_u8), xa_frames_u8, quality=95)
     path = save_ds(ds, tmp_path / "jpeg.dcm")
-    img = LoadAngiogram()(path)
+    img = _rm()(path)
     assert img.shape == (5, 64, 64)
     # lossy: close to the original on average, and every frame decoded separately
     assert float(np.abs(img.numpy() - xa_frames_u8).mean()) < 4.0
@@ -120,7 +126,7 @@ def test_dicom_single_frame_rescale_no_extension(tmp_path):
     frame = (np.arange(32 * 48, dtype=np.uint16).reshape(32, 48) % 1000).astype(np.uint16)
     ds = make_xa_dataset(frame, geometry=False, frame_time=None, rescale=(2.0, -100.0))
     path = save_ds(ds, tmp_path / "IM000001")  # DICOM files often have no extension
-    img = LoadAngiogram()(path)
+    img = _rm()(path)
     assert img.shape == (1, 32, 48)
     np.testing.assert_allclose(img.numpy()[0], 2.0 * frame - 100.0)
     for key in ("imager_pixel_spacing", "isocenter_spacing_mm", "frame_time_ms"):
@@ -132,7 +138,7 @@ def test_dicom_single_frame_rescale_no_extension(tmp_path):
 
 def test_dicom_monochrome1_is_inverted(tmp_path, xa_frames_u8):
     path = save_ds(make_xa_dataset(xa_frames_u8, photometric="MONOCHROME1"), tmp_path / "m1.dcm")
-    img = LoadAngiogram()(path)
+    img = _rm()(path)
     np.testing.assert_array_equal(img.numpy(), 255.0 - xa_frames_u8)
     assert img.meta["photometric_interpretation"] == "MONOCHROME1"
 
@@ -141,11 +147,11 @@ def test_dicom_cine_rate_fallback_and_count_frames(tmp_path, xa_frames_u8):
     ds = make_xa_dataset(xa_frames_u8, frame_time=None)
     ds.CineRate = 15
     path = save_ds(ds, tmp_path / "rate.dcm")
-    assert LoadAngiogram()(path).meta["frame_time_ms"] == pytest.approx(1000 / 15)
+    assert _rm()(path).meta["frame_time_ms"] == pytest.approx(1000 / 15)
     assert count_frames(path) == 5
     # an explicit PixelSpacing wins for the MONAI spacing; the detector geometry is still reported
     ds.PixelSpacing = [0.3, 0.25]
-    img = LoadAngiogram()(save_ds(ds, tmp_path / "ps.dcm"))
+    img = _rm()(save_ds(ds, tmp_path / "ps.dcm"))
     np.testing.assert_allclose(img.meta["pixel_spacing"], [0.3, 0.25])
     np.testing.assert_allclose(img.meta["spacing"], [0.3, 0.25])
     assert img.meta["spacing_source"] == "pixel_spacing"
@@ -157,7 +163,7 @@ def test_dicom_without_pixel_data(tmp_path, xa_frames_u8):
     del ds.PixelData
     path = save_ds(ds, tmp_path / "nopix.dcm")
     with pytest.raises(AngioInputError, match="no pixel data") as e:
-        LoadAngiogram()(path)
+        _rm()(path)
     assert "nopix.dcm" in str(e.value)
 
 
@@ -165,7 +171,7 @@ def test_corrupt_dicom_names_file(tmp_path):
     path = tmp_path / "garbage.dcm"
     path.write_bytes(np.random.default_rng(0).integers(0, 256, 4000, dtype=np.uint8).tobytes())
     with pytest.raises(AngioInputError) as e:
-        LoadAngiogram()(path)
+        _rm()(path)
     assert str(path) in str(e.value) and e.value.filename == str(path)
 
 
@@ -174,22 +180,22 @@ def test_truncated_dicom_pixel_data(tmp_path, xa_frames_u16):
     data = path.read_bytes()
     path.write_bytes(data[: len(data) - 3000])
     with pytest.raises(AngioInputError, match="trunc.dcm"):
-        LoadAngiogram()(path)
+        _rm()(path)
 
 
 def test_missing_file_and_unknown_extension(tmp_path):
     with pytest.raises(AngioInputError, match="file not found") as e:
-        LoadAngiogram()(tmp_path / "nope.png")
+        _rm()(tmp_path / "nope.png")
     assert "nope.png" in str(e.value)
     odd = tmp_path / "notes.xyz"
     odd.write_text("hello")
     with pytest.raises(AngioInputError, match="unsupported file type") as e:
-        LoadAngiogram()(odd)
+        _rm()(odd)
     assert "notes.xyz" in str(e.value)
     bad_png = tmp_path / "broken.png"
     bad_png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
     with pytest.raises(AngioInputError, match="broken.png"):
-        LoadAngiogram()(bad_png)
+        _rm()(bad_png)
 
 
 def test_png_8bit_16bit_rgb(tmp_path):
@@ -202,18 +208,18 @@ def test_png_8bit_16bit_rgb(tmp_path):
     rgb[..., 0], rgb[..., 1], rgb[..., 2] = 200, 100, 50
     Image.fromarray(rgb).save(tmp_path / "rgb.png")
 
-    i8 = LoadAngiogram()(tmp_path / "a8.png")
+    i8 = _rm()(tmp_path / "a8.png")
     assert i8.shape == (1, 40, 56) and i8.dtype == torch.float32
     np.testing.assert_array_equal(i8.numpy()[0], a8)
     assert i8.meta["num_frames"] == 1 and i8.meta["modality"] == "OT"
-    i16 = LoadAngiogram()(tmp_path / "a16.png")
+    i16 = _rm()(tmp_path / "a16.png")
     np.testing.assert_array_equal(i16.numpy()[0], a16.astype(np.float32))  # 16 bit kept, not rescaled
     assert float(i16.max()) > 255
-    irgb = LoadAngiogram()(tmp_path / "rgb.png")
+    irgb = _rm()(tmp_path / "rgb.png")
     assert irgb.shape == (1, 40, 56)
     np.testing.assert_allclose(irgb.numpy(), 0.299 * 200 + 0.587 * 100 + 0.114 * 50, rtol=1e-6)
     # labels keep their integer type with dtype=None
-    lab = LoadAngiogram(dtype=None)(tmp_path / "a8.png")
+    lab = _rm(dtype=None)(tmp_path / "a8.png")
     assert lab.dtype == torch.uint8
     # image_only=True gives a plain tensor
     plain = LoadAngiogram(image_only=True)(tmp_path / "a8.png")
@@ -225,19 +231,19 @@ def test_tiff_and_jpeg(tmp_path):
 
     a16 = (np.arange(24 * 32).reshape(24, 32) * 50).astype(np.uint16)
     tifffile.imwrite(tmp_path / "x.tif", a16)
-    np.testing.assert_array_equal(LoadAngiogram()(tmp_path / "x.tif").numpy()[0], a16)
+    np.testing.assert_array_equal(_rm()(tmp_path / "x.tif").numpy()[0], a16)
     stack = np.stack([a16, a16 + 1, a16 + 2])
     tifffile.imwrite(tmp_path / "stack.tiff", stack, photometric="minisblack")
-    assert LoadAngiogram()(tmp_path / "stack.tiff").shape == (3, 24, 32)
+    assert _rm()(tmp_path / "stack.tiff").shape == (3, 24, 32)
     rgb = np.zeros((3, 24, 32), np.uint8)
     rgb[0], rgb[1], rgb[2] = 200, 100, 50
     tifffile.imwrite(tmp_path / "planar_rgb.tif", rgb, photometric="rgb", planarconfig="separate")
-    img = LoadAngiogram()(tmp_path / "planar_rgb.tif")
+    img = _rm()(tmp_path / "planar_rgb.tif")
     assert img.shape == (1, 24, 32)
     np.testing.assert_allclose(img.numpy(), 0.299 * 200 + 0.587 * 100 + 0.114 * 50, rtol=1e-6)
     a8 = np.full((24, 32), 120, dtype=np.uint8)
     Image.fromarray(a8).save(tmp_path / "x.jpg", quality=95)
-    img = LoadAngiogram()(tmp_path / "x.jpg")
+    img = _rm()(tmp_path / "x.jpg")
     assert img.shape == (1, 24, 32) and abs(float(img.mean()) - 120) < 2
 
 
@@ -257,7 +263,7 @@ def test_video_mp4(tmp_path):
     for f in frames:
         writer.append_data(f)
     writer.close()
-    img = LoadAngiogram()(path)
+    img = _rm()(path)
     assert img.shape == (4, 32, 48) and img.dtype == torch.float32
     np.testing.assert_allclose(img.numpy().mean(axis=(1, 2)), levels, atol=4)
     assert img.meta["frame_time_ms"] == pytest.approx(80.0, rel=1e-3)
@@ -265,29 +271,36 @@ def test_video_mp4(tmp_path):
 
 
 def test_nifti_cine_orientation(tmp_path):
+    """NIfTI is x first (i = column, j = row, as MONAI and NIfTI viewers read it): rows first after ToRowMajor."""
     h, w, t = 20, 30, 4
-    vol = np.zeros((h, w, t), dtype=np.float32)
+    vol = np.zeros((w, h, t), dtype=np.float32)  # on disk (W, H, T)
     for k in range(t):
-        vol[:, :, k] = k * 100 + np.arange(h)[:, None] + 1000 * (np.arange(w)[None, :] == 0)
-    hdr_img = nib.Nifti1Image(vol, np.diag([0.25, 0.3, 66.7, 1.0]))
+        vol[:, :, k] = k * 100 + np.arange(h)[None, :] + 1000 * (np.arange(w)[:, None] == 0)
+    hdr_img = nib.Nifti1Image(vol, np.diag([0.25, 0.3, 66.7, 1.0]))  # column 0.25 mm, row 0.3 mm
     hdr_img.header.set_zooms((0.25, 0.3, 66.7))
     nib.save(hdr_img, tmp_path / "cine.nii.gz")
-    img = LoadAngiogram()(tmp_path / "cine.nii.gz")
+    img = _rm()(tmp_path / "cine.nii.gz")
     assert img.shape == (t, h, w)
     for k in range(t):
-        np.testing.assert_array_equal(img.numpy()[k], vol[:, :, k])  # frame k = [..., k], row = first axis
+        np.testing.assert_array_equal(img.numpy()[k], vol[:, :, k].T)  # row r, column c = vol[c, r, k]
+        assert (img.numpy()[k][:, 0] >= 1000).all()  # the marked column 0 is the first column
     assert img.meta["frame_time_ms"] == pytest.approx(66.7, rel=1e-5)
-    np.testing.assert_allclose(img.meta["spacing"], [0.25, 0.3], rtol=1e-6)
+    np.testing.assert_allclose(img.meta["spacing"], [0.3, 0.25], rtol=1e-6)  # row, column
     assert img.meta["spacing_source"] == "nifti_pixdim"
     assert "pixel_spacing" not in img.meta  # NIfTI pixdim is not claimed to be a DICOM calibration
     assert count_frames(tmp_path / "cine.nii.gz") == t
+    # MONAI's order straight from the loader: (T, W, H), spacing (x, y), as NibabelReader gives the array
+    xy = LoadAngiogram()(tmp_path / "cine.nii.gz")
+    assert xy.shape == (t, w, h) and xy.meta["spatial_layout"] == "xy"
+    np.testing.assert_array_equal(xy.numpy(), np.moveaxis(vol, -1, 0))
+    np.testing.assert_allclose(xy.meta["spacing"], [0.25, 0.3], rtol=1e-6)
     # a 2D NIfTI still
     nib.save(nib.Nifti1Image(vol[:, :, 0], np.eye(4)), tmp_path / "still.nii")
-    assert LoadAngiogram()(tmp_path / "still.nii").shape == (1, h, w)
+    assert _rm()(tmp_path / "still.nii").shape == (1, h, w)
     # wrong dimensionality
     nib.save(nib.Nifti1Image(np.zeros((4, 5, 6, 7), np.float32), np.eye(4)), tmp_path / "vol4d.nii.gz")
     with pytest.raises(AngioInputError, match="vol4d.nii.gz"):
-        LoadAngiogram()(tmp_path / "vol4d.nii.gz")
+        _rm()(tmp_path / "vol4d.nii.gz")
 
 
 def test_nan_inf_rejected(tmp_path):
@@ -296,13 +309,13 @@ def test_nan_inf_rejected(tmp_path):
     vol[0, 0, 0] = np.inf
     nib.save(nib.Nifti1Image(vol, np.eye(4)), tmp_path / "nan.nii.gz")
     with pytest.raises(AngioInputError, match=r"nan\.nii\.gz: image contains non-finite values \(1 NaN, 1 Inf\)"):
-        LoadAngiogram()(tmp_path / "nan.nii.gz")
+        _rm()(tmp_path / "nan.nii.gz")
     tif = tmp_path / "nan.tif"
     import tifffile
 
     tifffile.imwrite(tif, np.full((4, 4), np.nan, np.float32))
     with pytest.raises(AngioInputError, match="nan.tif"):
-        LoadAngiogram()(tif)
+        _rm()(tif)
 
 
 def test_load_dict_and_phi_free(tmp_path, xa_frames_u8):
@@ -329,12 +342,12 @@ def test_meta_collates(tmp_path, xa_frames_u8):
     from monai.data import list_data_collate
 
     paths = [save_ds(make_xa_dataset(xa_frames_u8), tmp_path / f"r{i}.dcm") for i in range(2)]
-    batch = list_data_collate([{"image": LoadAngiogram()(p)} for p in paths])
+    batch = list_data_collate([{"image": _rm()(p)} for p in paths])
     assert batch["image"].shape == (2, 5, 64, 64)
     assert len(batch["image"].meta["filename_or_obj"]) == 2
     # copying a file keeps working: no absolute state in the loader
     shutil.copy(paths[0], tmp_path / "copy.dcm")
-    assert LoadAngiogram()(Path(tmp_path / "copy.dcm")).shape == (5, 64, 64)
+    assert _rm()(Path(tmp_path / "copy.dcm")).shape == (5, 64, 64)
 
 
 @pytest.mark.parametrize("photometric", ["MONOCHROME2", "MONOCHROME1"])
@@ -356,3 +369,35 @@ def test_dicom_cine_streamed_frame_by_frame_equals_whole_decode(tmp_path, monkey
     stored = 4095.0 - frames if photometric == "MONOCHROME1" else frames.astype(np.float64)
     np.testing.assert_array_equal(streamed, whole)
     np.testing.assert_allclose(streamed, 0.5 * stored + 10.0)
+
+
+def test_loader_agrees_with_monai_loadimage_on_2d_files(tmp_path):
+    """LoadAngiogram gives MONAI's in-plane order for PNG, TIFF, NIfTI and DICOM; ToRowMajor(d) inverts exactly."""
+    from monai.transforms import EnsureChannelFirst, LoadImage
+
+    from monai_angio.transforms import ToRowMajord
+
+    a = np.zeros((24, 40), np.uint8)  # H x W, with an asymmetric mark near the top-left
+    a[2:5, 3:12] = 200
+    Image.fromarray(a).save(tmp_path / "mark.png")
+    ours = LoadAngiogram()(tmp_path / "mark.png")
+    theirs = EnsureChannelFirst()(LoadImage(image_only=True)(tmp_path / "mark.png"))
+    assert tuple(ours.shape) == tuple(theirs.shape) == (1, 40, 24)
+    np.testing.assert_array_equal(ours.numpy(), np.asarray(theirs))
+    assert ours.meta["spatial_layout"] == "xy"
+    to_rm = ToRowMajord("image")
+    d = to_rm({"image": ours})
+    np.testing.assert_array_equal(d["image"].numpy()[0], a)
+    assert d["image"].meta["spatial_layout"] == "rc"
+    back = to_rm.inverse(d)["image"]
+    np.testing.assert_array_equal(back.numpy(), ours.numpy())
+    assert back.meta["spatial_layout"] == "xy" and not back.applied_operations
+    # spacing and affine follow the axes: (x, y) in MONAI's order, (row, column) row-major
+    nib.save(nib.Nifti1Image(a.T.astype(np.float32), np.diag([0.25, 0.3, 1.0, 1.0])), tmp_path / "mark.nii.gz")
+    nifti = LoadAngiogram()(tmp_path / "mark.nii.gz")
+    np.testing.assert_array_equal(nifti.numpy(), ours.numpy())
+    np.testing.assert_allclose(nifti.meta["spacing"], [0.25, 0.3])
+    np.testing.assert_allclose(np.diag(np.asarray(nifti.affine))[:2], [0.25, 0.3])
+    rm = ToRowMajor()(nifti)
+    np.testing.assert_allclose(rm.meta["spacing"], [0.3, 0.25])
+    np.testing.assert_allclose(np.diag(np.asarray(rm.affine))[:2], [0.3, 0.25])
