@@ -127,7 +127,9 @@ def write_nifti_cine(
     else:
         data = np.transpose(a, (2, 1, 0)) if a.ndim == 3 else a.T  # (T, H, W) -> (W, H, T): x first
         plane = [sp[1], sp[0]]
-    data = np.ascontiguousarray(data.astype(dtype))
+    # no contiguous copy: NIfTI stores x fastest (Fortran order), which the transposed view of a row-major
+    # (T, H, W) cine already is
+    data = data if data.dtype == np.dtype(dtype) else data.astype(dtype, order="K")
     zooms = plane + ([float(frame_time_ms)] if a.ndim == 3 else [])
     affine = np.diag(zooms + [1.0] * (4 - len(zooms)))
     img = nib.Nifti1Image(data, affine)
