@@ -373,12 +373,9 @@ class BundleRunner:
             img = img[None]
         if img.ndim != 3 or 0 in img.shape:
             raise AngioInputError(f"expected a (T, H, W) angiogram, got shape {tuple(img.shape)}", path)
-        img.applied_operations = [
-            op for op in img.applied_operations if op.get(TraceKeys.CLASS_NAME) not in ("ToRowMajor", *_REORIENT)
-        ]
         if layout_of(img) != RC:  # a config without ToRowMajord: the app still gets rows first (nothing to invert)
             img = ToRowMajor()(img)
-            img.applied_operations = img.applied_operations[:-1]
+        img.applied_operations = [op for op in img.applied_operations if op.get(TraceKeys.CLASS_NAME) not in _REORIENT]
         return img
 
     def _prepare(self, cine: Any, filename: Optional[str]) -> Dict[str, Any]:

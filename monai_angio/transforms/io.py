@@ -104,7 +104,9 @@ class LoadAngiogram(Transform):
         arr = np.ascontiguousarray(arr)
         if not arr.flags.writeable:
             arr = arr.copy()
-        arr = np.ascontiguousarray(np.swapaxes(arr, -1, -2))  # rows-first reader -> MONAI's (x, y) order
+        # rows-first reader -> MONAI's (x, y) order as a strided view, not a copy: the ToRowMajor that follows in a
+        # bundle swaps it back to the contiguous rows-first buffer for free (a 300-frame cine: two 315 MB copies less)
+        arr = np.swapaxes(arr, -1, -2)
         tensor = torch.as_tensor(arr)
         if self.image_only:
             return tensor

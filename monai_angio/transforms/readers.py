@@ -422,8 +422,9 @@ def read_nifti(path: PathT) -> tuple[np.ndarray, dict[str, Any]]:
     NIfTI's first index ``i`` is x, the column, as in MONAI and every NIfTI viewer, and ``j`` the row, so the
     in-plane axes are swapped to rows first. Trailing singleton axes are dropped, so ``(W, H, 1, T)`` also works.
     A file whose ``descrip`` is :data:`ROW_FIRST_DESCRIP` (written rows first by ``segment --nifti-row-first``)
-    is read as written. ``pixdim[1:3]`` give the column/row spacing (MONAI ``spacing`` only: a NIfTI does not say whether it is the
-    detector or the isocenter size) and, for a cine, ``pixdim[3]`` the frame time in ms (``frame_time_ms``).
+    is read as written. ``pixdim[1:3]`` give the column/row spacing (MONAI ``spacing`` only: a NIfTI does not
+    say whether it is the detector or the isocenter size) and, for a cine, ``pixdim[3]`` the frame time in ms
+    (``frame_time_ms``).
 
     Raises:
         AngioInputError: unreadable file or unexpected dimensionality.
