@@ -4,8 +4,9 @@ QCA (and most labelled XCA data sets) consider branches below ~2 mm at their ori
 irrelevant. :func:`filter_major_branches` walks the centreline tree from its root (the ostium: the end
 point next to the catheter, or the widest end point), measures every branch's diameter just after it
 leaves its parent's lumen, and removes branches below the threshold together with everything
-downstream of them. The root branch of the tree engaged by the catheter (or rooted at a user point) is
-always kept, and so are branches whose origin lies at the image border (a vessel re-entering the field of
+downstream of them. At each junction the widest leaving branch continues the parent vessel and keeps its status
+(down to 0.6 x the threshold): the criterion judges a vessel at its own origin, not again after every side
+branch. The root branch of the tree engaged by the catheter (or rooted at a user point) is always kept, and so are branches whose origin lies at the image border (a vessel re-entering the field of
 view: its origin is not visible); other, disconnected trees are judged by their own root branch.
 """
 
@@ -54,8 +55,10 @@ def branch_origin_diameters(graph: VesselGraph, root: Pixel) -> List[Dict[str, A
     branch between ``1.5 r_j + 1`` and ``1.5 r_j + 1 + max(6, 6 r_j)`` px from the origin (``r_j`` = EDT at
     the origin, i.e. the parent's radius there), so that the parent's lumen is not counted and a stenosis
     right after a bifurcation does not make the continuing vessel look thin (the upper quartile tracks the
-    reference diameter). The root branch is measured from one median radius after its end (past the
-    rounded-off end of the skeleton).
+    reference diameter). A lesion can fill that whole window (an ostial stenosis of a side branch), so the upper
+    quartile of the next window of the same length counts too: arteries taper, so a diameter measured further
+    along is a lower bound of the reference at the origin. The root branch is measured from one median radius
+    after its end (past the rounded-off end of the skeleton).
     """
     dist = nx.single_source_dijkstra_path_length(graph.graph, root, weight="weight")
     out = []
@@ -82,16 +85,19 @@ def branch_origin_diameters(graph: VesselGraph, root: Pixel) -> List[Dict[str, A
         d = 2.0 * graph.distance[path[sel, 0], path[sel, 1]] - EDT_SKELETON_BIAS_PX
         diam = float(np.median(d))
         method = "edt"
-        ctx = (seg >= lo - 3.0) & (seg <= hi + 3.0)
+        hi2 = hi + (hi - lo)  # the next window: a lower bound of the origin's reference (tapering)
+        ctx = (seg >= lo - 3.0) & (seg <= hi2 + 3.0)
         if ctx.sum() >= 4:
             try:
                 prof = diameter_profile(
                     graph.mask, path[ctx], path_sigma=1.0, profile_sigma=0.0, distance=graph.distance
                 )
-                s0 = seg[ctx][0]
-                inner = (prof.arc_length_px + s0 >= lo) & (prof.arc_length_px + s0 <= hi) & (prof.raw_diameter_px > 0)
-                if inner.any():
-                    diam = float(np.percentile(prof.raw_diameter_px[inner], 75))
+                sa = prof.arc_length_px + seg[ctx][0]
+                ok = prof.raw_diameter_px > 0
+                windows = [ok & (sa >= lo) & (sa <= hi), ok & (sa > hi) & (sa <= hi2)]
+                found = [float(np.percentile(prof.raw_diameter_px[w], 75)) for w in windows if w.sum() >= 3]
+                if found:
+                    diam = max(found)
                     method = "profile"
             except AngioInputError:
                 pass
@@ -110,6 +116,37 @@ def branch_origin_diameters(graph: VesselGraph, root: Pixel) -> List[Dict[str, A
     return out
 
 
+#: a vessel's continuation through a side-branch junction keeps its status while at least this share of the
+#: threshold wide (below it a binary mask's diameter is mostly digitisation noise).
+CONTINUATION_FLOOR = 0.6
+
+
+def _mark_continuations(info: List[Dict[str, Any]]) -> None:
+    """Set ``info[i]["continues_parent"]``: the widest branch leaving each junction continues the parent vessel.
+
+    The clinical criterion applies to a vessel at *its* origin: the LAD after a diagonal's junction is still the
+    LAD, so it is not judged again there (a lesion just after the junction would otherwise make the rest of a
+    major vessel look minor). Origins closer than the parent radius + 2 px form one junction (skeletons split a
+    junction into a cluster of nodes joined by links of a few pixels; those links are never the continuation).
+    """
+    for b in info:
+        b["continues_parent"] = False
+    cand = [b for b in info if not b["is_root_branch"]]
+    groups: List[List[Dict[str, Any]]] = []
+    for b in cand:
+        o = np.asarray(b["origin_rc"], float)
+        for g in groups:
+            if any(np.hypot(*(o - np.asarray(x["origin_rc"], float))) <= x["parent_radius_px"] + 2.0 for x in g):
+                g.append(b)
+                break
+        else:
+            groups.append([b])
+    for g in groups:
+        real = [b for b in g if b["length_px"] > g[0]["parent_radius_px"] + 2.0]
+        if len(real) >= 2:
+            max(real, key=lambda b: b["origin_diameter_px"])["continues_parent"] = True
+
+
 def _filter_tree(
     graph: VesselGraph, root: Pixel, thr_px: float, keep_root: bool = False
 ) -> Tuple[set, set, List[Dict[str, Any]]]:
@@ -119,13 +156,17 @@ def _filter_tree(
     in the parent's lumen.
     """
     info = branch_origin_diameters(graph, root)
+    _mark_continuations(info)
     keep_graph = graph.graph.copy()
     protected = set()
     h, w = graph.mask.shape
     for b in info:
         r, c = b["origin_rc"]
         at_border = min(r, c, h - 1 - r, w - 1 - c) <= 3  # re-enters the field of view: origin unseen
-        b["kept"] = bool(b["origin_diameter_px"] >= thr_px or (keep_root and b["is_root_branch"]) or at_border)
+        continues = b["continues_parent"] and b["origin_diameter_px"] >= CONTINUATION_FLOOR * thr_px
+        b["kept"] = bool(
+            b["origin_diameter_px"] >= thr_px or (keep_root and b["is_root_branch"]) or at_border or continues
+        )
         if not b["kept"]:
             path = b["path"]
             seg = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(path.astype(float), axis=0).T))])

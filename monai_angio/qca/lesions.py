@@ -4,18 +4,24 @@ Without user-defined start/end points, :func:`~monai_angio.qca.pipeline.analyze_
 :func:`find_lesions` on the major vessels (origin >= 2 mm, :func:`~monai_angio.qca.branches.filter_major_branches`):
 
 1. The centreline graph of the major vessels is split into **segments** between the ostium, junctions and
-   end points (:attr:`~monai_angio.qca.centerline.VesselGraph.branches`), each oriented away from the ostium.
+   end points (:attr:`~monai_angio.qca.centerline.VesselGraph.branches`), each oriented away from the ostium. A
+   loop (two vessels crossing in projection) is split at its point farthest from its junction.
 2. Each segment's diameter profile is measured on the full artery mask and **cropped**: the ostium (two vessel
    diameters, where the catheter tip cuts the artery mask), every **junction neighbourhood** (the inscribed
-   diameter at the junction + 1 px, extended while the profile stays more than 25 % above the segment's
-   median, i.e. while the perpendicular profile still crosses the other branch) and one vessel radius at free
-   end points are removed, so junction spikes enter neither the reference fit nor the MLD search.
+   radius at the junction + 1 px, extended while the profile stays more than 25 % above the upper quartile of
+   the next three diameters, i.e. while the perpendicular profile still crosses the other branch), one vessel
+   radius at free end points, and every sample whose lumen touches the **image border** (the vessel leaves the
+   image: the mask is cut there, a false narrowing), so such spikes and cuts enter neither the reference fit nor
+   the MLD search.
 3. The interpolated reference is fitted **per segment** (a bifurcation is a step in the reference: the daughter
    vessels are thinner) with :func:`~monai_angio.qca.stenosis.analyze_profile`.
 4. A lesion needs **healthy reference on both sides**: at least ``max(3, 0.5 reference diameters)`` samples of
-   the reference fit proximal and distal to the obstruction. Otherwise the narrowing runs into the end of the
-   segment (a tapering distal end, a segment end next to a junction): that part is trimmed off and the
-   segment re-analysed (at most 3 times), so tapering ends are never reported as lesions.
+   the reference fit proximal and distal to the obstruction (3 suffice proximally right after a junction: a
+   branch narrow after its junction and wider distally has an ostial lesion, not a taper). Otherwise the +-10 mm
+   around the narrowing are analysed on their own (a linear reference over a long, non-linearly tapering segment
+   overestimates the distal reference, so a focal lesion near the end looks as if it ran into it); if that is
+   one-sided too, the narrowing runs into the end of the segment (a tapering distal end): that part is trimmed
+   off and the segment re-analysed (at most 3 times), so tapering ends are never reported as lesions.
 5. The reference of a long segment is re-fitted on +-max(2 lesion lengths, 10 mm) around the lesion.
 
 The worst lesion (highest %DS, reports without warnings first) is the result; every lesion at or above
@@ -36,7 +42,14 @@ from .centerline import VesselGraph
 from .diameter import DiameterProfile, diameter_profile
 from .stenosis import StenosisReport, _serious, analyze_profile, crop_profile
 
-__all__ = ["segment_crop", "healthy_sides", "analyze_segment", "find_lesions", "lesion_summary"]
+__all__ = [
+    "segment_crop",
+    "clip_to_image",
+    "healthy_sides",
+    "analyze_segment",
+    "find_lesions",
+    "lesion_summary",
+]
 
 
 def segment_crop(
@@ -72,21 +85,57 @@ def segment_crop(
         if kind == "ostium":
             return 2.0 * dmed
         if kind == "junction":
-            return max(2.0 * r_j, dmed) + 1.0
+            return max(r_j, 0.5 * dmed) + 1.0
         return max(3.0, 0.5 * dmed)
 
     total = float(s[-1])
     a_px, b_px = _margin(start_kind, start_radius_px), total - _margin(end_kind, end_radius_px)
     i0 = int(np.searchsorted(s, a_px))
     i1 = int(np.searchsorted(s, b_px, side="right"))
-    lim = spike_factor * dmed
+    # the spike is judged against the vessel just beyond it (upper quartile of the next ~3 diameters, which a
+    # lesion there does not pull down), not the segment median: a tapering segment is legitimately wider near its
+    # proximal junction than in its middle
+    step = float(np.median(np.diff(s))) if n > 1 else 1.0
+    w = max(5, int(np.ceil(3.0 * dmed / max(step, 1e-9))))
+
+    def _beyond(lo: int, hi: int) -> float:
+        part = raw[max(0, lo) : min(n, hi)]
+        return float(np.percentile(part, 75)) if len(part) else dmed
+
     if start_kind == "junction":
-        while i0 < i1 and raw[i0] > lim:
+        while i0 < i1 and raw[i0] > spike_factor * _beyond(i0 + 1, i0 + 1 + w):
             i0 += 1
     if end_kind == "junction":
-        while i1 > i0 and raw[i1 - 1] > lim:
+        while i1 > i0 and raw[i1 - 1] > spike_factor * _beyond(i1 - 1 - w, i1 - 1):
             i1 -= 1
     return i0, max(i0, i1)
+
+
+def clip_to_image(profile: DiameterProfile, shape: Tuple[int, int], i0: int, i1: int, margin_px: float = 1.0) -> Tuple[int, int]:
+    """The longest run of samples in ``[i0, i1)`` whose lumen lies inside the image.
+
+    Where a vessel leaves the image (or runs along its edge) the mask is cut by the image border, so its
+    perpendicular diameter there is the visible part only, a false narrowing. Samples with an edge point within
+    ``margin_px`` of the border are dropped.
+    """
+    if i1 <= i0:
+        return i0, i0
+    h, w = int(shape[0]), int(shape[1])
+    pts = np.concatenate([profile.edge_left_rc[i0:i1], profile.edge_right_rc[i0:i1]], axis=1).reshape(i1 - i0, 2, 2)
+    r, c = pts[..., 0], pts[..., 1]
+    gap = np.minimum(np.minimum(r, h - 1 - r), np.minimum(c, w - 1 - c)).min(axis=1)
+    ok = ~(gap <= margin_px)  # NaN edge points (no edge found) do not count as cut
+    if ok.all():
+        return i0, i1
+    best, start, run = (i0, i0), None, 0
+    for k, v in enumerate(np.append(ok, False)):
+        if v and start is None:
+            start = k
+        elif not v and start is not None:
+            if k - start > best[1] - best[0]:
+                best = (i0 + start, i0 + k)
+            start = None
+    return best
 
 
 def healthy_sides(rep: StenosisReport, min_samples: Optional[int] = None) -> Tuple[int, int]:
@@ -103,11 +152,51 @@ def healthy_sides(rep: StenosisReport, min_samples: Optional[int] = None) -> Tup
     return int(np.sum(used & (s < lo))), int(np.sum(used & (s > hi)))
 
 
-def _two_sided(rep: StenosisReport) -> bool:
+def _two_sided(rep: StenosisReport, proximal_junction: bool = False) -> bool:
+    """Whether a lesion has healthy reference on both sides (half a reference diameter of fitted samples each).
+
+    Next to a proximal junction (``proximal_junction``) 3 samples suffice before the lesion: the junction
+    neighbourhood was cropped off, and a vessel that is narrow right after its junction and wider distally is
+    not a taper (arteries narrow distally) but an ostial lesion of the branch.
+    """
     step = float(np.median(np.diff(rep.profile.arc_length_mm))) if len(rep.profile) > 1 else rep.mm_per_px
     need = max(3, int(np.ceil(0.5 * rep.reference_diameter_mm / max(step, 1e-9))))
     before, after = healthy_sides(rep)
-    return before >= need and after >= need
+    return before >= (3 if proximal_junction else need) and after >= need
+
+
+def _local_report(
+    profile: DiameterProfile,
+    calibration: Calibration,
+    i0: int,
+    i1: int,
+    centre_mm: float,
+    half_mm: float,
+    degree: int,
+    lesion_threshold: float,
+    filename: Optional[str],
+    proximal_junction: bool = False,
+) -> Optional[Tuple[StenosisReport, int, int]]:
+    """The report of the window ``centre_mm +- half_mm`` (arc length from sample ``i0``) of ``[i0, i1)``.
+
+    None unless the window is a proper part of the segment (at least 20 samples) whose lesion is two-sided and
+    free of serious warnings.
+    """
+    mm = calibration.mm_per_px
+    sc = profile.arc_length_px[i0:i1] - profile.arc_length_px[i0]
+    j0 = i0 + int(np.searchsorted(sc, (centre_mm - half_mm) / mm))
+    j1 = i0 + int(np.searchsorted(sc, (centre_mm + half_mm) / mm))
+    if not (j1 - j0 < i1 - i0 and j1 - j0 >= 20):
+        return None
+    try:
+        local = analyze_profile(
+            crop_profile(profile, j0, j1), calibration, degree, lesion_threshold, end_margin_px=1.0, filename=filename
+        )
+    except AngioInputError:
+        return None
+    if _serious(local) or not _two_sided(local, proximal_junction and j0 == i0):
+        return None
+    return local, j0, j1
 
 
 def analyze_segment(
@@ -120,13 +209,22 @@ def analyze_segment(
     filename: Optional[str] = None,
     max_trims: int = 3,
     local_window: bool = True,
+    proximal_junction: bool = False,
 ) -> Optional[StenosisReport]:
     """QCA of the samples ``[i0, i1)`` of a segment profile, with healthy reference on both sides of the lesion.
+
+    When the worst narrowing of the segment lacks healthy reference on one side, the +-10 mm around it are
+    analysed on their own first: a linear reference over a long, non-linearly tapering segment overestimates the
+    distal reference, so a focal lesion near the distal end looks as if it ran into the end. Only if that local
+    analysis is one-sided too is the narrowing trimmed off as a taper (at most ``max_trims`` times).
+
+    Args:
+        proximal_junction: the segment starts at a junction (see :func:`_two_sided`).
 
     Returns None when the segment is (or becomes, after trimming) too short: less than 3 median diameters
     and 12 samples. The returned report's ``details["segment_samples"]`` holds the final ``[i0, i1)``.
     """
-    mm = calibration.mm_per_px
+    start = i0
     for _ in range(max_trims + 1):
         if i1 - i0 < 12:
             return None
@@ -137,8 +235,16 @@ def analyze_segment(
             rep = analyze_profile(crop, calibration, degree, lesion_threshold, end_margin_px=1.0, filename=filename)
         except AngioInputError:
             return None
-        if _two_sided(rep):
+        pj = proximal_junction and i0 == start
+        if _two_sided(rep, pj):
             break
+        local = _local_report(
+            profile, calibration, i0, i1, rep.mld_position_mm, 10.0, degree, lesion_threshold, filename, pj
+        )
+        if local is not None:
+            rep, i0, i1 = local
+            rep.details["segment_samples"] = [int(i0), int(i1)]
+            return rep
         before, after = healthy_sides(rep)
         s = crop.arc_length_mm
         t0 = rep.details.get("lesion_threshold_start_mm", rep.lesion_start_mm)
@@ -151,21 +257,13 @@ def analyze_segment(
         return None
     # local reference: +-max(2 lesion lengths, 10 mm) around the lesion of a long segment
     if local_window:
-        half = (max(2.0 * rep.lesion_length_mm, 10.0) + 0.5 * rep.lesion_length_mm) / mm
-        centre = rep.mld_position_mm / mm
-        sc = profile.arc_length_px[i0:i1] - profile.arc_length_px[i0]
-        j0 = i0 + int(np.searchsorted(sc, centre - half))
-        j1 = i0 + int(np.searchsorted(sc, centre + half))
-        if j1 - j0 < i1 - i0 and j1 - j0 >= 20:
-            try:
-                local = analyze_profile(
-                    crop_profile(profile, j0, j1), calibration, degree, lesion_threshold, end_margin_px=1.0,
-                    filename=filename,
-                )
-                if not _serious(local) and _two_sided(local):
-                    rep, i0, i1 = local, j0, j1
-            except AngioInputError:
-                pass
+        half = max(2.0 * rep.lesion_length_mm, 10.0) + 0.5 * rep.lesion_length_mm
+        local = _local_report(
+            profile, calibration, i0, i1, rep.mld_position_mm, half, degree, lesion_threshold, filename,
+            proximal_junction and i0 == start,
+        )
+        if local is not None:
+            rep, i0, i1 = local
     rep.details["segment_samples"] = [int(i0), int(i1)]
     return rep
 
@@ -184,6 +282,30 @@ def lesion_summary(rep: StenosisReport) -> Dict[str, Any]:
         "segment": rep.details.get("segment"),
         "warnings": list(rep.warnings),
     }
+
+
+def _segment_paths(graph: VesselGraph, min_len: int = 8) -> Tuple[List[Tuple[int, np.ndarray]], set]:
+    """``[(branch index, path), ...]`` of the graph's segments, and the split points of loops.
+
+    A loop (a segment that leaves a junction and comes back to it: two vessels crossing in projection, or a
+    branch rejoining its parent in the mask) has no second end; it is split at its point farthest from the
+    junction, which is then treated as a junction (where the other vessel crosses).
+    """
+    out: List[Tuple[int, np.ndarray]] = []
+    splits = set()
+    for br in graph.branches:
+        path = np.asarray(br.path)
+        if len(path) < min_len:
+            continue
+        if tuple(br.start) != tuple(br.end):
+            out.append((int(br.index), path))
+            continue
+        if len(path) < 2 * min_len:
+            continue
+        k = int(np.argmax(np.hypot(*(path - path[0]).T)))
+        splits.add((int(path[k][0]), int(path[k][1])))
+        out.extend([(int(br.index), path[: k + 1]), (int(br.index), path[k:][::-1])])
+    return out, splits
 
 
 def find_lesions(
@@ -224,11 +346,9 @@ def find_lesions(
         dist = {}
     deg = dict(g.degree())
     reps: List[StenosisReport] = []
-    for br in graph.branches:
-        if len(br.path) < 8 or br.start == br.end:
-            continue
-        path = br.path
-        a, b = tuple(br.start), tuple(br.end)
+    pieces, splits = _segment_paths(graph)
+    for index, path in pieces:
+        a, b = (int(path[0][0]), int(path[0][1])), (int(path[-1][0]), int(path[-1][1]))
         if a in dist and b in dist:
             flip = dist[b] < dist[a]
         else:
@@ -239,7 +359,7 @@ def find_lesions(
         def _kind(node: Tuple[int, int]) -> str:
             if node == tuple(root):
                 return "ostium"
-            return "junction" if deg.get(node, 0) >= 3 else "end"
+            return "junction" if deg.get(node, 0) >= 3 or node in splits else "end"
 
         ka, kb = _kind(a), _kind(b)
         try:
@@ -252,12 +372,16 @@ def find_lesions(
         except AngioInputError:
             continue
         i0, i1 = segment_crop(prof, ka, kb, float(graph.distance[a]), float(graph.distance[b]))
-        rep = analyze_segment(prof, calibration, i0, i1, degree, lesion_threshold, filename=filename)
+        c0, c1 = clip_to_image(prof, artery.shape[-2:], i0, i1)
+        ka, i0, i1 = (ka if c0 == i0 else "end"), c0, c1
+        rep = analyze_segment(
+            prof, calibration, i0, i1, degree, lesion_threshold, filename=filename, proximal_junction=ka == "junction"
+        )
         if rep is None:
             continue
         j0 = rep.details["segment_samples"][0]
         rep.details["segment"] = {
-            "index": int(br.index),
+            "index": int(index),
             "start_rc": [int(a[0]), int(a[1])],
             "end_rc": [int(b[0]), int(b[1])],
             "start_kind": ka,

@@ -81,6 +81,22 @@ class ReferenceFit:
     iterations: int
 
 
+def _reference_polynomial(s: np.ndarray, d: np.ndarray, used: np.ndarray, degree: int) -> Tuple[np.ndarray, np.ndarray]:
+    """``(coefficients, reference over all of s)`` of the reference fit on the ``used`` samples.
+
+    A taper fitted on samples bunched at one end can extrapolate to (nearly) nothing across a long lesion; an
+    artery does not taper to half its width within one analysed segment, so such a fit falls back to a constant
+    (the median of the used samples).
+    """
+    deg = int(min(degree, max(0, int(used.sum()) - 2)))
+    coef = np.polyfit(s[used], d[used], deg)
+    ref = np.polyval(coef, s)
+    if deg > 0 and float(ref.min()) < 0.5 * float(np.median(d[used])):
+        coef = np.array([float(np.median(d[used]))])
+        ref = np.full(len(s), coef[0])
+    return coef, np.maximum(ref, 1e-9)
+
+
 def interpolated_reference(
     s: np.ndarray,
     d: np.ndarray,
@@ -129,9 +145,7 @@ def interpolated_reference(
     vidx = np.nonzero(valid)[0]
     outliers = False
     for it in range(1, max_iter + 1):
-        deg = int(min(degree, max(0, used.sum() - 2)))
-        coef = np.polyfit(s[used], d[used], deg)
-        ref = np.maximum(np.polyval(coef, s), 1e-9)
+        coef, ref = _reference_polynomial(s, d, used, degree)
         r = d - ref
         sigma = 1.4826 * float(np.median(np.abs(r[used] - np.median(r[used]))))
         sigma = max(sigma, 0.005 * float(np.median(ref[valid])))
@@ -410,9 +424,7 @@ def analyze_profile(
             real = (ref - mld) >= 2.0 * fit.threshold  # a lesion clearly below the threshold, not a noise dip
             if not real or refit >= max_refits or used2.sum() < max(5, degree + 3) or np.array_equal(used2, fit.used):
                 break
-            deg = int(min(degree, max(0, used2.sum() - 2)))
-            coef = np.polyfit(sa[used2], d_mm[used2], deg)
-            fit.reference = np.maximum(np.polyval(coef, sa), 1e-9)
+            coef, fit.reference = _reference_polynomial(sa, d_mm, used2, degree)
             fit.coefficients, fit.used = coef, used2
             ref = float(np.interp(i_sub, np.arange(n_s), fit.reference))
             refit += 1

@@ -51,3 +51,25 @@ def test_threshold_and_calibration_scale():
 def test_empty_mask():
     with pytest.raises(AngioInputError, match=r"lab\.png: the artery mask is empty"):
         filter_major_branches(np.zeros((32, 32), np.uint8), 0.2, filename="lab.png")
+
+
+def test_vessel_continues_through_a_side_branch_junction(monkeypatch):
+    """A 3 mm vessel narrowed to 1.6 mm from just after a side branch's junction to its end: it is still the same
+    major vessel (judged at its own origin), so it is kept; the 1.2 mm side branch is dropped. Judging the
+    continuation again at the junction, as before, drops the rest of the vessel with its lesion."""
+    shape = (128, 128)
+    trunk = segment_tube(shape, (64.3, -5), (64.3, 133), lambda u: np.where(u < 60, 30.0, 16.0))
+    side = segment_tube(shape, (64.3, 40), (2, 12), 1.2 / SP)
+    lab = (trunk | side).astype(np.uint8)
+    lab[56:73, 0:3] = 2
+    distal = trunk.copy()
+    distal[:, :75] = False
+    far_side = side & ~trunk
+    far_side[40:, :] = False
+    out = filter_major_branches(lab, Calibration(SP, "user"), 2.0)
+    assert out[distal].mean() > 0.95
+    assert out[far_side].mean() < 0.05
+    import monai_angio.qca.branches as branches
+
+    monkeypatch.setattr(branches, "CONTINUATION_FLOOR", 10.0)  # no continuation: judged again at the junction
+    assert filter_major_branches(lab, Calibration(SP, "user"), 2.0)[distal].mean() < 0.05

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from monai_angio.qca import analyze_stenosis, find_lesions, segment_crop, vessel_graph
+from monai_angio.qca.lesions import clip_to_image
 from monai_angio.qca.branches import find_root
 from monai_angio.qca.calibration import Calibration
 from monai_angio.qca.diameter import diameter_profile
@@ -15,10 +16,13 @@ from .analytic import segment_tube
 SPACING = 0.2
 
 
-def bifurcation_label(stenosis_percent: Optional[float] = None, where: str = "trunk", size: int = 200):
+def bifurcation_label(
+    stenosis_percent: Optional[float] = None, where: str = "trunk", size: int = 200, daughter_at: float = 0.55
+):
     """Catheter -> trunk (3.4 -> 3.2 mm) -> Y bifurcation into two daughters tapering from 2.5 mm to 1.25 mm
     (quadratic, i.e. faster towards their ends), with an optional cosine lesion in the trunk (8 mm) or in the
-    first daughter (5 mm; that daughter then tapers linearly from 2.5 to 2 mm). Returns the 0/1/2 label map and the lesion centre (row, col)."""
+    first daughter (5 mm, centred at ``daughter_at`` of its length; that daughter then tapers linearly from 2.5 to
+    2 mm). Returns the 0/1/2 label map and the lesion centre (row, col)."""
     lab = np.zeros((size, size), np.uint8)
     ostium = np.array([0.14 * size, 0.12 * size])
     bif = np.array([0.58 * size, 0.50 * size])
@@ -44,13 +48,13 @@ def bifurcation_label(stenosis_percent: Optional[float] = None, where: str = "tr
 
         def daughter(u, length=length, k=k):
             if where == "daughter" and k == 0:  # a gently tapering daughter with the lesion
-                return lesion(u, 0.55 * length, (2.5 - 0.5 * u / length) / SPACING)
+                return lesion(u, daughter_at * length, (2.5 - 0.5 * u / length) / SPACING)
             d = 2.5 * (1 - 0.5 * (u / length) ** 2) / SPACING
             return lesion(u, 0.45 * length, d) if (where == "daughter" and k == 0) else d
 
         art |= segment_tube(lab.shape, bif, e, daughter)
         if where == "daughter" and k == 0:
-            centre = bif + 0.55 * (e - bif)
+            centre = bif + daughter_at * (e - bif)
     lab[art] = 1
     cath_w = 2.0 / SPACING
     top = np.array([-10.0, -4.0])
@@ -101,8 +105,33 @@ def test_segment_crop_removes_junction_spike():
     i0, i1 = segment_crop(prof, "ostium", "junction", 0.0, float(g.distance[tuple(path[-1])]))
     kept = prof.raw_diameter_px[i0:i1] * SPACING
     assert kept.max() < 3.5 and kept.min() > 3.1  # the junction neighbourhood and the ostium are cut off
-    assert (prof.arc_length_px[-1] - prof.arc_length_px[i1 - 1]) >= 2 * float(g.distance[tuple(path[-1])])
+    assert (prof.arc_length_px[-1] - prof.arc_length_px[i1 - 1]) >= float(g.distance[tuple(path[-1])]) + 1
     assert i0 >= 2 * 3.2 / SPACING - 1
+
+
+def test_lesion_next_to_a_junction_is_found():
+    """A daughter narrowed 3-8 mm after the bifurcation: the junction crop leaves its short healthy start, which
+    is enough proximal reference there (narrow after a junction and wider distally is a lesion, not a taper)."""
+    lab, centre = bifurcation_label(60.0, "daughter", daughter_at=0.35)
+    rep = analyze_stenosis(lab, calibration=SPACING)
+    assert np.hypot(*(np.asarray(rep.mld_rc) - centre)) * SPACING < 2.0
+    assert rep.percent_diameter_stenosis == pytest.approx(60.0, abs=8.0)
+
+
+def test_clip_to_image_drops_samples_cut_by_the_border():
+    """A 3 mm tube leaving the image through its bottom edge: its last radius of samples is cut by the border
+    (a false narrowing), and no lesion is reported there."""
+    lab = np.zeros((160, 160), np.uint8)
+    lab[segment_tube(lab.shape, np.array([10.0, 30.0]), np.array([175.0, 120.0]), 3.0 / SPACING)] = 1
+    g = vessel_graph(lab == 1)
+    path = max(g.branches, key=lambda b: b.length_px).path
+    prof = diameter_profile(lab == 1, path if path[0][0] < path[-1][0] else path[::-1])
+    i0, i1 = clip_to_image(prof, lab.shape, 0, len(prof))
+    assert i0 == 0 and 0 < i1 < len(prof)
+    assert prof.raw_diameter_px[i1 - 1] * SPACING > 2.8  # what is kept is the whole lumen
+    assert prof.raw_diameter_px[i1:].min() * SPACING < 2.5  # what is dropped was cut by the border
+    rep = analyze_stenosis(lab, calibration=SPACING)
+    assert rep.percent_diameter_stenosis < 10.0
 
 
 def test_user_segment_mode_unchanged():
@@ -114,3 +143,27 @@ def test_user_segment_mode_unchanged():
     assert rep.details["path_selection"].startswith("user")
     assert "lesions" not in rep.details
     assert abs(rep.percent_diameter_stenosis - 50.0) < 5.0
+
+
+def test_loop_segments_are_analysed():
+    """Two arms leaving a junction and meeting again (vessels crossing in projection) make a loop segment with no
+    second end; it is split at its far point and a 60 % lesion in one arm is found."""
+    lab = np.zeros((200, 200), np.uint8)
+    j, top, k, bottom = np.array([100.0, 40.0]), np.array([60.0, 100.0]), np.array([100.0, 160.0]), np.array([140.0, 100.0])
+    lab[segment_tube(lab.shape, np.array([100.0, -5.0]), j, 3.2 / SPACING)] = 1
+    L = 5.0 / SPACING
+    n1 = float(np.hypot(*(top - j)))
+
+    def lesioned(u):
+        s = u - 0.6 * n1
+        return 2.6 / SPACING * (1 - 0.6 * np.where(np.abs(s) < L / 2, 0.5 * (1 + np.cos(2 * np.pi * s / L)), 0.0))
+
+    lab[segment_tube(lab.shape, j, top, lesioned)] = 1
+    for a, b in ((top, k), (j, bottom), (bottom, k)):
+        lab[segment_tube(lab.shape, a, b, 2.6 / SPACING)] = 1
+    g = vessel_graph(lab == 1)
+    assert any(tuple(b.start) == tuple(b.end) for b in g.branches)  # the arms make a loop
+    rep = analyze_stenosis(lab, calibration=SPACING)
+    centre = j + 0.6 * (top - j)
+    assert np.hypot(*(np.asarray(rep.mld_rc) - centre)) * SPACING < 2.0
+    assert rep.percent_diameter_stenosis == pytest.approx(60.0, abs=10.0)

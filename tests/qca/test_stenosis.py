@@ -94,3 +94,18 @@ def test_bad_input():
         analyze_stenosis(m, calibration=CAL, start_rc=(3, 3))
     with pytest.raises(AngioInputError, match="NaN"):
         analyze_stenosis(np.full((32, 32), np.nan), calibration=CAL)
+
+
+def test_reference_fit_never_extrapolates_to_nothing():
+    """A taper fitted on samples bunched at one end (3.2 -> 2.4 mm over 5 mm, then a long obstruction) would reach
+    0 mm across the lesion; the reference falls back to a constant. A gentle taper keeps its slope."""
+    from monai_angio.qca.stenosis import _reference_polynomial
+
+    s = np.arange(100, dtype=float) * 0.25
+    d = np.where(s < 5.0, 3.2 - 0.16 * s, 1.0)
+    used = s < 5.0
+    coef, ref = _reference_polynomial(s, d, used, degree=1)
+    assert len(coef) == 1 and ref.min() == pytest.approx(np.median(d[used]))
+    taper = 3.0 - 0.02 * s
+    coef, ref = _reference_polynomial(s, taper, np.ones_like(used), degree=1)
+    assert coef[0] == pytest.approx(-0.02) and np.allclose(ref, taper)
