@@ -152,42 +152,11 @@ def incomplete_leftovers(outs: Dict[str, Path]) -> List[Path]:
     return [outs[k] for k in _PARTIAL_KINDS if outs[k].is_file()]
 
 
-_RASTER_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
-
-
 def header_size(path: PathLike) -> Optional[tuple]:
-    """``(rows, columns)`` of a raster image or DICOM file from its header alone (nothing decoded), or None.
+    """Deprecated alias of :func:`monai_angio.transforms.readers.header_frame_size` (the loader gates sizes now)."""
+    from monai_angio.transforms.readers import header_frame_size
 
-    So that an oversized image is refused before it is decoded (a 10000 x 10000 PNG needs gigabytes once
-    decoded and minutes to draw). None when the header cannot tell (video, NIfTI, unreadable: the reader reports).
-
-    Raises:
-        AngioInputError: the header declares more pixels than the imaging library agrees to open.
-    """
-    p = Path(path)
-    if p.name.lower().endswith(_RASTER_SUFFIXES):
-        import warnings
-
-        from PIL import Image
-
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                with Image.open(p) as im:
-                    return int(im.size[1]), int(im.size[0])
-        except Image.DecompressionBombError as e:
-            raise AngioInputError(f"image is too large to decode safely ({e})", p) from e
-        except Exception:  # noqa: BLE001 - unreadable: the reader says why
-            return None
-    if is_dicom_input(p):
-        import pydicom
-
-        try:
-            ds = pydicom.dcmread(str(p), stop_before_pixels=True, specific_tags=["Rows", "Columns"])
-            return int(ds.Rows), int(ds.Columns)
-        except Exception:  # noqa: BLE001
-            return None
-    return None
+    return header_frame_size(path)
 
 
 def _one_line(text: str) -> str:
@@ -278,14 +247,9 @@ def segment_file(
             return res
     writing: Optional[Path] = None  # the output being written, named in a disk-full or permission error
     try:
-        from monai_angio.transforms.validation import check_frame_size
-
-        size = header_size(path)
-        if size is not None:
-            check_frame_size(size[0], size[1], str(path))
-        cine = model.load(path)
+        cine = model.load(path)  # the loader refuses an oversized frame from the header, before decoding
         meta = dict(cine.meta)
-        images = np.asarray(cine.as_tensor(), dtype=np.float32)
+        images = np.asarray(cine.as_tensor())  # the stored type (uint16 DICOM: half of float32); frames convert one by one
         t_load = time.perf_counter()
         idx = parse_frames(frames, images.shape[0], str(path))
         labels = model.predict(cine, idx, progress=progress, filename=str(path))

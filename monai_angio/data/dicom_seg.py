@@ -298,7 +298,7 @@ def write_dicom_seg(
     values, descs = _segments(class_names, algorithm_name, software_version or monai_angio.__version__, warnings_out)
     if not values:
         raise AngioInputError("class_names has no class > 0; nothing to write as a segment", out_path)
-    present = set(np.unique(lab).tolist()) - {0}
+    present = set().union(*(np.unique(f).tolist() for f in lab)) - {0}  # per frame: no sorted copy of a cine
     unknown = sorted(present - set(values))
     if unknown:
         raise AngioInputError(f"label values {unknown} are not in class_names {dict(class_names)}", out_path)

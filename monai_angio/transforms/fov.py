@@ -124,7 +124,8 @@ def field_of_view_mask(
 
 def _frames_mask(img: np.ndarray, **kwargs: Any) -> np.ndarray:
     """FOV of a ``(C, H, W)`` or ``(C, T, H, W)`` array from its mean frame, broadcast to ``(1, H, W)``."""
-    mean = img.reshape(-1, *img.shape[-2:]).mean(axis=0)
+    # float64 accumulation in numpy's buffers: no float copy of an integer cine
+    mean = img.reshape(-1, *img.shape[-2:]).mean(axis=0, dtype=np.float64).astype(np.float32)
     return field_of_view_mask(mean, **kwargs)[None]
 
 
@@ -145,8 +146,8 @@ class FieldOfView(Transform):
     def __call__(self, img: NdarrayOrTensor) -> np.ndarray:
         """Return the ``(1, H, W)`` bool mask of ``img``'s field of view."""
         check_finite(img)
-        # no copy of a float32 cine (a 300-frame 512 x 512 run is 315 MB): only other dtypes are converted
-        return _frames_mask(np.asarray(convert_to_numpy(img), dtype=np.float32), **self.kwargs)
+        # no copy of the cine (a 300-frame 512 x 512 run is 315 MB in float32): the mean frame is computed in place
+        return _frames_mask(np.asarray(convert_to_numpy(img)), **self.kwargs)
 
 
 class FieldOfViewd(MapTransform):
@@ -245,10 +246,9 @@ class FOVNormalize(Transform):
         mask = _frames_mask(arr) if fov is None else convert_to_numpy(fov).astype(bool)
         mask = mask.reshape((1,) * (arr.ndim - 2) + mask.shape[-2:])
         out = fov_normalize(arr, mask, self.lower, self.upper, self.fill_outside)
-        if isinstance(img, MetaTensor):
-            res = img.clone()
-            res.array = out
-            return res
+        if isinstance(img, MetaTensor):  # float32 whatever the input's type (an integer cine would truncate)
+            meta = img.clone()
+            return MetaTensor(torch.from_numpy(out), meta=meta.meta, applied_operations=meta.applied_operations)
         if isinstance(img, torch.Tensor):
             return torch.as_tensor(out, device=img.device)
         return out

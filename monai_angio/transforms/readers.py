@@ -18,6 +18,7 @@ from typing import Any, Callable, Optional, Union
 import numpy as np
 
 from monai_angio.errors import AngioInputError
+from monai_angio.transforms.limits import check_frame_size, is_oversized
 
 __all__ = [
     "DICOM_EXTENSIONS",
@@ -32,6 +33,7 @@ __all__ = [
     "read_nifti",
     "read_angiogram",
     "count_frames",
+    "header_frame_size",
     "is_dicom_path",
     "spacing_from_meta",
     "frame_time_from_meta",
@@ -197,36 +199,46 @@ def _dicom_meta(ds: Any) -> dict[str, Any]:
     return meta
 
 
-def _stream_frames(ds: Any, fname: str, nframes: int) -> Optional[tuple[np.ndarray, np.dtype]]:
-    """Decode a multi-frame grey DICOM frame by frame: (float32 ``(T, H, W)``, the decoded frames' dtype), or None.
+def _stream_frames(
+    ds: Any, fname: str, nframes: int, native: bool = False
+) -> Optional[tuple[np.ndarray, np.dtype]]:
+    """Decode a multi-frame grey DICOM frame by frame: (``(T, H, W)`` float32, or the stored integer type with
+    ``native``; the decoded frames' dtype), or None.
 
-    The stored pixel data (and a full array in the stored type) are never held beside the float32 cine: a 300-frame
-    512x512 16-bit cine peaks at its 315 MB of float32 instead of about 630 MB. Any problem (an unusual encoding, a
-    frame count that does not match) returns None and the caller decodes the whole pixel data the usual way.
+    The stored pixel data (and a full array in the stored type) are never held beside the cine: a 300-frame
+    512x512 16-bit cine peaks at its 315 MB of float32 (157 MB with ``native``) instead of about 630 MB. Any problem
+    (an unusual encoding, a frame count that does not match) returns None and the caller decodes the whole pixel
+    data the usual way.
     """
     try:
         from pydicom.pixels import iter_pixels
 
         rows, cols = int(ds.Rows), int(ds.Columns)
-        out = np.empty((nframes, rows, cols), dtype=np.float32)
+        out: Optional[np.ndarray] = None
         k, dtype = -1, None
         for k, frame in enumerate(iter_pixels(fname)):
             if k >= nframes or frame.shape != (rows, cols):
                 return None
+            if out is None:
+                keep = native and np.issubdtype(frame.dtype, np.integer) and frame.dtype.itemsize <= 2
+                out = np.empty((nframes, rows, cols), dtype=frame.dtype if keep else np.float32)
             out[k] = frame
             dtype = frame.dtype
-        if k + 1 != nframes:
+        if k + 1 != nframes or out is None:
             return None
     except Exception:  # noqa: BLE001 - fall back to the whole-array decode, which reports errors properly
         return None
     return out, np.dtype(dtype)
 
 
-def read_dicom(path: PathT) -> tuple[np.ndarray, dict[str, Any]]:
+def read_dicom(path: PathT, keep_integer: bool = False) -> tuple[np.ndarray, dict[str, Any]]:
     """Read a single- or multi-frame DICOM (XA, RF, CR, DX, SC, ...) as a float32 ``(T, H, W)`` array.
 
     float32 holds every stored integer up to 24 bits exactly; a 300-frame 512x512 cine costs 315 MB instead of
-    the 630 MB of float64.
+    the 630 MB of float64. With ``keep_integer`` the stored 8/16-bit integers are returned as they are (157 MB for
+    that cine) whenever they are the pixel values already: grey ``MONOCHROME2`` without a rescale (slope 1,
+    intercept 0); otherwise float32 as usual. Consumers that normalise per frame (every bundle's ``inference.json``)
+    convert one frame at a time.
 
     Compressed transfer syntaxes (JPEG Lossless/Baseline, JPEG-LS, RLE, ...) are decoded by the pydicom
     pixel handlers (pylibjpeg, pylibjpeg-libjpeg, pyjpegls when installed). Stored values are inverted for
@@ -234,6 +246,7 @@ def read_dicom(path: PathT) -> tuple[np.ndarray, dict[str, Any]]:
 
     Args:
         path: the DICOM file.
+        keep_integer: return stored integers unconverted where they need no conversion (see above).
 
     Returns:
         ``(array, meta)`` where ``meta`` is the whitelisted metadata (see module docstring).
@@ -271,7 +284,16 @@ def read_dicom(path: PathT) -> tuple[np.ndarray, dict[str, Any]]:
         forced = True
     nframes = int(_float(ds.get("NumberOfFrames", 1)) or 1)
     spp = int(ds.get("SamplesPerPixel", 1) or 1)
-    streamed = _stream_frames(ds, fname, nframes) if spp == 1 and nframes > 1 and not forced else None
+    slope = _float(_dicom_get(ds, "RescaleSlope", "PixelValueTransformationSequence"))
+    intercept = _float(_dicom_get(ds, "RescaleIntercept", "PixelValueTransformationSequence"))
+    native = (
+        keep_integer
+        and spp == 1
+        and str(ds.get("PhotometricInterpretation", "")).upper() != "MONOCHROME1"
+        and slope in (None, 1.0)
+        and intercept in (None, 0.0)
+    )
+    streamed = _stream_frames(ds, fname, nframes, native) if spp == 1 and nframes > 1 and not forced else None
     if streamed is not None:
         arr, stored = streamed
     else:
@@ -295,6 +317,8 @@ def read_dicom(path: PathT) -> tuple[np.ndarray, dict[str, Any]]:
         pass
     else:
         raise AngioInputError(f"unexpected DICOM pixel array shape {arr.shape} (NumberOfFrames={nframes})", fname)
+    if native and np.issubdtype(arr.dtype, np.integer) and arr.dtype.itemsize <= 2:
+        return arr, _dicom_meta(ds)
     arr = np.asarray(arr, dtype=np.float32)  # in place for streamed frames; float32 is exact up to 24 bits
 
     if spp == 1 and str(ds.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1":
@@ -306,8 +330,6 @@ def read_dicom(path: PathT) -> tuple[np.ndarray, dict[str, Any]]:
         else:  # float pixel data: mirror within the observed range
             np.subtract(float(arr.max()) + float(arr.min()), arr, out=arr)
 
-    slope = _float(_dicom_get(ds, "RescaleSlope", "PixelValueTransformationSequence"))
-    intercept = _float(_dicom_get(ds, "RescaleIntercept", "PixelValueTransformationSequence"))
     if slope is not None and slope != 1.0:
         arr *= np.float32(slope)
     if intercept is not None and intercept != 0.0:
@@ -497,21 +519,73 @@ def _choose_spacing(meta: Mapping[str, Any]) -> tuple[list[float], str]:
     return [1.0, 1.0], "unknown"
 
 
-def read_angiogram(path: PathT) -> tuple[np.ndarray, dict[str, Any]]:
+def header_frame_size(path: PathT) -> Optional[tuple[int, int]]:
+    """``(rows, columns)`` of one frame from the file's header alone (no pixel decoded), or None if it cannot tell.
+
+    Raster images (PIL reads the header only), DICOM (``Rows`` / ``Columns``) and NIfTI (the header's shape; x
+    first, so swapped) are read this way; videos and unreadable files give None (the reader then reports).
+    Lets a caller refuse an oversized image before decoding it: a 20000 x 20000 PNG takes gigabytes once decoded.
+
+    Raises:
+        AngioInputError: the header declares more pixels than the imaging library agrees to open.
+    """
+    fname = os.fspath(path)
+    suffix = _suffix(fname)
+    try:
+        if suffix in IMAGE_EXTENSIONS:
+            import warnings
+
+            from PIL import Image
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                try:
+                    with Image.open(fname) as im:
+                        return int(im.size[1]), int(im.size[0])
+                except Image.DecompressionBombError as e:
+                    raise AngioInputError(f"image is too large to decode safely ({e})", fname) from e
+        if suffix in NIFTI_EXTENSIONS:
+            import nibabel as nib
+
+            shape = nib.load(fname).header.get_data_shape()
+            return (int(shape[1]), int(shape[0])) if len(shape) >= 2 else None
+        if suffix in DICOM_EXTENSIONS or (suffix not in SUPPORTED_EXTENSIONS and is_dicom_path(fname)):
+            import pydicom
+
+            ds = pydicom.dcmread(fname, stop_before_pixels=True, specific_tags=["Rows", "Columns"], force=True)
+            if "Rows" in ds and "Columns" in ds:
+                return int(ds.Rows), int(ds.Columns)
+    except AngioInputError:
+        raise
+    except Exception:  # noqa: BLE001 - unreadable header: the reader says why
+        return None
+    return None
+
+
+def _refuse_oversized(h: int, w: int, fname: str) -> None:
+    if is_oversized(h, w):
+        check_frame_size(h, w, fname)  # raises, naming the size and the limit
+
+
+def read_angiogram(path: PathT, keep_integer: bool = False) -> tuple[np.ndarray, dict[str, Any]]:
     """Read any supported angiogram file as a ``(T, H, W)`` array plus complete metadata.
 
-    DICOM comes back as float32, images in their stored type where it is exact (``uint8`` / ``uint16``),
-    other sources as float.
+    DICOM comes back as float32 (with ``keep_integer``, in its stored integer type where that is the pixel value:
+    see :func:`read_dicom`), images in their stored type where it is exact (``uint8`` / ``uint16``), other
+    sources as float.
 
     Args:
         path: DICOM, PNG/JPEG/BMP/TIFF, MP4/AVI/..., or NIfTI file.
+        keep_integer: passed to :func:`read_dicom`.
 
     Returns:
         ``(array, meta)``; see the module docstring for the metadata keys.
 
     Raises:
         AngioInputError: missing, unsupported or corrupt file, no pixel data, wrong dimensionality, empty
-            image, or NaN/Inf values. The message names the file.
+            image, a frame larger than :data:`~monai_angio.transforms.validation.MAX_FRAME_PIXELS` /
+            ``MAX_SIZE_PX`` (refused from the header, before decoding, where the format has one), or NaN/Inf
+            values. The message names the file.
     """
     fname = os.fspath(path)
     if not os.path.exists(fname):
@@ -521,8 +595,13 @@ def read_angiogram(path: PathT) -> tuple[np.ndarray, dict[str, Any]]:
     if os.path.getsize(fname) == 0:
         raise AngioInputError("file is empty", fname)
     reader = _reader_for(fname)
-    arr, meta = reader(fname)
+    size = header_frame_size(fname)
+    if size is not None:  # refused before decoding
+        _refuse_oversized(size[0], size[1], fname)
+    arr, meta = reader(fname, keep_integer=True) if keep_integer and reader is read_dicom else reader(fname)
     arr = np.asarray(arr)
+    if arr.ndim == 3:  # formats whose header does not tell (video)
+        _refuse_oversized(int(arr.shape[1]), int(arr.shape[2]), fname)
     if arr.ndim != 3:
         raise AngioInputError(f"expected a (T, H, W) image, got shape {arr.shape}", fname)
     if arr.size == 0 or min(arr.shape) == 0:

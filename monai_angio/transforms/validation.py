@@ -89,40 +89,14 @@ def _nonfinite_counts(arr: np.ndarray, step: int = 1 << 22) -> Optional[tuple[in
     return n_nan, int(sum((~np.isfinite(flat[i : i + step])).sum() for i in chunks)) - n_nan
 
 
-#: smallest and largest in-plane size (pixels) an angiogram may have
-MIN_SIZE_PX, MAX_SIZE_PX = 16, 16384
-#: most pixels one frame may have (a 4096 x 4096 frame; X-ray detectors give at most about 2500 x 2500)
-MAX_FRAME_PIXELS = 4096 * 4096
-#: longest side / shortest side above which a "frame" is no angiogram (a strip, a banner, a line scan)
-MAX_ASPECT_RATIO = 8.0
-
-
-def check_frame_size(h: int, w: int, filename: Optional[str] = None) -> None:
-    """Refuse a frame size no angiogram has, with the size, the limit and the file named.
-
-    Args:
-        h: rows.
-        w: columns.
-        filename: named in the error.
-
-    Raises:
-        AngioInputError: a side below ``MIN_SIZE_PX`` or above ``MAX_SIZE_PX``, more than ``MAX_FRAME_PIXELS``
-            pixels, or sides more unequal than ``MAX_ASPECT_RATIO``.
-    """
-    if min(h, w) < MIN_SIZE_PX:
-        raise AngioInputError(f"image is {h}x{w} px; at least {MIN_SIZE_PX}x{MIN_SIZE_PX} is needed", filename)
-    if max(h, w) > MAX_SIZE_PX:
-        raise AngioInputError(f"image is {h}x{w} px; at most {MAX_SIZE_PX} px per side is supported", filename)
-    if h * w > MAX_FRAME_PIXELS:
-        raise AngioInputError(
-            f"image is {h}x{w} px ({h * w / 1e6:.1f} megapixels); at most {MAX_FRAME_PIXELS / 1e6:.1f} megapixels "
-            "per frame (4096x4096) are segmented: downscale it first",
-            filename,
-        )
-    if max(h, w) > MAX_ASPECT_RATIO * min(h, w):
-        raise AngioInputError(
-            f"image is {h}x{w} px: sides more unequal than {MAX_ASPECT_RATIO:g}:1 are no angiogram frame", filename
-        )
+# the frame-size limits live in a module without torch / MONAI, so that readers can apply them before decoding
+from monai_angio.transforms.limits import (  # noqa: E402
+    MAX_ASPECT_RATIO,
+    MAX_FRAME_PIXELS,
+    MAX_SIZE_PX,
+    MIN_SIZE_PX,
+    check_frame_size,
+)
 
 
 def check_segmentable(frames: Union[np.ndarray, torch.Tensor], filename: Optional[str] = None) -> None:

@@ -8,6 +8,7 @@ import torch
 from monai.data import MetaTensor
 
 from monai_angio.transforms import (
+    FieldOfView,
     FieldOfViewd,
     FOVNormalize,
     FOVNormalized,
@@ -80,3 +81,15 @@ def test_dictionary_chain_keeps_meta_and_masks_labels() -> None:
     with pytest.raises(ValueError, match="does not match"):
         MaskOutsideFOVd(keys="pred")({"pred": torch.ones(1, 10, 10), "fov": d["fov"]})
     assert MaskOutsideFOVd(keys="pred")({"pred": 5})["pred"] == 5  # no mask stored: unchanged
+
+
+def test_normalisation_of_an_integer_frame_is_float32() -> None:
+    """An integer frame (a uint16 cine loaded in its stored type) normalises to the same float32 values."""
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 4096, (1, 64, 64)).astype(np.uint16)
+    out = FOVNormalize()(MetaTensor(torch.from_numpy(frame)))
+    ref = FOVNormalize()(MetaTensor(torch.from_numpy(frame.astype(np.float32))))
+    assert out.dtype == torch.float32 and float(out.max()) == pytest.approx(1.0)
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    mask = FieldOfView()(torch.from_numpy(np.repeat(frame, 3, 0)))
+    assert mask.shape == (1, 64, 64)

@@ -401,3 +401,42 @@ def test_loader_agrees_with_monai_loadimage_on_2d_files(tmp_path):
     rm = ToRowMajor()(nifti)
     np.testing.assert_allclose(rm.meta["spacing"], [0.3, 0.25])
     np.testing.assert_allclose(np.diag(np.asarray(rm.affine))[:2], [0.3, 0.25])
+
+
+def test_oversized_frames_refused_from_the_header_before_decoding(tmp_path, xa_frames_u16):
+    """A header that declares a 5000 x 5000 frame is refused with the size and the limit, before any pixel is
+    decoded: the files below hold far fewer pixels than they declare, so decoding them would fail differently."""
+    from monai_angio.transforms.readers import header_frame_size, read_angiogram
+
+    ds = make_xa_dataset(xa_frames_u16)
+    ds.Rows, ds.Columns = 5000, 5000  # PixelData stays that of the small frames
+    dcm = save_ds(ds, tmp_path / "huge.dcm")
+    hdr = nib.Nifti1Header()
+    hdr.set_data_shape((5000, 4000, 2))
+    hdr.set_data_dtype(np.uint8)
+    nii = tmp_path / "huge.nii"
+    with open(nii, "wb") as fh:  # header only, no data
+        hdr.write_to(fh)
+        fh.write(b"\0" * 4)
+    assert header_frame_size(dcm) == (5000, 5000)
+    assert header_frame_size(nii) == (4000, 5000)  # NIfTI is x first on disk
+    for path in (dcm, nii):
+        with pytest.raises(AngioInputError, match="megapixels") as e:
+            read_angiogram(path)
+        assert e.value.filename == str(path)
+    png = tmp_path / "small.png"
+    Image.fromarray(np.zeros((30, 50), np.uint8)).save(png)
+    assert header_frame_size(png) == (30, 50)
+    assert header_frame_size(tmp_path / "missing.png") is None
+
+
+@pytest.mark.parametrize("photometric, rescale, kept", [("MONOCHROME2", None, True), ("MONOCHROME1", None, False), ("MONOCHROME2", (2.0, -10.0), False)])
+def test_dicom_stored_integers_kept_when_they_are_the_pixel_values(tmp_path, xa_frames_u16, photometric, rescale, kept):
+    """``LoadAngiogram(dtype=None)`` (every bundle's inference.json) keeps a plain 16-bit cine as uint16, half the
+    memory of float32, with the same values; inverted or rescaled data still come as the float32 pixel values."""
+    path = save_ds(make_xa_dataset(xa_frames_u16, photometric=photometric, rescale=rescale), tmp_path / "c.dcm")
+    native = LoadAngiogram(dtype=None)(path)
+    reference = LoadAngiogram()(path)
+    assert native.dtype == (torch.uint16 if kept else torch.float32)
+    np.testing.assert_array_equal(native.numpy().astype(np.float32), reference.numpy())
+    assert native.meta["spatial_layout"] == reference.meta["spatial_layout"] == "xy"
