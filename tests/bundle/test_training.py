@@ -105,3 +105,24 @@ def test_recipe_trains_on_a_given_dataset_and_writes_split_and_half_weights(tmp_
     assert sd["conv.weight"].dtype == torch.float32  # 54 elements: too small to halve
     assert not torch.equal(sd["conv.weight"], before)  # it trained
     assert len(list((out / "ckpt").glob("*.pt"))) >= 1
+
+
+def test_cpu_autocast_runs_bfloat16_and_returns_float32() -> None:
+    """``--bf16``: the wrapped network runs under CPU bfloat16 autocast (its convolution outputs are bfloat16), gives
+    float32 logits within bfloat16 precision of the float32 network, and its float32 weights receive gradients."""
+    from monai_angio.bundle.training import CPUAutocast
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv2d(8, 2, 1))
+    x = torch.randn(2, 1, 16, 16)
+    ref = net(x)
+    seen = []
+    hook = net[0].register_forward_hook(lambda m, i, o: seen.append(o.dtype))
+    wrapped = CPUAutocast(net)
+    y = wrapped(x)
+    hook.remove()
+    assert seen == [torch.bfloat16] and y.dtype == torch.float32 and y.shape == ref.shape
+    assert torch.allclose(y, ref, atol=0.05 * float(ref.abs().max()))
+    y.square().mean().backward()
+    assert net[0].weight.dtype == torch.float32 and net[0].weight.grad is not None
+    assert float(net[0].weight.grad.abs().sum()) > 0
