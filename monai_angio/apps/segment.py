@@ -152,13 +152,6 @@ def incomplete_leftovers(outs: Dict[str, Path]) -> List[Path]:
     return [outs[k] for k in _PARTIAL_KINDS if outs[k].is_file()]
 
 
-def header_size(path: PathLike) -> Optional[tuple]:
-    """Deprecated alias of :func:`monai_angio.transforms.readers.header_frame_size` (the loader gates sizes now)."""
-    from monai_angio.transforms.readers import header_frame_size
-
-    return header_frame_size(path)
-
-
 def _one_line(text: str) -> str:
     """The first line of an error message (decoders append pages of their own log), marked when cut."""
     lines = [ln for ln in str(text).strip().splitlines() if ln.strip()]
@@ -249,7 +242,7 @@ def segment_file(
     try:
         cine = model.load(path)  # the loader refuses an oversized frame from the header, before decoding
         meta = dict(cine.meta)
-        images = np.asarray(cine.as_tensor())  # the stored type (uint16 DICOM: half of float32); frames convert one by one
+        images = np.asarray(cine.as_tensor())  # stored type (uint16 DICOM: half of float32), converted per frame
         t_load = time.perf_counter()
         idx = parse_frames(frames, images.shape[0], str(path))
         labels = model.predict(cine, idx, progress=progress, filename=str(path))

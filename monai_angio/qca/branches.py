@@ -6,8 +6,9 @@ point next to the catheter, or the widest end point), measures every branch's di
 leaves its parent's lumen, and removes branches below the threshold together with everything
 downstream of them. At each junction the widest leaving branch continues the parent vessel and keeps its status
 (down to 0.6 x the threshold): the criterion judges a vessel at its own origin, not again after every side
-branch. The root branch of the tree engaged by the catheter (or rooted at a user point) is always kept, and so are branches whose origin lies at the image border (a vessel re-entering the field of
-view: its origin is not visible); other, disconnected trees are judged by their own root branch.
+branch. The root branch of the tree engaged by the catheter (or rooted at a user point) is always kept, and so
+are branches whose origin lies at the image border (a vessel re-entering the field of view: its origin is not
+visible); other, disconnected trees are judged by their own root branch.
 """
 
 from __future__ import annotations

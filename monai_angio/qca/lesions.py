@@ -111,7 +111,9 @@ def segment_crop(
     return i0, max(i0, i1)
 
 
-def clip_to_image(profile: DiameterProfile, shape: Tuple[int, int], i0: int, i1: int, margin_px: float = 1.0) -> Tuple[int, int]:
+def clip_to_image(
+    profile: DiameterProfile, shape: Tuple[int, int], i0: int, i1: int, margin_px: float = 1.0
+) -> Tuple[int, int]:
     """The longest run of samples in ``[i0, i1)`` whose lumen lies inside the image.
 
     Where a vessel leaves the image (or runs along its edge) the mask is cut by the image border, so its
@@ -127,7 +129,7 @@ def clip_to_image(profile: DiameterProfile, shape: Tuple[int, int], i0: int, i1:
     ok = ~(gap <= margin_px)  # NaN edge points (no edge found) do not count as cut
     if ok.all():
         return i0, i1
-    best, start, run = (i0, i0), None, 0
+    best, start = (i0, i0), None
     for k, v in enumerate(np.append(ok, False)):
         if v and start is None:
             start = k

@@ -199,6 +199,11 @@ def _dicom_meta(ds: Any) -> dict[str, Any]:
     return meta
 
 
+def _storable(dtype: np.dtype) -> bool:
+    """Whether pixel values of ``dtype`` are kept as stored by ``read_dicom(..., keep_integer=True)`` (8/16-bit int)."""
+    return bool(np.issubdtype(dtype, np.integer) and np.dtype(dtype).itemsize <= 2)
+
+
 def _stream_frames(
     ds: Any, fname: str, nframes: int, native: bool = False
 ) -> Optional[tuple[np.ndarray, np.dtype]]:
@@ -220,7 +225,7 @@ def _stream_frames(
             if k >= nframes or frame.shape != (rows, cols):
                 return None
             if out is None:
-                keep = native and np.issubdtype(frame.dtype, np.integer) and frame.dtype.itemsize <= 2
+                keep = native and _storable(frame.dtype)
                 out = np.empty((nframes, rows, cols), dtype=frame.dtype if keep else np.float32)
             out[k] = frame
             dtype = frame.dtype
@@ -286,10 +291,11 @@ def read_dicom(path: PathT, keep_integer: bool = False) -> tuple[np.ndarray, dic
     spp = int(ds.get("SamplesPerPixel", 1) or 1)
     slope = _float(_dicom_get(ds, "RescaleSlope", "PixelValueTransformationSequence"))
     intercept = _float(_dicom_get(ds, "RescaleIntercept", "PixelValueTransformationSequence"))
+    monochrome1 = spp == 1 and str(ds.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1"
     native = (
         keep_integer
         and spp == 1
-        and str(ds.get("PhotometricInterpretation", "")).upper() != "MONOCHROME1"
+        and not monochrome1
         and slope in (None, 1.0)
         and intercept in (None, 0.0)
     )
@@ -317,11 +323,11 @@ def read_dicom(path: PathT, keep_integer: bool = False) -> tuple[np.ndarray, dic
         pass
     else:
         raise AngioInputError(f"unexpected DICOM pixel array shape {arr.shape} (NumberOfFrames={nframes})", fname)
-    if native and np.issubdtype(arr.dtype, np.integer) and arr.dtype.itemsize <= 2:
+    if native and _storable(arr.dtype):
         return arr, _dicom_meta(ds)
     arr = np.asarray(arr, dtype=np.float32)  # in place for streamed frames; float32 is exact up to 24 bits
 
-    if spp == 1 and str(ds.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1":
+    if monochrome1:
         integer = np.issubdtype(stored, np.integer)
         if integer and int(ds.get("PixelRepresentation", 0)) == 1:
             np.subtract(-1.0, arr, out=arr)

@@ -149,7 +149,8 @@ def test_loop_segments_are_analysed():
     """Two arms leaving a junction and meeting again (vessels crossing in projection) make a loop segment with no
     second end; it is split at its far point and a 60 % lesion in one arm is found."""
     lab = np.zeros((200, 200), np.uint8)
-    j, top, k, bottom = np.array([100.0, 40.0]), np.array([60.0, 100.0]), np.array([100.0, 160.0]), np.array([140.0, 100.0])
+    j, top = np.array([100.0, 40.0]), np.array([60.0, 100.0])
+    k, bottom = np.array([100.0, 160.0]), np.array([140.0, 100.0])
     lab[segment_tube(lab.shape, np.array([100.0, -5.0]), j, 3.2 / SPACING)] = 1
     L = 5.0 / SPACING
     n1 = float(np.hypot(*(top - j)))

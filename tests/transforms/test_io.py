@@ -430,8 +430,13 @@ def test_oversized_frames_refused_from_the_header_before_decoding(tmp_path, xa_f
     assert header_frame_size(tmp_path / "missing.png") is None
 
 
-@pytest.mark.parametrize("photometric, rescale, kept", [("MONOCHROME2", None, True), ("MONOCHROME1", None, False), ("MONOCHROME2", (2.0, -10.0), False)])
-def test_dicom_stored_integers_kept_when_they_are_the_pixel_values(tmp_path, xa_frames_u16, photometric, rescale, kept):
+@pytest.mark.parametrize(
+    "photometric, rescale, kept",
+    [("MONOCHROME2", None, True), ("MONOCHROME1", None, False), ("MONOCHROME2", (2.0, -10.0), False)],
+)
+def test_dicom_stored_integers_kept_when_they_are_the_pixel_values(
+    tmp_path, xa_frames_u16, photometric, rescale, kept
+):
     """``LoadAngiogram(dtype=None)`` (every bundle's inference.json) keeps a plain 16-bit cine as uint16, half the
     memory of float32, with the same values; inverted or rescaled data still come as the float32 pixel values."""
     path = save_ds(make_xa_dataset(xa_frames_u16, photometric=photometric, rescale=rescale), tmp_path / "c.dcm")
