@@ -261,12 +261,6 @@ def segment_file(
         frame_time = frame_time_from_meta(meta)
         writing = Path(out_dir)
         Path(out_dir).mkdir(parents=True, exist_ok=True)
-        writing = outs["labels"]
-        write_nifti_cine(
-            outs["labels"], labels, tuple(spacing or (1.0, 1.0)), frame_time or 1.0, np.uint8, overwrite, label=True,
-            row_first=nifti_row_first,
-        )  # fmt: skip
-        res.outputs["labels"] = outs["labels"]
         if write_overlays:
             writing = outs["overlay"]
             save_overlay_png(
@@ -288,6 +282,16 @@ def segment_file(
                 res.outputs["gif"] = outs["gif"]
             except (OSError, ValueError, RuntimeError) as e:  # the GIF is a convenience
                 res.warnings.append(f"GIF not written: {e}")
+        input_shape = [int(n) for n in images.shape]
+        # the overlays were the last users of the pixels: the cine (157 MB for 300 uint16 frames of 512 x 512) is
+        # released before the label file and the DICOM SEG are built
+        del cine, images, views
+        writing = outs["labels"]
+        write_nifti_cine(
+            outs["labels"], labels, tuple(spacing or (1.0, 1.0)), frame_time or 1.0, np.uint8, overwrite, label=True,
+            row_first=nifti_row_first,
+        )  # fmt: skip
+        res.outputs["labels"] = outs["labels"]
         if write_seg and is_dicom:
             writing = outs["seg"]
             seg = write_dicom_seg(
@@ -318,7 +322,7 @@ def segment_file(
             "device": str(model.device),
             "runtime": model.runtime,
             "temporal_neighbors": model.num_neighbors,
-            "input_shape": [int(s) for s in images.shape],
+            "input_shape": input_shape,
             "frames": idx,
             "num_frames_segmented": len(idx),
             "classes": {str(k): int(v) for k, v in names.items()},

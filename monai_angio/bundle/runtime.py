@@ -222,6 +222,9 @@ class OnnxNetwork:
         so.inter_op_num_threads = 1
         so.graph_optimization_level = getattr(ort.GraphOptimizationLevel, ORT_OPTIMIZATION_LEVELS[optimization])
         so.log_severity_level = 3
+        # no memory-pattern planning: the planned block roughly doubles the arena (about 100 MB more for one
+        # 512 x 512 flagship frame) and costs no time here (benchmarks/README.md)
+        so.enable_mem_pattern = False
         data = model if isinstance(model, (bytes, bytearray)) else str(model)
         self.session = ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
