@@ -4,7 +4,8 @@
 - :mod:`.runner`: :class:`BundleRunner` / :func:`load_bundle`, the single inference path (the bundle's own
   ``preprocessing``, ``network_def``, ``inferer`` and ``postprocessing``, per frame or temporal window);
 - :mod:`.hooks`: the functions bundle configs call by name (datalists, inference items, metadata helpers);
-- :mod:`.metadata`: offline ``metadata.json`` validation against ``bundles/metadata_schema.json``.
+- :mod:`.metadata`: offline ``metadata.json`` validation against ``bundles/metadata_schema.json``;
+- :mod:`.inferers`: :class:`ImageOnlyInferer`, the configs' inferer (MONAI's ``SimpleInferer``, image only).
 
 Names are imported from their submodule on first use (:func:`monai_angio.utils.lazy.lazy_exports`): finding a
 bundle (:mod:`.locate`) does not import torch or MONAI; :class:`BundleRunner` does.
@@ -28,6 +29,7 @@ __all__ = [
     "load_bundle",
     "load_state_dict",
     "class_names_from_metadata",
+    "ImageOnlyInferer",
 ]
 
 # where each name lives: imported on first use (PEP 562), so that importing the package stays cheap
@@ -38,6 +40,7 @@ _EXPORTS = {
     ],
     "metadata": ["load_metadata_schema", "metadata_schema_path", "validate_bundle_metadata", "validate_metadata"],
     "runner": ["BundleRunner", "class_names_from_metadata", "load_bundle", "load_state_dict"],
+    "inferers": ["ImageOnlyInferer"],
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

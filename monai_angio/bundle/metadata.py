@@ -83,7 +83,10 @@ def validate_metadata(meta: Mapping, schema: Mapping | None = None) -> list[str]
     """Validate a bundle ``metadata.json`` dictionary; return the list of problems (empty when valid).
 
     Besides the schema (types, required fields, enums, patterns) it checks that ``version`` is the newest
-    entry of ``changelog`` and that every output ``channel_def`` has ``num_channels`` entries.
+    entry of ``changelog`` and that every output ``channel_def`` has ``num_channels`` entries. A one-channel
+    (sigmoid) output may instead list the two values of its thresholded label map, ``{"0": "background",
+    "1": <name>}``: MONAI Label reads ``channel_def`` as label value -> name, and the label map a binary bundle
+    returns holds 1 for the structure.
 
     Args:
         meta: the parsed metadata.
@@ -107,11 +110,13 @@ def validate_metadata(meta: Mapping, schema: Mapping | None = None) -> list[str]
     for side in ("inputs", "outputs"):
         for key, fmt in meta["network_data_format"][side].items():
             nch, cdef = fmt["num_channels"], fmt["channel_def"]
-            if len(cdef) != nch:
+            binary_label_map = side == "outputs" and nch == 1 and len(cdef) == 2 and cdef.get("0") == "background"
+            if len(cdef) != nch and not binary_label_map:
                 errors.append(f"metadata.network_data_format.{side}.{key}: channel_def has {len(cdef)} "
                               f"entries but num_channels is {nch}")
             if sorted(int(k) for k in cdef) != list(range(len(cdef))):
-                errors.append(f"metadata.network_data_format.{side}.{key}: channel_def keys must be 0..{nch - 1}")
+                errors.append(f"metadata.network_data_format.{side}.{key}: channel_def keys must be "
+                              f"0..{len(cdef) - 1}")
     return errors
 
 

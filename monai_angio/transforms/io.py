@@ -44,7 +44,9 @@ from monai.transforms import MapTransform, Transform
 
 # The numpy-only readers (no torch / MONAI, so that tools needing only pixels start fast) live in
 # ``readers``; they are re-exported here, where they have always been importable from.
+from monai_angio.errors import AngioInputError
 from monai_angio.transforms import readers as _readers
+from monai_angio.transforms.limits import check_frame_size
 from monai_angio.transforms.layout import LAYOUT_KEY, XY
 from monai_angio.transforms.readers import (
     DICOM_EXTENSIONS,
@@ -66,6 +68,13 @@ from monai_angio.transforms.readers import (
 )
 
 __all__ = [*_readers.__all__, "LoadAngiogram", "LoadAngiogramd"]
+
+#: Metadata of an in-memory image that :meth:`LoadAngiogram.from_memory` keeps (calibration, timing, source).
+_MEMORY_META_KEYS = (
+    "modality", "imager_pixel_spacing", "pixel_spacing", "distance_source_to_detector", "distance_source_to_patient",
+    "estimated_magnification_factor", "frame_time_ms", "isocenter_spacing_mm", "positioner_primary_angle",
+    "positioner_secondary_angle", "burned_in_annotation",
+)
 
 
 class LoadAngiogram(Transform):
@@ -98,8 +107,11 @@ class LoadAngiogram(Transform):
         self.image_only = image_only
         self.dtype = dtype
 
-    def __call__(self, filename: PathT) -> Union[MetaTensor, torch.Tensor]:
-        """Load ``filename``; see the class docstring."""
+    def __call__(self, filename: Union[PathT, np.ndarray, torch.Tensor]) -> Union[MetaTensor, torch.Tensor]:
+        """Load ``filename``; see the class docstring. An image already in memory is taken as it is (see
+        :meth:`from_memory`)."""
+        if isinstance(filename, (np.ndarray, torch.Tensor)):
+            return self.from_memory(filename)
         arr, meta = read_angiogram(filename, keep_integer=self.dtype is None)
         if self.dtype is not None:
             arr = arr.astype(self.dtype, copy=False)
@@ -108,11 +120,57 @@ class LoadAngiogram(Transform):
             arr = arr.copy()
         # rows-first reader -> MONAI's (x, y) order as a strided view, not a copy: the ToRowMajor that follows in a
         # bundle swaps it back to the contiguous rows-first buffer for free (a 300-frame cine: two 315 MB copies less)
-        arr = np.swapaxes(arr, -1, -2)
+        row_mm, col_mm = (float(v) for v in meta["spacing"][:2])
+        return self._wrap(np.swapaxes(arr, -1, -2), meta, col_mm, row_mm)
+
+    def from_memory(self, image: Union[np.ndarray, torch.Tensor]) -> Union[MetaTensor, torch.Tensor]:
+        """An angiogram a caller has loaded already, in MONAI's order, as ``(T, W, H)`` like a loaded file.
+
+        MONAI Deploy's bundle inference operator hands the bundle's ``LoadAngiogramd`` the image itself (its
+        loader operators read the file): a 2-D ``(x, y)`` array is one frame, a 3-D ``(x, y, frames)`` array a
+        cine, as MONAI's ``LoadImage`` gives a 2-D image file or a NIfTI cine; a ``MetaTensor`` this loader made
+        already (``meta["spatial_layout"] == "xy"``, frames first) passes unchanged. The in-plane spacing comes
+        from ``meta["spacing"]`` (x, y, in mm) when the caller's metadata has it, else 1 mm ("unknown"). The frame
+        size limits of the file readers apply.
+
+        Raises:
+            AngioInputError: not 2-D or 3-D, an empty array, or a frame over the size limits.
+        """
+        meta = dict(getattr(image, "meta", None) or {})
+        if isinstance(image, MetaTensor) and meta.get(LAYOUT_KEY) == XY and image.ndim == 3:  # from this loader
+            if self.dtype is None:
+                return image if not self.image_only else image.as_tensor()
+            cast = torch.as_tensor(image.detach().cpu().numpy().astype(self.dtype))
+            return cast if self.image_only else MetaTensor(cast, affine=image.affine, meta=image.meta)
+        arr = image.detach().cpu().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
+        name = str(meta.get("filename_or_obj") or "<in-memory image>")
+        if arr.ndim == 2:
+            frames = arr[None]
+        elif arr.ndim == 3:
+            frames = np.moveaxis(arr, -1, 0)  # (x, y, t) -> (t, x, y)
+        else:
+            raise AngioInputError(f"an image in memory must be 2-D (x, y) or 3-D (x, y, frames), got shape "
+                                  f"{tuple(arr.shape)}", name)
+        if frames.size == 0:
+            raise AngioInputError(f"an image in memory is empty (shape {tuple(arr.shape)})", name)
+        check_frame_size(int(frames.shape[2]), int(frames.shape[1]), name)
+        if self.dtype is not None:
+            frames = frames.astype(self.dtype, copy=False)
+        elif not (np.issubdtype(frames.dtype, np.integer) or np.issubdtype(frames.dtype, np.floating)):
+            frames = frames.astype(np.float32)
+        known = meta.get("spacing") is not None and len(np.ravel(meta["spacing"])) >= 2
+        x_mm, y_mm = (float(v) for v in np.ravel(meta["spacing"])[:2]) if known else (1.0, 1.0)
+        keep = {k: meta[k] for k in _MEMORY_META_KEYS if k in meta}
+        keep.update({"filename_or_obj": name, "num_frames": int(frames.shape[0]),
+                     "spacing_source": str(meta.get("spacing_source", "caller")) if known else "unknown"})
+        keep.setdefault("modality", "OT")
+        return self._wrap(np.array(frames, copy=True), keep, x_mm, y_mm)
+
+    def _wrap(self, arr: np.ndarray, meta: dict, col_mm: float, row_mm: float) -> Union[MetaTensor, torch.Tensor]:
+        """``arr`` ``(T, x, y)`` with its metadata as this loader's ``MetaTensor`` (or a plain tensor)."""
         tensor = torch.as_tensor(arr)
         if self.image_only:
             return tensor
-        row_mm, col_mm = (float(v) for v in meta["spacing"][:2])
         meta["spacing"] = np.asarray([col_mm, row_mm], dtype=np.float64)  # follows the array axes: x, y
         meta["spatial_shape"] = np.asarray(arr.shape[1:], dtype=np.int64)
         meta[LAYOUT_KEY] = XY

@@ -7,13 +7,15 @@ uint8 label map at the input's size. No datalist, no evaluator.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from monai_angio.bundle import BUNDLE_NAMES, load_bundle, load_bundle_config
+from monai_angio.bundle import BUNDLE_NAMES, load_bundle, load_bundle_config, resolve_bundle
+from monai_angio.bundle.runner import class_names_from_metadata
 from tests.apps.test_segment import write_png
 from tests.bundle.test_runner import SMALL, _bundle_with_weights
 
@@ -90,3 +92,14 @@ def test_png_round_trip_through_monai_writer_lands_on_the_vessels(tmp_path: Path
     assert ours.ok, ours.error
     d_monai, d_cli = dice(written == 1, truth == 1), dice(ours.labels[0] == 1, truth == 1)
     assert d_monai > 0.7 and abs(d_monai - d_cli) <= 0.01, (d_monai, d_cli)
+
+
+@pytest.mark.parametrize("name", BUNDLE_NAMES)
+def test_monai_label_label_names_match_the_returned_values(name: str) -> None:
+    """MONAI Label names labels from ``channel_def`` as value -> name (skipping "background"); the names must
+    sit on the values the bundle's label map holds (UNet 3+'s one sigmoid channel once read "vessel => 0")."""
+    meta = json.loads((resolve_bundle(name) / "configs" / "metadata.json").read_text(encoding="utf-8"))
+    cdef = meta["network_data_format"]["outputs"]["pred"]["channel_def"]
+    monai_label = {v.lower(): int(k) for k, v in cdef.items() if v.lower() != "background"}  # its BundleInferTask
+    ours = {v.lower(): k for k, v in class_names_from_metadata(meta).items() if k > 0}  # what segment reports
+    assert monai_label == ours and 0 not in monai_label.values()

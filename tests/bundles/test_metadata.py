@@ -48,7 +48,7 @@ def test_layout(name: str) -> None:
 
 CHANNELS = {
     "xca_artery_catheter_efficientunetpp": {"0": "background", "1": "artery", "2": "catheter"},  # design.md labels
-    "xca_vessel_unet3plus": {"0": "vessel"},  # one sigmoid channel
+    "xca_vessel_unet3plus": {"0": "background", "1": "vessel"},  # one sigmoid channel: its label map's values
     "xca_temporal_cenet": {"0": "background", "1": "artery"},
     "xca_major_vessel_unet": {"0": "background", "1": "major artery"},
 }
@@ -80,7 +80,10 @@ def test_inference_contract(name: str) -> None:
         assert key in cfg, f"{name}: inference.json lacks {key}"
     first = cfg["preprocessing"]["transforms"][0]
     assert first["_target_"].endswith("LoadAngiogramd") and first["keys"] in ("image", ["image"])
-    assert cfg["inferer"]["_target_"] in ("SimpleInferer", "SlidingWindowInferer")
+    assert cfg["inferer"]["_target_"] in ("monai_angio.bundle.ImageOnlyInferer", "SimpleInferer", "SlidingWindowInferer")
+    # MONAI Deploy's operator: the postprocessing without its final squeeze, derived from the one list
+    assert cfg["postprocessing"]["transforms"][-1]["_target_"] == "SqueezeDimd"
+    assert cfg["postprocessing_channel_first"]["transforms"] == "$@postprocessing.transforms[:-1]"
     assert any(t["_target_"] == "SaveImaged" for t in cfg["postprocessing"]["transforms"])
     loaders = [h for h in cfg["handlers"] if h["_target_"] == "CheckpointLoader"]
     assert loaders and loaders[0]["load_path"] == "$@bundle_root + '/models/model.pt'"
@@ -105,6 +108,14 @@ def test_validator_rejects_bad_metadata() -> None:
     bad = copy.deepcopy(good)
     bad["network_data_format"]["outputs"]["pred"]["num_channels"] = 2  # 3 entries in channel_def
     assert any("channel_def has 3 entries" in e for e in validate_metadata(bad))
+
+    # a one-channel (sigmoid) output may list its label map's values; any other mismatch stays an error
+    binary = copy.deepcopy(good)
+    binary["network_data_format"]["outputs"]["pred"]["num_channels"] = 1
+    binary["network_data_format"]["outputs"]["pred"]["channel_def"] = {"0": "background", "1": "vessel"}
+    assert validate_metadata(binary) == []
+    binary["network_data_format"]["outputs"]["pred"]["channel_def"] = {"0": "vessel", "1": "background"}
+    assert any("channel_def has 2 entries" in e for e in validate_metadata(binary))
 
     bad = copy.deepcopy(good)
     bad["network_data_format"]["inputs"]["image"]["dtype"] = "float"

@@ -445,3 +445,38 @@ def test_dicom_stored_integers_kept_when_they_are_the_pixel_values(
     assert native.dtype == (torch.uint16 if kept else torch.float32)
     np.testing.assert_array_equal(native.numpy().astype(np.float32), reference.numpy())
     assert native.meta["spatial_layout"] == reference.meta["spatial_layout"] == "xy"
+
+
+def test_in_memory_image_as_monai_gives_it(tmp_path):
+    """An image already loaded in MONAI's order (what MONAI Deploy's bundle operator hands the loader) comes out
+    exactly as the file would: 2-D (x, y) -> (1, x, y), 3-D (x, y, t) -> (t, x, y), spacing from the caller."""
+    rows = np.arange(24 * 40, dtype=np.uint16).reshape(24, 40) * 7  # H 24, W 40: an asymmetric frame
+    png = tmp_path / "frame.png"
+    Image.fromarray(rows).save(png)
+    from_file = LoadAngiogram(dtype=None)(png)
+    xy = MetaTensor(torch.as_tensor(rows.T.copy()), meta={"spacing": np.array([0.25, 0.3]), "frame_time_ms": 66.7})
+    mem = LoadAngiogram(dtype=None)(xy)
+    assert tuple(mem.shape) == (1, 40, 24) and mem.meta["spatial_layout"] == "xy"
+    np.testing.assert_array_equal(mem.numpy(), from_file.numpy())
+    np.testing.assert_array_equal(ToRowMajor()(mem).numpy()[0], rows)  # row-major again for the network
+    assert mem.meta["spacing"].tolist() == [0.25, 0.3] and mem.meta["spacing_source"] == "caller"
+    assert mem.meta["frame_time_ms"] == 66.7 and mem.meta["num_frames"] == 1
+    assert LoadAngiogram()(rows.T).meta["spacing_source"] == "unknown"  # plain array: 1 mm, said so
+    cine = np.stack([rows.T + i for i in range(5)], axis=-1)  # (x, y, t) as LoadImage gives a NIfTI cine
+    out = LoadAngiogram()(cine)
+    assert tuple(out.shape) == (5, 40, 24) and out.dtype == torch.float32
+    np.testing.assert_array_equal(out[3].numpy(), (rows.T + 3).astype(np.float32))
+    assert LoadAngiogram(dtype=None)(from_file) is from_file  # this loader's own output passes unchanged
+    d = LoadAngiogramd(keys="image", dtype=None)({"image": xy, "model": "x"})
+    assert d["model"] == "x" and tuple(d["image"].shape) == (1, 40, 24)
+
+
+@pytest.mark.parametrize(
+    "array, message",
+    [(np.zeros((2, 3, 4, 5)), r"2-D \(x, y\) or 3-D"), (np.zeros((0, 64)), "empty"), (np.zeros((8, 64)), "at least"),
+     (np.zeros((5000, 5000), np.uint8), "megapixels")],
+)
+def test_in_memory_image_refused_clearly(array, message):
+    with pytest.raises(AngioInputError, match=message) as e:
+        LoadAngiogram()(array)
+    assert "in-memory image" in str(e.value)
