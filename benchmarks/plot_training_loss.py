@@ -1,0 +1,96 @@
+"""Plot the loss curve of one or more training runs from the progress lines the real-data recipe prints.
+
+The recipe (:func:`monai_angio.bundle.training.run_recipe`) prints ``epoch E/N iter I/T loss L lr X M min`` every
+10 iterations, so a run's log file is its loss curve. Runs given in order are drawn one after the other (a stage
+continuing the previous one), each as its points and a running mean::
+
+    python benchmarks/plot_training_loss.py runs/r7.log runs/r8.log --labels "stage 7 (lr 2e-4)" "stage 8" \\
+        --title "flagship stages 7-8" --out bundles/xca_artery_catheter_efficientunetpp/docs/training_loss_7.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+
+__all__ = ["read_progress", "running_mean", "plot_loss", "main"]
+
+_LINE = re.compile(r"epoch \d+/\d+ iter (\d+)/\d+ loss ([0-9.eE+-]+) lr ([0-9.eE+-]+)")
+
+
+def read_progress(path: Path) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Iterations, losses and learning rates of the progress lines in a recipe log (other lines are skipped)."""
+    rows = [m.groups() for m in map(_LINE.search, Path(path).read_text(errors="replace").splitlines()) if m]
+    if not rows:
+        raise ValueError(f"{path}: no 'epoch E/N iter I/T loss L lr X' progress lines")
+    it, loss, lr = (np.asarray(c, dtype=float) for c in zip(*rows))
+    return it, loss, lr
+
+
+def running_mean(values: np.ndarray, n: int = 10) -> np.ndarray:
+    """Mean of the last ``n`` values at each position (fewer at the start)."""
+    c = np.cumsum(np.insert(np.asarray(values, dtype=float), 0, 0.0))
+    idx = np.arange(1, len(values) + 1)
+    lo = np.maximum(idx - n, 0)
+    return (c[idx] - c[lo]) / (idx - lo)
+
+
+def plot_loss(logs: Sequence[Path], labels: Sequence[str], out: Path, title: str = "", window: int = 10) -> None:
+    """Write ``out`` (PNG): each run's losses after the previous run's last iteration, with a running mean."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.4, 2.8), dpi=100)
+    offset = 0.0
+    colors = ["tab:orange", "tab:red", "tab:purple", "tab:green", "tab:blue"]
+    for k, (log, label) in enumerate(zip(logs, labels)):
+        it, loss, _ = read_progress(log)
+        x = it + offset
+        c = colors[k % len(colors)]
+        ax.scatter(x, loss, s=3, alpha=0.45, color=c, linewidths=0)
+        ax.plot(x, running_mean(loss, window), color=c, lw=2, label=f"{label}, running mean of {window}")
+        offset = float(x[-1])
+    ax.set_xlabel("iteration (batch 8, 256 px crops)")
+    ax.set_ylabel("PartialLabelLoss")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("logs", nargs="+", type=Path, help="recipe logs, in training order")
+    p.add_argument("--labels", nargs="*", default=None, help="one label per log (default: the file names)")
+    p.add_argument("--title", default="")
+    p.add_argument("--window", type=int, default=10, help="running-mean length in progress lines")
+    p.add_argument("--out", type=Path, required=True, help="PNG to write")
+    a = p.parse_args(argv)
+    labels = a.labels or [log.stem for log in a.logs]
+    if len(labels) != len(a.logs):
+        p.error("--labels needs one label per log")
+    try:
+        plot_loss(a.logs, labels, a.out, a.title, a.window)
+    except (OSError, ValueError) as e:
+        print(f"plot_training_loss: {e}", file=sys.stderr)
+        return 1
+    for log, label in zip(a.logs, labels):
+        _, loss, _ = read_progress(log)
+        n = min(len(loss), a.window)
+        print(f"{label}: {len(loss)} points, running mean {loss[:n].mean():.3f} -> {loss[-n:].mean():.3f}")
+    print(f"wrote {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
