@@ -32,11 +32,11 @@ from typing import Dict, List, Optional
 
 import numpy as np
 from scipy import ndimage
-from tqdm import tqdm
 
 from monai_angio.data.synthetic import PhantomConfig, generate_phantom
 from monai_angio.errors import AngioInputError, CalibrationError
 from monai_angio.qca import analyze_stenosis, calibrate_from_catheter
+from monai_angio.utils.progress import track
 
 
 def boundary_noise(
@@ -392,7 +392,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         from monai_angio.apps.segment import load_bundle
 
         model = load_bundle("xca_artery_catheter_efficientunetpp", device="cpu")
-    for k in tqdm(range(args.n), desc="phantoms", disable=None):
+    for k in track(range(args.n), desc="phantoms", unit="phantom"):  # a line per 10 phantoms in a log file
         seed = args.seed + k
         prng = np.random.default_rng(seed)
         cfg = PhantomConfig(

@@ -46,8 +46,8 @@ from monai.transforms import MapTransform, Transform
 # ``readers``; they are re-exported here, where they have always been importable from.
 from monai_angio.errors import AngioInputError
 from monai_angio.transforms import readers as _readers
-from monai_angio.transforms.limits import check_frame_size
 from monai_angio.transforms.layout import LAYOUT_KEY, XY
+from monai_angio.transforms.limits import check_frame_size
 from monai_angio.transforms.readers import (
     DICOM_EXTENSIONS,
     IMAGE_EXTENSIONS,
@@ -130,8 +130,9 @@ class LoadAngiogram(Transform):
         loader operators read the file): a 2-D ``(x, y)`` array is one frame, a 3-D ``(x, y, frames)`` array a
         cine, as MONAI's ``LoadImage`` gives a 2-D image file or a NIfTI cine; a ``MetaTensor`` this loader made
         already (``meta["spatial_layout"] == "xy"``, frames first) passes unchanged. The in-plane spacing comes
-        from ``meta["spacing"]`` (x, y, in mm) when the caller's metadata has it, else 1 mm ("unknown"). The frame
-        size limits of the file readers apply.
+        from ``meta["spacing"]`` (x, y, in mm) when the caller's metadata has it, else 1 mm ("unknown"). Of the
+        caller's metadata only the whitelisted calibration and timing keys are kept (as from a file: never patient
+        data). The frame size limits of the file readers apply.
 
         Raises:
             AngioInputError: not 2-D or 3-D, an empty array, or a frame over the size limits.
