@@ -454,13 +454,15 @@ def test_in_memory_image_as_monai_gives_it(tmp_path):
     png = tmp_path / "frame.png"
     Image.fromarray(rows).save(png)
     from_file = LoadAngiogram(dtype=None)(png)
-    xy = MetaTensor(torch.as_tensor(rows.T.copy()), meta={"spacing": np.array([0.25, 0.3]), "frame_time_ms": 66.7})
+    xy = MetaTensor(torch.as_tensor(rows.T.copy()),
+                    meta={"spacing": np.array([0.25, 0.3]), "frame_time_ms": 66.7, "PatientName": "Doe^John"})
     mem = LoadAngiogram(dtype=None)(xy)
     assert tuple(mem.shape) == (1, 40, 24) and mem.meta["spatial_layout"] == "xy"
     np.testing.assert_array_equal(mem.numpy(), from_file.numpy())
     np.testing.assert_array_equal(ToRowMajor()(mem).numpy()[0], rows)  # row-major again for the network
     assert mem.meta["spacing"].tolist() == [0.25, 0.3] and mem.meta["spacing_source"] == "caller"
     assert mem.meta["frame_time_ms"] == 66.7 and mem.meta["num_frames"] == 1
+    assert "PatientName" not in mem.meta  # only the whitelisted calibration keys of the caller's metadata
     assert LoadAngiogram()(rows.T).meta["spacing_source"] == "unknown"  # plain array: 1 mm, said so
     cine = np.stack([rows.T + i for i in range(5)], axis=-1)  # (x, y, t) as LoadImage gives a NIfTI cine
     out = LoadAngiogram()(cine)
