@@ -134,3 +134,24 @@ def test_onnx_runtime_missing_is_reported(monkeypatch: pytest.MonkeyPatch) -> No
     assert load_bundle(FLAGSHIP).runtime == "torch"
     with pytest.raises(RuntimeError, match="pip install onnxruntime"):
         load_bundle(FLAGSHIP, runtime="onnx")
+
+
+def test_segment_ort_optimization_all(tmp_path: Path) -> None:
+    """``segment --ort-optimization all``: the faster graph level is used, recorded, and gives the same labels."""
+    import nibabel as nib
+    from PIL import Image
+
+    from monai_angio.apps.cli import main
+
+    png = tmp_path / "phantom.png"
+    Image.fromarray((_phantom(256, 3) * 255).astype(np.uint8)).save(png)
+    labels = {}
+    for level in ("extended", "all"):
+        out = tmp_path / level
+        assert main(["segment", str(png), "--bundle", FLAGSHIP, "--out", str(out), "--no-overlays",
+                     "--ort-optimization", level]) == 0
+        summary = json.loads((out / "phantom_summary.json").read_text())
+        assert summary["runtime"] == "onnx" and summary["ort_optimization"] == level
+        labels[level] = np.asarray(nib.load(out / "phantom_labels.nii.gz").dataobj)
+    assert float((labels["all"] == labels["extended"]).mean()) >= 0.9999
+    assert (labels["all"] == 1).sum() > 100
