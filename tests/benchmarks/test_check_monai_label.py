@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -11,16 +10,12 @@ import pytest
 from PIL import Image
 
 from monai_angio.bundle import BUNDLE_NAMES, resolve_bundle
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "check_monai_label.py"
+from tests.benchmarks import load_script
 
 
 @pytest.fixture(scope="module")
 def check():
-    spec = importlib.util.spec_from_file_location("check_monai_label", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("check_monai_label")
 
 
 def test_studies_are_phantoms_square_then_not(check, tmp_path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 from pathlib import Path
 
@@ -15,18 +14,9 @@ from monai_angio.data import PhantomConfig, generate_phantom, read_gray, read_ma
 from monai_angio.errors import AngioInputError
 from monai_angio.metrics import cldice, dice
 from monai_angio.transforms import frangi_segment
+from tests.benchmarks import BENCHMARKS, load_script
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "evaluate_real.py"
-
-
-def _load_script():
-    spec = importlib.util.spec_from_file_location("evaluate_real", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-ev = _load_script()
+ev = load_script("evaluate_real")
 
 
 class StubModel:
@@ -127,8 +117,8 @@ def test_selection_and_guards(data_dir, tmp_path):
     with pytest.raises(AngioInputError, match="data folder"):
         ev.evaluate_real(data_dir, data_dir, model=StubModel(), log=None)
     with pytest.raises(AngioInputError, match="inside the repository"):
-        ev.evaluate_real(data_dir, SCRIPT.parent / "should_not_exist", model=StubModel(), log=None)
-    assert not (SCRIPT.parent / "should_not_exist").exists()
+        ev.evaluate_real(data_dir, BENCHMARKS / "should_not_exist", model=StubModel(), log=None)
+    assert not (BENCHMARKS / "should_not_exist").exists()
 
 
 def test_cli_with_the_shipped_bundle(data_dir, tmp_path, capsys):
