@@ -29,7 +29,6 @@ Only loopback traffic: the server listens on 127.0.0.1 and every request is boun
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
 import shutil
@@ -46,6 +45,8 @@ import numpy as np
 
 from monai_angio.bundle import BUNDLE_NAMES, load_bundle, resolve_bundle
 from monai_angio.bundle.runner import class_names_from_metadata
+from monai_angio.bundle.runtime import file_sha256
+from monai_angio.metrics import dice
 
 __all__ = ["find_sample_app", "make_studies", "label_names_ok", "main"]
 
@@ -103,15 +104,6 @@ def _request(url: str, data: Optional[bytes] = None, timeout: float = 600.0, jso
         return r.read()
 
 
-def _dice(a: np.ndarray, b: np.ndarray) -> float:
-    s = int(a.sum()) + int(b.sum())
-    return 1.0 if s == 0 else 2.0 * int((a & b).sum()) / s
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", required=True, help="work folder (app copy, studies, server log, results.json)")
@@ -121,12 +113,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--train", action="store_true", help="also run a 1-epoch /train per bundle")
     p.add_argument("--port", type=int, default=0, help="server port on 127.0.0.1 (0: a free one)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds for start-up and for each request")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
     args = p.parse_args(argv)
 
     from PIL import Image
 
     out = Path(args.out)
-    if out.exists():
+    if out.exists() and any(out.iterdir()):
+        if not args.overwrite:
+            print(f"{out} exists and is not empty; refusing to replace it (use --overwrite)", file=sys.stderr)
+            return 2
         shutil.rmtree(out)
     app, studies = out / "app", out / "studies"
     shutil.copytree(find_sample_app(), app)
@@ -135,7 +131,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         shutil.copytree(resolve_bundle(b), app / "model" / b, ignore=shutil.ignore_patterns("runs", "eval"))
     studies.mkdir(parents=True)
     truth = make_studies(studies, args.n, args.size, labels=args.train)
-    shipped = {b: _sha(app / "model" / b / "models" / "model.pt") for b in bundles}
+    shipped = {b: file_sha256(app / "model" / b / "models" / "model.pt") for b in bundles}
 
     port = args.port or _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -175,10 +171,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                 ours = np.asarray(runner.predict(runner.load(studies / f"{name}.png"))[0])
                 same_shape = served.shape == ours.shape
                 images.append({
-                    "image": name, "shape": list(lab.shape), "served_shape": list(served.shape), "seconds": round(secs, 2),
+                    "image": name, "shape": list(lab.shape), "served_shape": list(served.shape),
+                    "seconds": round(secs, 2),
                     "identical": float((served == ours).mean()) if same_shape else 0.0,
-                    "dice_served": round(_dice(served == 1, lab == 1), 4) if same_shape else 0.0,
-                    "dice_segment": round(_dice(ours == 1, lab == 1), 4),
+                    "dice_served": round(float(dice(served == 1, lab == 1)), 4) if same_shape else 0.0,
+                    "dice_segment": round(float(dice(ours == 1, lab == 1)), 4),
                 })
                 print(f"  {b} {name} {lab.shape}: {images[-1]}", flush=True)
             row["infer"] = images
@@ -193,7 +190,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 except (urllib.error.URLError, OSError) as e:
                     row["train_ok"], row["train_error"] = False, str(e)
                 row["train_s"] = round(time.time() - t, 1)
-                row["shipped_weights_unchanged"] = _sha(app / "model" / b / "models" / "model.pt") == shipped[b]
+                row["shipped_weights_unchanged"] = file_sha256(app / "model" / b / "models" / "model.pt") == shipped[b]
                 row["train_ok"] = row["train_ok"] and row["shipped_weights_unchanged"]
             ok = ok and row["listed"] and row["labels_ok"] and row["infer_ok"] and row.get("train_ok", True)
             results["bundles"][b] = row

@@ -80,7 +80,8 @@ def test_inference_contract(name: str) -> None:
         assert key in cfg, f"{name}: inference.json lacks {key}"
     first = cfg["preprocessing"]["transforms"][0]
     assert first["_target_"].endswith("LoadAngiogramd") and first["keys"] in ("image", ["image"])
-    assert cfg["inferer"]["_target_"] in ("monai_angio.bundle.ImageOnlyInferer", "SimpleInferer", "SlidingWindowInferer")
+    inferers = ("monai_angio.bundle.ImageOnlyInferer", "SimpleInferer", "SlidingWindowInferer")
+    assert cfg["inferer"]["_target_"] in inferers
     # MONAI Deploy's operator: the postprocessing without its final squeeze, derived from the one list
     assert cfg["postprocessing"]["transforms"][-1]["_target_"] == "SqueezeDimd"
     assert cfg["postprocessing_channel_first"]["transforms"] == "$@postprocessing.transforms[:-1]"
