@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,7 @@ def test_torchrun_two_ranks_gloo(synth_dir: Path, tmp_path: Path) -> None:
     extra.write_text(json.dumps({"finalize": [
         "$open(os.path.join(@output_dir, f'rank{dist.get_rank()}.txt'), 'w').write(' '.join(str(v) for v in "
         "(dist.get_rank(), dist.get_world_size(), @train#trainer.state.iteration, @device)))",
+        "$dist.is_initialized() and dist.barrier()",  # no rank leaves the group while another still uses it
         "$dist.is_initialized() and dist.destroy_process_group()",
     ]}))
     configs = [str(root / "configs" / "train.json"), str(root / "configs" / "multi_gpu_train.json"), str(extra)]
@@ -39,6 +41,12 @@ def test_torchrun_two_ranks_gloo(synth_dir: Path, tmp_path: Path) -> None:
     ]
     env = dict(os.environ, OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="")
     proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0 and "terminate called without an active exception" in proc.stderr:
+        # A rank aborted in torch's C++ teardown after its work was done (seen 3 times in about 20 full-suite runs
+        # under parallel load, never alone; the finaliser now meets at a barrier first). One fresh run, which must
+        # pass whole: a real failure fails twice.
+        shutil.rmtree(out_dir, ignore_errors=True)
+        proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
     n_train = len(json.loads((synth_dir / "datalist.json").read_text())["training"])
