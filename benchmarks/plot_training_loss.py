@@ -5,7 +5,7 @@ The recipe (:func:`monai_angio.bundle.training.run_recipe`) prints ``epoch E/N i
 continuing the previous one), each as its points and a running mean::
 
     python benchmarks/plot_training_loss.py runs/r7.log runs/r8.log --labels "stage 7 (lr 2e-4)" "stage 8" \\
-        --title "flagship stages 7-8" --out bundles/xca_artery_catheter_efficientunetpp/docs/training_loss_7.png
+        --title "flagship stages 7-8" --out bundles/xca_artery_catheter_efficientunetpp/docs/training_loss_stages7-8.png
 """
 
 from __future__ import annotations
@@ -40,8 +40,14 @@ def running_mean(values: np.ndarray, n: int = 10) -> np.ndarray:
     return (c[idx] - c[lo]) / (idx - lo)
 
 
-def plot_loss(logs: Sequence[Path], labels: Sequence[str], out: Path, title: str = "", window: int = 10) -> None:
-    """Write ``out`` (PNG): each run's losses after the previous run's last iteration, with a running mean."""
+def plot_loss(
+    logs: Sequence[Path], labels: Sequence[str], out: Path, title: str = "", window: int = 10
+) -> List[np.ndarray]:
+    """Write ``out`` (PNG): each run's losses after the previous run's last iteration, with a running mean.
+
+    Returns:
+        the losses of each log, in order.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -49,9 +55,11 @@ def plot_loss(logs: Sequence[Path], labels: Sequence[str], out: Path, title: str
 
     fig, ax = plt.subplots(figsize=(5.4, 2.8), dpi=100)
     offset = 0.0
+    losses: List[np.ndarray] = []
     colors = ["tab:orange", "tab:red", "tab:purple", "tab:green", "tab:blue"]
     for k, (log, label) in enumerate(zip(logs, labels)):
         it, loss, _ = read_progress(log)
+        losses.append(loss)
         x = it + offset
         c = colors[k % len(colors)]
         ax.scatter(x, loss, s=3, alpha=0.45, color=c, linewidths=0)
@@ -66,6 +74,7 @@ def plot_loss(logs: Sequence[Path], labels: Sequence[str], out: Path, title: str
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out)
     plt.close(fig)
+    return losses
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -80,12 +89,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     if len(labels) != len(a.logs):
         p.error("--labels needs one label per log")
     try:
-        plot_loss(a.logs, labels, a.out, a.title, a.window)
+        losses = plot_loss(a.logs, labels, a.out, a.title, a.window)
     except (OSError, ValueError) as e:
         print(f"plot_training_loss: {e}", file=sys.stderr)
         return 1
-    for log, label in zip(a.logs, labels):
-        _, loss, _ = read_progress(log)
+    for loss, label in zip(losses, labels):
         n = min(len(loss), a.window)
         print(f"{label}: {len(loss)} points, running mean {loss[:n].mean():.3f} -> {loss[-n:].mean():.3f}")
     print(f"wrote {a.out}")
