@@ -1,12 +1,13 @@
-"""CPU runtime benchmark: the flagship in eager torch and in ONNX Runtime beside its peers, and whole commands.
+"""CPU runtime benchmark: the flagship in eager torch, OpenVINO and ONNX Runtime beside its peers, and whole commands.
 
 Run ``python3 benchmarks/benchmark_runtime.py [--peers /tmp/peers] [--rounds 5] [--out bench.json]``.
 
 Part 1, one process, models interleaved round by round (every round times each model on the same input, so a
-busy machine slows all of them alike): the flagship EfficientUNet++-B0 with its shipped weights in eager torch
-and in ONNX Runtime (``extended``: the shipped default; ``all``: NCHWc kernels), MONAI's FlexibleUNet-B0 and
-segmentation_models_pytorch's UnetPlusPlus-B0 (random weights; through :mod:`benchmarks.peer_shim` when
-``--peers`` names a folder with smp installed without dependencies) in the same runtimes. Printed: parameters,
+busy machine slows all of them alike): the flagship EfficientUNet++-B0 with its shipped weights in eager torch,
+in OpenVINO (float32, compiled for the frame shape: the shipped default) and in ONNX Runtime (``extended``;
+``all``: NCHWc kernels), MONAI's FlexibleUNet-B0 and segmentation_models_pytorch's UnetPlusPlus-B0 (random
+weights; through :mod:`benchmarks.peer_shim` when ``--peers`` names a folder with smp installed without
+dependencies) in the same runtimes. Printed: parameters,
 GFLOPs (``FlopCounterMode``: 2 per multiply-accumulate), min/median/max ms per 1x1xSxS frame, frames/s at the
 median, and for the flagship the agreement of each runtime with eager torch on a phantom.
 
@@ -39,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.peer_shim import import_smp  # noqa: E402
 from monai_angio.bundle import load_bundle  # noqa: E402
-from monai_angio.bundle.runtime import OnnxNetwork, export_onnx  # noqa: E402
+from monai_angio.bundle.runtime import OnnxNetwork, OpenVinoNetwork, export_onnx, openvino_available  # noqa: E402
 
 FLAGSHIP = "xca_artery_catheter_efficientunetpp"
 
@@ -84,6 +85,10 @@ def build_models(size: int, threads: int, peers: Optional[str]) -> List[Dict[str
         levels = ("extended", "all") if net is flagship else ("extended",)
         out.append({"name": name, "runtime": "eager torch", "call": _torch_call(net), "params_M": params,
                     "gflops": gflops, "net": net})
+        if openvino_available():
+            ov = OpenVinoNetwork(data, threads=threads, source="benchmark").prepare((1, 1, size, size))
+            out.append({"name": name, "runtime": "OpenVINO (f32)", "call": ov, "params_M": params,
+                        "gflops": gflops, "net": net})
         for level in levels:
             onnx = OnnxNetwork(data, threads=threads, optimization=level, source="benchmark")
             out.append({"name": name, "runtime": f"ONNX Runtime ({level})", "call": onnx, "params_M": params,
@@ -201,12 +206,20 @@ def time_commands(repeats: int, frames: Sequence[int]) -> Dict[str, Dict[str, An
     return res
 
 
+def _openvino_version() -> str:
+    if not openvino_available():
+        return "not installed"
+    import openvino
+
+    return str(openvino.__version__)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--per-round", type=int, default=2, help="timed frames per model per round")
-    p.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch and ONNX Runtime threads")
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch, OpenVINO and ONNX Runtime threads")
     p.add_argument("--peers", default=None, help="folder with segmentation_models_pytorch + timm (no deps)")
     p.add_argument("--repeats", type=int, default=3, help="runs of each whole command")
     p.add_argument("--frames", default="100,300", help="cine lengths for the whole-command timings")
@@ -222,7 +235,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     time_networks(models, args.size, args.rounds, args.per_round)
     header = (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {args.threads} threads; torch "
-        f"{torch.__version__}, ONNX Runtime {onnxruntime.__version__}; 1x1x{args.size}x{args.size}, batch 1; "
+        f"{torch.__version__}, ONNX Runtime {onnxruntime.__version__}, OpenVINO {_openvino_version()}; "
+        f"1x1x{args.size}x{args.size}, batch 1; "
         f"{args.rounds} interleaved rounds x {args.per_round} frames"
     )
     print(header + "\n")

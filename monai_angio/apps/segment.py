@@ -541,17 +541,19 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--weights", default=None, help="checkpoint to use instead of <bundle>/models/model.pt")
     p.add_argument(
         "--runtime",
-        choices=("auto", "torch", "onnx"),
+        choices=("auto", "torch", "openvino", "onnx"),
         default="auto",
-        help="what runs the network: auto (default: ONNX Runtime on a CPU when the bundle has trained weights, "
-        "else torch), torch (eager PyTorch, any device) or onnx (ONNX Runtime, CPU only)",
+        help="what runs the network: auto (default: on a CPU with the bundle's trained weights OpenVINO, else ONNX "
+        "Runtime, whichever is installed; else torch), torch (eager PyTorch, any device), openvino or onnx (CPU "
+        "only; the same exported network, float32)",
     )
     p.add_argument(
         "--ort-optimization",
         choices=("extended", "all"),
-        default="extended",
-        help="ONNX Runtime graph optimisation: extended (default: logits within 1e-3 of torch) or all (its blocked "
-        "NCHWc kernels, 1.2-1.3x faster on a CPU, logits within ~5e-3; labels unchanged on the measured real images)",
+        default=None,
+        help="ONNX Runtime's graph optimisation (implies --runtime onnx when --runtime is auto): extended (logits "
+        "within 1e-3 of torch) or all (its blocked NCHWc kernels, 1.2-1.3x faster than extended, logits within "
+        "~5e-3; labels unchanged on the measured real images)",
     )
     p.add_argument(
         "--random-weights", action="store_true", help="run even without a checkpoint (random weights; demo only)"
@@ -609,14 +611,18 @@ def run(args: argparse.Namespace) -> int:
         )
     from monai_angio.bundle.runner import load_bundle
 
+    runtime = getattr(args, "runtime", "auto")
+    ort_level = getattr(args, "ort_optimization", None)
+    if ort_level is not None and runtime == "auto":  # an ONNX Runtime setting asks for ONNX Runtime
+        runtime = "onnx"
     try:
         model = load_bundle(
             args.bundle,
             device=args.device,
             weights=args.weights,
             allow_random_weights=args.random_weights,
-            runtime=getattr(args, "runtime", "auto"),
-            ort_optimization=getattr(args, "ort_optimization", "extended"),
+            runtime=runtime,
+            ort_optimization=ort_level or "extended",
         )
     except (FileNotFoundError, RuntimeError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -19,9 +19,10 @@ own between them. What it does decide is *where* each step runs over a cine:
 So a new preprocessing step in a bundle (field-of-view masking, a normalisation) is used by every caller: the
 ``segment`` CLI, the demo, the tutorials, the benchmarks and MONAI's own bundle commands.
 
-The network itself runs in eager torch or, on a CPU, in ONNX Runtime (``runtime="auto"``, the default, picks
-ONNX Runtime when it is installed and the weights are trained; :mod:`monai_angio.bundle.runtime`). The exported
-network is called by the bundle's own inferer exactly where the torch module would be.
+The network itself runs in eager torch or, on a CPU, in OpenVINO or ONNX Runtime (``runtime="auto"``, the
+default, picks OpenVINO, else ONNX Runtime, when installed and the weights are trained;
+:mod:`monai_angio.bundle.runtime`). The exported network is called by the bundle's own inferer exactly where the
+torch module would be.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from monai.data import MetaTensor
 from monai.utils import TraceKeys
 
 from monai_angio.bundle.locate import bundle_config_path, load_bundle_config, resolve_bundle
-from monai_angio.bundle.runtime import RUNTIMES, onnx_available, onnx_network
+from monai_angio.bundle.runtime import RUNTIMES, onnx_available, onnx_network, openvino_available, openvino_network
 from monai_angio.errors import AngioInputError
 from monai_angio.transforms.layout import RC, ToRowMajor, layout_of
 from monai_angio.transforms.validation import check_finite, check_segmentable, get_filename
@@ -48,6 +49,12 @@ from monai_angio.transforms.validation import check_finite, check_segmentable, g
 __all__ = ["BundleRunner", "load_bundle", "load_state_dict", "class_names_from_metadata"]
 
 PathLike = Union[str, os.PathLike]
+
+#: exported runtime -> (availability check, its name in messages, the pip package that provides it)
+_EXPORTED: Dict[str, Any] = {
+    "openvino": (lambda: openvino_available(), "OpenVINO", "openvino"),
+    "onnx": (lambda: onnx_available(), "ONNX Runtime", "onnxruntime"),
+}
 
 _DEFAULT_MULTICLASS_NAMES = {0: "background", 1: "artery", 2: "catheter"}
 _DEFAULT_BINARY_NAMES = {0: "background", 1: "vessel"}
@@ -153,13 +160,13 @@ class BundleRunner:
         num_neighbors: temporal half-window ``N`` of a temporal bundle, None for a per-frame bundle.
         frame_key: the key the frame selector reads (``"frame"``).
         min_component_size: the ``min_size`` of the bundle's ``RemoveSmallComponentsd`` step (0 if none).
-        runtime: ``"torch"`` or ``"onnx"``: what runs the network (``"onnx"`` falls back to ``"torch"`` with a
-            warning if the export fails and ONNX Runtime was not demanded).
-        requested_runtime: what the caller asked for (``"auto"``, ``"torch"``, ``"onnx"``).
-        threads: CPU threads of the ONNX Runtime session (0: torch's thread count).
+        runtime: ``"torch"``, ``"openvino"`` or ``"onnx"``: what runs the network (an exported runtime falls back
+            to ``"torch"`` with a warning if the export fails and that runtime was not demanded).
+        requested_runtime: what the caller asked for (``"auto"``, ``"torch"``, ``"onnx"``, ``"openvino"``).
+        threads: CPU threads of the OpenVINO or ONNX Runtime engine (0: torch's thread count).
         ort_optimization: ONNX Runtime graph optimisation level (:data:`~monai_angio.bundle.runtime.ORT_OPTIMIZATION_LEVELS`).
-        engine: the callable the inferer runs (the torch module or an :class:`~monai_angio.bundle.runtime.OnnxNetwork`),
-            built on the first batch.
+        engine: the callable the inferer runs (the torch module, an :class:`~monai_angio.bundle.runtime.OpenVinoNetwork`
+            or an :class:`~monai_angio.bundle.runtime.OnnxNetwork`), built on the first batch.
     """
 
     name: str
@@ -207,16 +214,16 @@ class BundleRunner:
             allow_random_weights: without a checkpoint keep the random initial weights (demos and tests only: the
                 output is meaningless) instead of raising.
             config: the config name (``inference``).
-            runtime: ``"auto"`` (ONNX Runtime on a CPU when installed and the weights are trained, else torch),
-                ``"torch"`` (eager) or ``"onnx"`` (ONNX Runtime, an error if unavailable).
-            threads: ONNX Runtime intra-op threads (0: torch's thread count).
+            runtime: ``"auto"`` (on a CPU with trained weights OpenVINO when installed, else ONNX Runtime when
+                installed; else torch), ``"torch"`` (eager), ``"openvino"`` or ``"onnx"`` (an error if unavailable).
+            threads: OpenVINO / ONNX Runtime threads (0: torch's thread count).
             ort_optimization: ONNX Runtime graph optimisation level (``"extended"`` keeps logits within 1e-3 of
                 torch; ``"all"`` is faster, within ~5e-3).
             override: config id -> value overrides applied before instantiation.
 
         Raises:
             FileNotFoundError: no bundle, no config, or no weights (the message says how to get them).
-            RuntimeError: CUDA requested but not available, ONNX Runtime demanded but unusable, or the checkpoint
+            RuntimeError: CUDA requested but not available, OpenVINO or ONNX Runtime demanded but unusable, or the checkpoint
                 does not fit the network.
             ValueError: an unknown runtime.
             AngioInputError: an unreadable weights file.
@@ -227,11 +234,12 @@ class BundleRunner:
         device = torch.device(device)
         if device.type == "cuda" and not torch.cuda.is_available():
             raise RuntimeError("--device cuda requested but CUDA is not available; use --device cpu")
-        if runtime == "onnx" and device.type != "cpu":
-            raise RuntimeError("--runtime onnx runs on the CPU only; use --runtime torch with --device cuda")
-        if runtime == "onnx" and not onnx_available():
+        if runtime in _EXPORTED and device.type != "cpu":
+            raise RuntimeError(f"--runtime {runtime} runs on the CPU only; use --runtime torch with --device cuda")
+        if runtime in _EXPORTED and not _EXPORTED[runtime][0]():
             raise RuntimeError(
-                "--runtime onnx needs ONNX Runtime: pip install onnxruntime (or use --runtime torch)"
+                f"--runtime {runtime} needs {_EXPORTED[runtime][1]}: pip install {_EXPORTED[runtime][2]} "
+                "(or use --runtime torch)"
             )
         path = bundle_config_path(root, config)
         parser = load_bundle_config(root, config, **override)
@@ -283,11 +291,13 @@ class BundleRunner:
                 f"and pass --weights runs/{root.name}/models/model.pt (or copy it to {ckpt})."
             )
         network = network.to(device).eval()
-        if runtime == "onnx" and used is None:
-            raise RuntimeError(f"--runtime onnx needs trained weights; bundle {root.name} runs with random weights")
-        use_onnx = runtime == "onnx" or (
-            runtime == "auto" and device.type == "cpu" and used is not None and onnx_available()
-        )
+        if runtime in _EXPORTED and used is None:
+            raise RuntimeError(
+                f"--runtime {runtime} needs trained weights; bundle {root.name} runs with random weights"
+            )
+        chosen = runtime if runtime != "auto" else "torch"
+        if runtime == "auto" and device.type == "cpu" and used is not None:
+            chosen = next((r for r in ("openvino", "onnx") if _EXPORTED[r][0]()), "torch")
         meta_file = root / "configs" / "metadata.json"
         meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.is_file() else {}
         out_channels = raw.get("num_classes") if isinstance(raw.get("num_classes"), int) else None
@@ -306,11 +316,11 @@ class BundleRunner:
             num_neighbors=num_neighbors,
             frame_key=getattr(selector, "frame_key", None),
             min_component_size=min_size,
-            runtime="onnx" if use_onnx else "torch",
+            runtime=chosen,
             requested_runtime=runtime,
             threads=int(threads),
             ort_optimization=ort_optimization,
-            engine=None if use_onnx else network,
+            engine=None if chosen in _EXPORTED else network,
             parser=parser,
         )
 
@@ -322,28 +332,31 @@ class BundleRunner:
         return self.num_neighbors is not None
 
     def network_engine(self, example: torch.Tensor) -> Any:
-        """The callable that runs the network: the torch module, or its ONNX Runtime export.
+        """The callable that runs the network: the torch module, or its OpenVINO / ONNX Runtime export.
 
         The export is built (or read from the cache) on the first call, from the shape of the first batch; if it
-        fails and ONNX Runtime was not demanded, the runner warns and falls back to torch.
+        fails and that runtime was not demanded, the runner warns and falls back to torch.
 
         Raises:
-            RuntimeError: ``runtime="onnx"`` was demanded and the export or session failed.
+            RuntimeError: ``runtime="openvino"`` or ``"onnx"`` was demanded and the export or engine failed.
         """
         if self.engine is not None:
             return self.engine
-        if self.runtime != "onnx" or self.weights is None:
+        if self.runtime not in _EXPORTED or self.weights is None:
             self.runtime, self.engine = "torch", self.network
             return self.engine
+        label = _EXPORTED[self.runtime][1]
         try:
             net_def = self.parser.get("network_def") if self.parser is not None else type(self.network).__name__
-            self.engine = onnx_network(
-                self.network, self.weights, net_def, tuple(example.shape[1:]), self.threads, self.ort_optimization
-            )
-        except Exception as e:  # noqa: BLE001 - any export/session failure: fall back or report
-            if self.requested_runtime == "onnx":
-                raise RuntimeError(f"bundle {self.name}: ONNX Runtime unusable: {e}") from e
-            warnings.warn(f"bundle {self.name}: ONNX export failed, running eager torch ({e})", stacklevel=2)
+            shape = tuple(example.shape[1:])
+            if self.runtime == "openvino":
+                self.engine = openvino_network(self.network, self.weights, net_def, shape, self.threads)
+            else:
+                self.engine = onnx_network(self.network, self.weights, net_def, shape, self.threads, self.ort_optimization)
+        except Exception as e:  # noqa: BLE001 - any export/engine failure: fall back or report
+            if self.requested_runtime == self.runtime:
+                raise RuntimeError(f"bundle {self.name}: {label} unusable: {e}") from e
+            warnings.warn(f"bundle {self.name}: {label} unusable, running eager torch ({e})", stacklevel=2)
             self.runtime, self.engine = "torch", self.network
         return self.engine
 

@@ -1,18 +1,20 @@
 """The fast CPU runtime of a bundle's network: ONNX export, a weights-keyed cache, and an ONNX Runtime callable.
 
-A bundle runs its network in one of two runtimes:
+A bundle runs its network in one of three runtimes:
 
 - ``"torch"``: the eager PyTorch module (any device; the reference);
-- ``"onnx"``: the same weights exported to ONNX (``torch.onnx.export``, dynamic batch and frame size) and run by
-  ONNX Runtime on the CPU. Measured on a 2-core CPU at 512x512 it is 3-4x faster than eager torch for the
-  flagship (``benchmarks/benchmark_runtime.py``), with the same labels: the default graph optimisation level
+- ``"openvino"``: the same weights exported to ONNX (``torch.onnx.export``, dynamic batch and frame size) and
+  compiled by OpenVINO for the CPU, once per input shape, in float32 (``INFERENCE_PRECISION_HINT=f32``: on CPUs
+  with bf16 units OpenVINO would otherwise compute in bf16). Measured on a 2-core CPU at 512x512 it is the
+  fastest runtime for the flagship (``benchmarks/benchmark_runtime.py``) and keeps logits within 1e-4 of torch;
+- ``"onnx"``: the same export run by ONNX Runtime on the CPU. The default graph optimisation level
   (``"extended"``: constant folding, Conv+BatchNorm folding, node fusions) keeps logits within 1e-3 of torch;
   ``"all"`` adds ONNX Runtime's blocked-layout (NCHWc) kernels, about 20 % faster, which reorder the
   convolution sums and move logits by up to ~5e-3 (argmax agreement still > 99.99 %).
 
-``"auto"`` (the default of :func:`monai_angio.bundle.load_bundle`) picks ONNX Runtime on a CPU when it is
-installed and the network has trained weights, and eager torch otherwise (GPU, random weights, or a failed
-export, which is warned about).
+``"auto"`` (the default of :func:`monai_angio.bundle.load_bundle`) picks OpenVINO on a CPU when it is installed
+and the network has trained weights, else ONNX Runtime, and eager torch otherwise (GPU, random weights, or a
+failed export, which is warned about).
 
 The export is never downloaded: it is built once from the weights on the user's machine and kept in a cache
 keyed by the SHA-256 of the weights file, the network definition, the network's source code and the exporter's
@@ -41,20 +43,24 @@ __all__ = [
     "RUNTIMES",
     "ORT_OPTIMIZATION_LEVELS",
     "OnnxNetwork",
+    "OpenVinoNetwork",
     "onnx_available",
+    "openvino_available",
     "export_onnx",
     "onnx_cache_dir",
     "onnx_cache_key",
     "network_code_sha256",
     "file_sha256",
+    "exported_onnx",
     "onnx_network",
+    "openvino_network",
     "describe_runtime",
 ]
 
 PathLike = Union[str, os.PathLike]
 
 #: The accepted values of ``runtime``.
-RUNTIMES = ("auto", "torch", "onnx")
+RUNTIMES = ("auto", "torch", "onnx", "openvino")
 #: ``ort_optimization`` name -> ONNX Runtime ``GraphOptimizationLevel`` member.
 ORT_OPTIMIZATION_LEVELS = {
     "disable": "ORT_DISABLE_ALL",
@@ -70,6 +76,15 @@ def onnx_available() -> bool:
     """Whether ONNX Runtime can be imported."""
     try:
         import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def openvino_available() -> bool:
+    """Whether OpenVINO can be imported."""
+    try:
+        import openvino  # noqa: F401
     except ImportError:
         return False
     return True
@@ -225,6 +240,9 @@ class OnnxNetwork:
         # no memory-pattern planning: the planned block roughly doubles the arena (about 100 MB more for one
         # 512 x 512 flagship frame) and costs no time here (benchmarks/README.md)
         so.enable_mem_pattern = False
+        # idle worker threads sleep instead of spinning, so that the pre- and postprocessing between two calls (and
+        # any other engine in the process) get the cores (benchmarks/README.md)
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         data = model if isinstance(model, (bytes, bytearray)) else str(model)
         self.session = ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
@@ -253,6 +271,93 @@ class OnnxNetwork:
         return f"OnnxNetwork(threads={self.threads}, optimization={self.optimization!r}, source={self.source!r})"
 
 
+class OpenVinoNetwork:
+    """A callable that runs an ONNX model with OpenVINO on the CPU, taking and returning torch tensors.
+
+    Like :class:`OnnxNetwork` it stands in for the torch module inside the bundle's inferer. The model is read
+    once and compiled for each input shape it meets (a static shape lets OpenVINO plan its memory and pick its
+    kernels: about 10 % faster than one dynamic-shape compilation, ``benchmarks/README.md``); the few most
+    recent shapes stay compiled. Frames are run one at a time (``max_batch``), which bounds the memory at one
+    frame's activations and is as fast per frame as a batch on a CPU.
+
+    Args:
+        model: path of an ``.onnx`` file or its serialised bytes.
+        threads: inference threads (0: ``torch.get_num_threads()``).
+        source: where the model came from, for messages (``cache``, ``bundle``, ``memory``).
+        max_batch: largest batch given to one OpenVINO call; larger batches run in slices.
+        max_shapes: how many compiled shapes are kept (least recently used dropped first).
+
+    Raises:
+        ImportError: OpenVINO is not installed.
+    """
+
+    def __init__(
+        self,
+        model: Union[PathLike, bytes],
+        threads: int = 0,
+        source: str = "",
+        max_batch: int = 1,
+        max_shapes: int = 4,
+    ) -> None:
+        import openvino as ov
+
+        self._core = ov.Core()
+        data = bytes(model) if isinstance(model, (bytes, bytearray)) else str(model)
+        self._model = self._core.read_model(data)
+        self.output_count = len(self._model.outputs)
+        self.threads = int(threads) if threads and threads > 0 else max(1, torch.get_num_threads())
+        self.precision = "f32"
+        self.source = source
+        self.max_batch = max(1, int(max_batch))
+        self.max_shapes = max(1, int(max_shapes))
+        self._compiled: Dict[Tuple[int, ...], Any] = {}
+        self.training = False
+
+    def prepare(self, shape: Sequence[int]) -> "OpenVinoNetwork":
+        """Compile for one call's input shape now (``(B, C, *spatial)``, B capped at ``max_batch``), so that a
+        model OpenVINO cannot compile fails here rather than in the middle of a cine."""
+        shape = tuple(int(d) for d in shape)
+        self._request((min(shape[0], self.max_batch), *shape[1:]))
+        return self
+
+    def _request(self, shape: Tuple[int, ...]) -> Any:
+        """The infer request compiled for ``shape`` (compiled on first use)."""
+        req = self._compiled.pop(shape, None)
+        if req is None:
+            model = self._model.clone()
+            model.reshape([int(d) for d in shape])
+            config = {
+                "INFERENCE_PRECISION_HINT": self.precision,
+                "INFERENCE_NUM_THREADS": self.threads,
+                "PERFORMANCE_HINT": "LATENCY",
+            }
+            req = self._core.compile_model(model, "CPU", config).create_infer_request()
+            while len(self._compiled) >= self.max_shapes:
+                self._compiled.pop(next(iter(self._compiled)))
+        self._compiled[shape] = req  # most recently used last
+        return req
+
+    def __call__(self, x: torch.Tensor, *args: Any, **kwargs: Any) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:
+        """Run the model on ``x`` (``(B, C, *spatial)``, moved to the CPU as float32)."""
+        arr = np.ascontiguousarray(torch.as_tensor(x).detach().cpu().float().numpy())
+        step = self.max_batch
+        parts = []
+        for i in range(0, len(arr), step):
+            piece = arr[i : i + step]
+            result = self._request(tuple(piece.shape)).infer({0: piece})
+            parts.append([np.array(result[k], copy=True) for k in range(self.output_count)])
+        outs = parts[0] if len(parts) == 1 else [np.concatenate(o, axis=0) for o in zip(*parts)]
+        tensors = tuple(torch.from_numpy(o) for o in outs)
+        return tensors[0] if len(tensors) == 1 else tensors
+
+    def eval(self) -> "OpenVinoNetwork":
+        """No-op (an exported network is always in inference mode); returns self like ``nn.Module.eval``."""
+        return self
+
+    def __repr__(self) -> str:
+        return f"OpenVinoNetwork(threads={self.threads}, precision={self.precision!r}, source={self.source!r})"
+
+
 def _shipped_export(weights: Path, weights_sha: str) -> Optional[Path]:
     """``models/model.onnx`` beside the weights when its sidecar names the same weights hash."""
     onnx_file = weights.with_suffix(".onnx")
@@ -264,6 +369,61 @@ def _shipped_export(weights: Path, weights_sha: str) -> Optional[Path]:
     except (OSError, ValueError):
         return None
     return onnx_file if info.get("weights_sha256") == weights_sha else None
+
+
+def exported_onnx(
+    network: torch.nn.Module,
+    weights: PathLike,
+    network_def: Any,
+    input_shape: Sequence[int],
+    cache_dir: Optional[PathLike] = None,
+) -> Tuple[Union[Path, bytes], str]:
+    """The ONNX export of a network with trained weights: shipped, cached, or built now (and cached).
+
+    Args:
+        network: the torch network holding ``weights``.
+        weights: the weights file the network was loaded from (its hash keys the cache).
+        network_def: the bundle's network definition (part of the key: other widths, other export).
+        input_shape: an example input shape without the batch axis (its rank is part of the key).
+        cache_dir: cache folder (default :func:`onnx_cache_dir`).
+
+    Returns:
+        ``(model, source)``: the ``.onnx`` path (or the bytes when no cache folder is writable) and where it came
+        from (``"bundle <path>"``, ``"cache <path>"``, ``"memory"``).
+
+    Raises:
+        RuntimeError: the export failed.
+    """
+    weights = Path(weights)
+    sha = file_sha256(weights)
+    shipped = _shipped_export(weights, sha)
+    if shipped is not None:
+        return shipped, f"bundle {shipped}"
+    folder = Path(cache_dir) if cache_dir is not None else onnx_cache_dir()
+    key = onnx_cache_key(sha, network_def, len(input_shape) + 1, network_code_sha256(network))
+    target = folder / f"{key}.onnx"
+    if target.is_file() and target.stat().st_size > 0:
+        return target, f"cache {target}"
+    data = export_onnx(network, input_shape)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(target, overwrite=True) as tmp:
+            Path(tmp).write_bytes(data)
+    except OSError:  # read-only home: keep the export in memory for this process
+        return data, "memory"
+    return target, f"cache {target}"
+
+
+def _build_engine(factory: Any, model: Union[Path, bytes], source: str, rebuild: Any) -> Any:
+    """``factory(model, source)``; a damaged cache entry is deleted and the export rebuilt once."""
+    try:
+        return factory(model, source)
+    except Exception:  # noqa: BLE001 - a damaged cache entry is rebuilt below; other failures re-raise
+        if not (isinstance(model, Path) and source.startswith("cache")):
+            raise
+        model.unlink(missing_ok=True)
+        model, source = rebuild()
+        return factory(model, source)
 
 
 def onnx_network(
@@ -290,32 +450,52 @@ def onnx_network(
         ImportError: ONNX Runtime is not installed.
         RuntimeError: the export failed.
     """
-    weights = Path(weights)
-    sha = file_sha256(weights)
-    shipped = _shipped_export(weights, sha)
-    if shipped is not None:
-        return OnnxNetwork(shipped, threads, optimization, source=f"bundle {shipped}")
-    folder = Path(cache_dir) if cache_dir is not None else onnx_cache_dir()
-    key = onnx_cache_key(sha, network_def, len(input_shape) + 1, network_code_sha256(network))
-    target = folder / f"{key}.onnx"
-    if target.is_file():
-        try:
-            return OnnxNetwork(target, threads, optimization, source=f"cache {target}")
-        except Exception:  # noqa: BLE001 - a damaged cache entry is rebuilt below
-            target.unlink(missing_ok=True)
-    data = export_onnx(network, input_shape)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with atomic_path(target, overwrite=True) as tmp:
-            Path(tmp).write_bytes(data)
-        source = f"cache {target}"
-    except OSError:  # read-only home: keep the export in memory for this process
-        source = "memory"
-    return OnnxNetwork(data, threads, optimization, source=source)
+
+    def rebuild() -> Tuple[Union[Path, bytes], str]:
+        return exported_onnx(network, weights, network_def, input_shape, cache_dir)
+
+    model, source = rebuild()
+    return _build_engine(
+        lambda m, src: OnnxNetwork(m, threads, optimization, source=src), model, source, rebuild
+    )
+
+
+def openvino_network(
+    network: torch.nn.Module,
+    weights: PathLike,
+    network_def: Any,
+    input_shape: Sequence[int],
+    threads: int = 0,
+    cache_dir: Optional[PathLike] = None,
+) -> OpenVinoNetwork:
+    """The OpenVINO version of a network with trained weights (the same cached ONNX export as :func:`onnx_network`).
+
+    Args:
+        network: the torch network holding ``weights``.
+        weights: the weights file the network was loaded from (its hash keys the cache).
+        network_def: the bundle's network definition.
+        input_shape: an example input shape without the batch axis.
+        threads: OpenVINO inference threads (0: ``torch.get_num_threads()``).
+        cache_dir: cache folder (default :func:`onnx_cache_dir`).
+
+    Raises:
+        ImportError: OpenVINO is not installed.
+        RuntimeError: the export failed.
+    """
+
+    def rebuild() -> Tuple[Union[Path, bytes], str]:
+        return exported_onnx(network, weights, network_def, input_shape, cache_dir)
+
+    model, source = rebuild()
+    return _build_engine(
+        lambda m, src: OpenVinoNetwork(m, threads, source=src).prepare((1, *input_shape)), model, source, rebuild
+    )
 
 
 def describe_runtime(engine: Any) -> Mapping[str, Any]:
     """A JSON-friendly description of the runtime an engine runs on (for summaries)."""
     if isinstance(engine, OnnxNetwork):
         return {"runtime": "onnx", "threads": engine.threads, "optimization": engine.optimization}
+    if isinstance(engine, OpenVinoNetwork):
+        return {"runtime": "openvino", "threads": engine.threads, "precision": engine.precision}
     return {"runtime": "torch", "threads": torch.get_num_threads()}

@@ -47,8 +47,10 @@ class TemporalFusionStem(nn.Module):
                 + ", H, W) input, got "
                 + str(list(x.shape))
             )
-        y = self.act(self.norm(self.conv3d(x)))
-        return self.conv2d(y.squeeze(2))
+        y = self.act(self.norm(self.conv3d(x)))  # the time axis is 1 after the full-depth Conv3d
+        # index rather than squeeze: exported to ONNX, a squeeze of a dynamic axis hides the rank behind a runtime
+        # test, which OpenVINO cannot convert; indexing keeps the rank static
+        return self.conv2d(y[:, :, 0])
 
 
 class TemporalSegmenter(nn.Module):

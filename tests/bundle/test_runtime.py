@@ -1,4 +1,5 @@
-"""The fast CPU runtime: ONNX exports of every bundle agree with eager torch, are cached by weights, and fall back."""
+"""The fast CPU runtimes: ONNX exports of every bundle, run by OpenVINO or ONNX Runtime, agree with eager torch, are
+cached by weights, and fall back."""
 
 from __future__ import annotations
 
@@ -15,19 +16,22 @@ from monai_angio.bundle import runtime as rt
 from monai_angio.data import PhantomConfig, generate_cine, generate_phantom
 
 pytest.importorskip("onnxruntime")
+pytest.importorskip("openvino")
 
 FLAGSHIP = "xca_artery_catheter_efficientunetpp"
+ENGINES = {"onnx": rt.onnx_network, "openvino": rt.openvino_network}
 
 
 def _phantom(size: int, seed: int = 5) -> np.ndarray:
     return np.asarray(generate_phantom(seed, PhantomConfig(size=size)).image, np.float32)
 
 
-def test_flagship_onnx_matches_torch_on_phantoms(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_flagship_export_matches_torch_on_phantoms(engine: str, tmp_path: Path) -> None:
     """Shipped weights, phantoms of two sizes (dynamic shape): argmax agreement >= 99.99 %, logits within 1e-3."""
     runner = load_bundle(FLAGSHIP, runtime="torch")
     net = runner.network
-    onnx = rt.onnx_network(net, runner.weights, runner.parser.get("network_def"), (1, 256, 256), cache_dir=tmp_path)
+    onnx = ENGINES[engine](net, runner.weights, runner.parser.get("network_def"), (1, 256, 256), cache_dir=tmp_path)
     for size, seed in ((256, 1), (320, 2)):
         img = _phantom(size, seed)
         x = torch.as_tensor((img - img.mean()) / img.std())[None, None]
@@ -43,17 +47,21 @@ def test_flagship_onnx_matches_torch_on_phantoms(tmp_path: Path) -> None:
 def test_flagship_runtimes_give_the_same_labels() -> None:
     """The whole bundle path (FOV, normalisation, post-processing) gives the same label map in both runtimes."""
     cine = np.asarray(generate_cine(3, PhantomConfig(size=256), frames=3).images, np.float32)
-    fast = load_bundle(FLAGSHIP)  # auto: ONNX Runtime on a CPU with trained weights
-    assert fast.runtime == "onnx"
+    fast = load_bundle(FLAGSHIP)  # auto: OpenVINO on a CPU with trained weights
+    assert fast.runtime == "openvino"
     a = fast.predict(cine, batch_size=2)
-    assert isinstance(fast.engine, rt.OnnxNetwork) and fast.engine.source.startswith("cache")
+    assert isinstance(fast.engine, rt.OpenVinoNetwork) and fast.engine.source.startswith("cache")
+    onnx = load_bundle(FLAGSHIP, runtime="onnx")
+    c = onnx.predict(cine, batch_size=2)
+    assert isinstance(onnx.engine, rt.OnnxNetwork)
     b = load_bundle(FLAGSHIP, runtime="torch").predict(cine, batch_size=2)
-    assert float((a == b).mean()) >= 0.9999
+    assert float((a == b).mean()) >= 0.9999 and float((c == b).mean()) >= 0.9999
     assert set(np.unique(a)) >= {0, 1}
 
 
+@pytest.mark.parametrize("engine", sorted(ENGINES))
 @pytest.mark.parametrize("name", [n for n in BUNDLE_NAMES if n != FLAGSHIP])
-def test_every_bundle_network_exports(name: str, tmp_path: Path) -> None:
+def test_every_bundle_network_exports(name: str, engine: str, tmp_path: Path) -> None:
     """Each bundle's network (UNet 3+ deep supervision, temporal Conv3d stem, DenseNet U-Net) exports and agrees."""
     torch.manual_seed(0)
     parser = load_bundle_config(resolve_bundle(name), "inference", image_size=64)
@@ -63,7 +71,7 @@ def test_every_bundle_network_exports(name: str, tmp_path: Path) -> None:
     temporal = "temporal" in name
     shape = (1, 2 * int(parser.get("num_neighbors", 1)) + 1, 64, 64) if temporal else (1, 64, 64)
     x = torch.rand(2, *shape)
-    onnx = rt.onnx_network(net, weights, parser.get("network_def"), shape, cache_dir=tmp_path)
+    onnx = ENGINES[engine](net, weights, parser.get("network_def"), shape, cache_dir=tmp_path)
     with torch.no_grad():
         ref = net(x)
     ref = ref[0] if isinstance(ref, (list, tuple)) else ref
@@ -124,16 +132,39 @@ def test_runtime_choice_and_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyP
     with pytest.warns(UserWarning, match="running eager torch"):
         lab = auto.predict(img)
     assert auto.runtime == "torch" and lab.shape == (1, 64, 64)
-    demanded = load_bundle(FLAGSHIP, runtime="onnx")
-    with pytest.raises(RuntimeError, match="ONNX Runtime unusable.*simulated"):
-        demanded.predict(img)
+    for demanded, label in (("onnx", "ONNX Runtime"), ("openvino", "OpenVINO")):
+        model = load_bundle(FLAGSHIP, runtime=demanded)
+        with pytest.raises(RuntimeError, match=f"{label} unusable.*simulated"):
+            model.predict(img)
 
 
-def test_onnx_runtime_missing_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_runtimes_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """auto takes OpenVINO, else ONNX Runtime, else torch; a demanded runtime that is not installed is an error."""
+    monkeypatch.setattr("monai_angio.bundle.runner.openvino_available", lambda: False)
+    assert load_bundle(FLAGSHIP).runtime == "onnx"
+    with pytest.raises(RuntimeError, match="pip install openvino"):
+        load_bundle(FLAGSHIP, runtime="openvino")
     monkeypatch.setattr("monai_angio.bundle.runner.onnx_available", lambda: False)
     assert load_bundle(FLAGSHIP).runtime == "torch"
     with pytest.raises(RuntimeError, match="pip install onnxruntime"):
         load_bundle(FLAGSHIP, runtime="onnx")
+    with pytest.raises(RuntimeError, match="CPU only"):
+        load_bundle(FLAGSHIP, runtime="openvino", device="meta")
+
+
+def test_openvino_compiles_each_shape_once_and_slices_batches(tmp_path: Path) -> None:
+    """One compiled model per input shape (the least recently used dropped beyond ``max_shapes``); a batch runs
+    frame by frame and comes back whole, equal to torch."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, padding=1), torch.nn.ReLU()).eval()
+    data = rt.export_onnx(net, (1, 16, 16))
+    ov = rt.OpenVinoNetwork(data, threads=1, source="memory", max_shapes=2)
+    for size in (16, 24, 16, 32):
+        x = torch.rand(3, 1, size, size)
+        with torch.no_grad():
+            np.testing.assert_allclose(ov(x).numpy(), net(x).numpy(), atol=1e-5)
+    assert list(ov._compiled) == [(1, 1, 16, 16), (1, 1, 32, 32)]
+    assert rt.describe_runtime(ov) == {"runtime": "openvino", "threads": 1, "precision": "f32"}
 
 
 def test_segment_ort_optimization_all(tmp_path: Path) -> None:
