@@ -4,9 +4,9 @@ QCA (and most labelled XCA data sets) consider branches below ~2 mm at their ori
 irrelevant. :func:`filter_major_branches` walks the centreline tree from its root (the ostium: the end
 point next to the catheter, or the widest end point), measures every branch's diameter just after it
 leaves its parent's lumen, and removes branches below the threshold together with everything
-downstream of them. At each junction the widest leaving branch continues the parent vessel and keeps its status
-(down to 0.6 x the threshold): the criterion judges a vessel at its own origin, not again after every side
-branch. The root branch of the tree engaged by the catheter (or rooted at a user point) is always kept, and so
+downstream of them. At each junction the widest leaving branch (and any other within 15 % of its diameter: a
+bifurcation into equals) continues the parent vessel and keeps its status (down to 0.6 x the threshold): the
+criterion judges a vessel at its own origin, not again after every side branch. The root branch of the tree engaged by the catheter (or rooted at a user point) is always kept, and so
 are branches whose origin lies at the image border (a vessel re-entering the field of view: its origin is not
 visible); other, disconnected trees are judged by their own root branch.
 """
@@ -24,7 +24,7 @@ from monai_angio.errors import AngioInputError
 from .centerline import VesselGraph, as_binary_mask, trace_branches, vessel_graph
 from .diameter import EDT_SKELETON_BIAS_PX, diameter_profile
 
-__all__ = ["find_root", "branch_origin_diameters", "filter_major_branches"]
+__all__ = ["find_root", "taper_at_start", "branch_origin_diameters", "filter_major_branches"]
 
 Pixel = Tuple[int, int]
 
@@ -35,16 +35,74 @@ def find_root(
     """Root (ostium) of the largest centreline tree.
 
     ``root_rc`` (snapped) wins; otherwise the end point closest to the catheter; otherwise the end point
-    with the largest vessel radius.
+    with the largest vessel radius. End points at the image border (within their vessel radius + 2 px: a vessel
+    leaving the field of view, often beside the catheter's own entry) are not candidates while others exist.
     """
     if root_rc is not None:
         return graph.snap(root_rc)
     comp = max(nx.connected_components(graph.graph), key=len)
     ends = [n for n in comp if graph.graph.degree(n) <= 1] or sorted(comp)
+    h, w = graph.mask.shape
+    inner = [n for n in ends if min(n[0], n[1], h - 1 - n[0], w - 1 - n[1]) > graph.distance[n] + 2.0]
+    ends = inner or ends
     if catheter_mask is not None and np.any(catheter_mask):
         dcat = ndimage.distance_transform_edt(~np.asarray(catheter_mask, bool))
         return min(ends, key=lambda n: (dcat[n], n))
     return max(ends, key=lambda n: (graph.distance[n], n))
+
+
+def _unit(v: np.ndarray) -> Optional[np.ndarray]:
+    n = float(np.hypot(*v))
+    return None if n < 1e-9 else v / n
+
+
+def _upstream(pred: Dict[Pixel, List[Pixel]], node: Pixel, length_px: float) -> Pixel:
+    """The centreline pixel about ``length_px`` before ``node`` on its shortest path from the root."""
+    walked, cur = 0.0, node
+    while walked < length_px and pred.get(cur):
+        nxt = pred[cur][0]
+        walked += float(np.hypot(cur[0] - nxt[0], cur[1] - nxt[1]))
+        cur = nxt
+    return cur
+
+
+#: a taper fit must span at least this many samples (px of arc length) to be extrapolated to the window start
+_MIN_TAPER_SAMPLES = 8
+
+
+def taper_at_start(
+    arc_px: np.ndarray, diameter_px: np.ndarray, start_px: float, lesion_drop: float = 0.1, max_gain: float = 0.25
+) -> Optional[float]:
+    """Diameter at ``start_px`` of a tapering vessel, from a robust straight-line fit of its diameter profile.
+
+    Arteries taper: the upper quartile of a window several vessel radii long reads the diameter about a quarter
+    of the way in, below the diameter where the window starts (for a side branch a few mm long the difference is
+    0.5-1 px). The line is fitted twice, the second time without samples more than ``lesion_drop`` below the
+    first fit (a narrowing in the window), and only a diameter that decreases along the vessel is extrapolated.
+
+    Args:
+        arc_px: arc length of each sample (px), increasing.
+        diameter_px: the samples' diameters (px).
+        start_px: where to evaluate the fit (the window start).
+        lesion_drop: relative depth below the first fit of the samples left out of the second.
+        max_gain: the result is capped at ``1 + max_gain`` times the upper quartile of the samples.
+
+    Returns:
+        The fitted diameter at ``start_px``, or None with fewer than 8 samples or a profile that does not taper.
+    """
+    s = np.asarray(arc_px, float)
+    d = np.asarray(diameter_px, float)
+    if len(s) < _MIN_TAPER_SAMPLES or float(np.ptp(s)) <= 0:
+        return None
+    keep = np.ones(len(s), bool)
+    for _ in range(2):
+        if keep.sum() < _MIN_TAPER_SAMPLES:
+            return None
+        slope, icpt = np.polyfit(s[keep], d[keep], 1)
+        keep = d >= (1.0 - lesion_drop) * (slope * s + icpt)
+    if slope >= 0:
+        return None
+    return float(min(slope * start_px + icpt, (1.0 + max_gain) * np.percentile(d, 75)))
 
 
 def branch_origin_diameters(graph: VesselGraph, root: Pixel) -> List[Dict[str, Any]]:
@@ -58,10 +116,12 @@ def branch_origin_diameters(graph: VesselGraph, root: Pixel) -> List[Dict[str, A
     right after a bifurcation does not make the continuing vessel look thin (the upper quartile tracks the
     reference diameter). A lesion can fill that whole window (an ostial stenosis of a side branch), so the upper
     quartile of the next window of the same length counts too: arteries taper, so a diameter measured further
-    along is a lower bound of the reference at the origin. The root branch is measured from one median radius
-    after its end (past the rounded-off end of the skeleton).
+    along is a lower bound of the reference at the origin. For the same reason a tapering branch is read where the
+    first window starts, from a robust line fit of its profile there (:func:`taper_at_start`), when that is
+    larger. The root branch is measured from one median radius after its end (past the rounded-off end of the
+    skeleton).
     """
-    dist = nx.single_source_dijkstra_path_length(graph.graph, root, weight="weight")
+    pred, dist = nx.dijkstra_predecessor_and_distance(graph.graph, root, weight="weight")
     out = []
     for br in graph.branches:
         if br.start not in dist or len(br.path) == 0:
@@ -100,14 +160,23 @@ def branch_origin_diameters(graph: VesselGraph, root: Pixel) -> List[Dict[str, A
                 if found:
                     diam = max(found)
                     method = "profile"
+                    near = taper_at_start(sa[windows[0]], prof.raw_diameter_px[windows[0]], lo)
+                    if near is not None and near > diam:
+                        diam, method = near, "profile taper"
             except AngioInputError:
                 pass
+        reach = max(8.0, 3.0 * rj + 2.0)  # past the junction's blob, along each vessel
+        ahead = path[min(len(path) - 1, int(np.searchsorted(seg, reach)))]
         out.append(
             {
                 "index": br.index,
                 "origin_rc": origin,
                 "origin_diameter_px": diam,
                 "origin_method": method,
+                "direction": _unit(np.asarray(ahead, float) - np.asarray(origin, float)),
+                "parent_direction": None if is_root else _unit(
+                    np.asarray(origin, float) - np.asarray(_upstream(pred, origin, reach), float)
+                ),
                 "parent_radius_px": rj,
                 "length_px": br.length_px,
                 "path": path,
@@ -122,8 +191,29 @@ def branch_origin_diameters(graph: VesselGraph, root: Pixel) -> List[Dict[str, A
 CONTINUATION_FLOOR = 0.6
 
 
+#: daughters at least this share of the widest daughter's origin diameter all continue the parent (a true
+#: bifurcation, e.g. LAD and a diagonal of the same size: 1-px measurement noise decides which looks wider).
+BIFURCATION_RATIO = 0.85
+
+
+#: the daughter best aligned with the parent's direction also continues it when the angle between them is below
+#: about 35 degrees (cosine 0.82) and it is at least this share of the widest daughter's origin diameter (a lone
+#: daughter beside stubs continues it when it is that well aligned).
+STRAIGHT_COSINE = 0.82
+STRAIGHT_MIN_SHARE = 0.5
+
+
+def _cosine(b: Dict[str, Any]) -> Optional[float]:
+    u, v = b.get("direction"), b.get("parent_direction")
+    return None if u is None or v is None else float(np.dot(u, v))
+
+
 def _mark_continuations(info: List[Dict[str, Any]]) -> None:
-    """Set ``info[i]["continues_parent"]``: the widest branch leaving each junction continues the parent vessel.
+    """Set ``info[i]["continues_parent"]``: the widest branch leaving each junction continues the parent vessel,
+    and so does every other one at least :data:`BIFURCATION_RATIO` as wide (a bifurcation into equals) and the one
+    that goes straight on (within about 35 degrees of the parent's direction, :data:`STRAIGHT_COSINE`) when it is
+    not much thinner (:data:`STRAIGHT_MIN_SHARE`): a vessel is traced through a junction the way an angiographer
+    follows it.
 
     The clinical criterion applies to a vessel at *its* origin: the LAD after a diagonal's junction is still the
     LAD, so it is not judged again there (a lesion just after the junction would otherwise make the rest of a
@@ -144,8 +234,20 @@ def _mark_continuations(info: List[Dict[str, Any]]) -> None:
             groups.append([b])
     for g in groups:
         real = [b for b in g if b["length_px"] > g[0]["parent_radius_px"] + 2.0]
+        if len(real) == 1:  # the only way on (beside stubs): it continues the parent if it goes straight on
+            cos = _cosine(real[0])
+            real[0]["continues_parent"] = cos is not None and cos >= STRAIGHT_COSINE
         if len(real) >= 2:
-            max(real, key=lambda b: b["origin_diameter_px"])["continues_parent"] = True
+            widest = max(b["origin_diameter_px"] for b in real)
+            for b in real:  # a bifurcation into near-equal daughters: which one continues is not measurable
+                if b["origin_diameter_px"] >= BIFURCATION_RATIO * widest:
+                    b["continues_parent"] = True
+            # the daughter that goes straight on continues the parent too (the LAD after a wider-looking diagonal)
+            straight = [(_cosine(b), b) for b in real if _cosine(b) is not None]
+            if straight:
+                cos, b = max(straight, key=lambda cb: cb[0])
+                if cos >= STRAIGHT_COSINE and b["origin_diameter_px"] >= STRAIGHT_MIN_SHARE * widest:
+                    b["continues_parent"] = True
 
 
 def _filter_tree(

@@ -3,7 +3,9 @@
 The skeleton of a binary vessel mask (``skimage.morphology.skeletonize``) is turned into a pixel graph
 (:mod:`networkx`, 8-connectivity, edge weights 1 or sqrt(2)). Pixels whose degree is not 2 (end points
 and junctions) delimit *branches*, each stored with its ordered pixel path. Short terminal branches
-("spurs", produced by boundary noise) are pruned relative to the local vessel radius.
+("spurs", produced by boundary noise) are pruned relative to the local vessel radius, and pin holes in the mask
+are filled before skeletonising (a hole of a pixel or two at a tight lesion would otherwise split the centreline
+into a tiny loop, whose two junctions hide the lesion from the per-segment search).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ __all__ = [
     "skeleton_to_graph",
     "trace_branches",
     "prune_spurs",
+    "fill_small_holes",
     "vessel_graph",
 ]
 
@@ -306,6 +309,24 @@ class VesselGraph:
         return np.array(paths[b], dtype=int)
 
 
+def fill_small_holes(mask: np.ndarray, max_area_px: int) -> np.ndarray:
+    """``mask`` with its holes of at most ``max_area_px`` pixels filled (8-connected mask, 4-connected holes).
+
+    Larger holes stay: the lumen between two vessels that cross or rejoin in projection is a real hole.
+    """
+    m = np.asarray(mask, bool)
+    if max_area_px <= 0:
+        return m.copy()
+    holes = ndimage.binary_fill_holes(m) & ~m
+    lab, n = ndimage.label(holes)
+    if n == 0:
+        return m.copy()
+    sizes = np.bincount(lab.ravel(), minlength=n + 1)
+    small = sizes <= max_area_px
+    small[0] = False
+    return m | small[lab]
+
+
 def vessel_graph(
     mask: np.ndarray,
     prune: bool = True,
@@ -313,6 +334,7 @@ def vessel_graph(
     spur_radius_factor: float = 1.5,
     filename: Optional[str] = None,
     label: Optional[int] = None,
+    max_hole_px: int = 8,
 ) -> VesselGraph:
     """Build the centreline graph of a vessel mask.
 
@@ -324,6 +346,8 @@ def vessel_graph(
         spur_radius_factor: multiple of the junction radius below which terminal branches are spurs.
         filename: source file of the mask, for error messages.
         label: explicit label value to select.
+        max_hole_px: holes in the mask up to this area are filled before skeletonising (:func:`fill_small_holes`);
+            the mask and distance map kept for measuring are the mask as given.
 
     Raises:
         AngioInputError: the mask is empty.
@@ -332,7 +356,7 @@ def vessel_graph(
     if not m.any():
         raise AngioInputError("the vessel mask is empty (no artery pixels)", filename)
     dist = ndimage.distance_transform_edt(m)
-    sk = skeletonize(m)
+    sk = skeletonize(fill_small_holes(m, max_hole_px))
     if prune:
         sk = prune_spurs(sk, dist, min_length_px=min_spur_px, radius_factor=spur_radius_factor)
     g = skeleton_to_graph(sk)

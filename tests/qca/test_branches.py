@@ -73,3 +73,65 @@ def test_vessel_continues_through_a_side_branch_junction(monkeypatch):
 
     monkeypatch.setattr(branches, "CONTINUATION_FLOOR", 10.0)  # no continuation: judged again at the junction
     assert filter_major_branches(lab, Calibration(SP, "user"), 2.0)[distal].mean() < 0.05
+
+
+def test_taper_at_start_reads_a_tapering_branch_where_its_window_starts():
+    """A branch tapering 0.05 px/px with a 50 % narrowing in the window: the line fit without the narrowing gives the
+    diameter at the window start (the upper quartile reads it about a quarter of the way in)."""
+    from monai_angio.qca.branches import taper_at_start
+
+    s = np.arange(10.0, 51.0)
+    d = 10.0 - 0.05 * s
+    d[(s >= 30) & (s <= 36)] *= 0.5
+    assert taper_at_start(s, d, 10.0) == pytest.approx(9.5, abs=0.05)
+    assert np.percentile(d, 75) < 9.2  # what the upper quartile alone reads
+    assert taper_at_start(s, 8.0 + 0.05 * s, 10.0) is None  # widening: nothing to extrapolate
+    assert taper_at_start(s[:7], d[:7], 10.0) is None  # too few samples
+    steep = 10.0 - 0.5 * s  # capped at 1.25 x the upper quartile
+    assert taper_at_start(s, steep, 0.0) == pytest.approx(1.25 * np.percentile(steep, 75))
+
+
+def test_bifurcation_into_equal_daughters_keeps_both(monkeypatch):
+    """A 3 mm trunk splits into two 1.8 / 1.85 mm daughters: both continue the trunk (which one looks wider is
+    measurement noise), so both are kept; a 1.0 mm daughter beside a 1.85 mm one is a side branch and is dropped."""
+    shape = (128, 128)
+    trunk = segment_tube(shape, (64.3, -5), (64.3, 60), 3.0 / SP)
+    up = segment_tube(shape, (64.3, 60), (0, 127), 1.8 / SP)
+    down = segment_tube(shape, (64.3, 60), (127, 127), 1.85 / SP)
+    far = np.zeros(shape, bool)
+    far[:, 90:] = True
+    lab = (trunk | up | down).astype(np.uint8)
+    lab[56:73, 0:3] = 2
+    out = filter_major_branches(lab, Calibration(SP, "user"), 2.0)
+    assert out[up & far].mean() > 0.95 and out[down & far].mean() > 0.95
+    import monai_angio.qca.branches as branches
+
+    with monkeypatch.context() as mp:  # only the widest daughter continues: the other is judged and dropped
+        mp.setattr(branches, "BIFURCATION_RATIO", 1.0)
+        out = filter_major_branches(lab, Calibration(SP, "user"), 2.0)
+        assert out[up & far].mean() < 0.05 and out[down & far].mean() > 0.95
+    thin = segment_tube(shape, (64.3, 60), (0, 127), 1.0 / SP)
+    lab = (trunk | thin | down).astype(np.uint8)
+    lab[56:73, 0:3] = 2
+    out = filter_major_branches(lab, Calibration(SP, "user"), 2.0)
+    assert out[down & far].mean() > 0.95 and out[thin & far & ~down].mean() < 0.05
+
+
+def test_the_straight_daughter_continues_the_parent(monkeypatch):
+    """A 3 mm vessel goes straight on at 1.7 mm after a wider 2.6 mm branch leaves at 60 degrees: the straight
+    daughter is the same vessel (traced through the junction as an angiographer follows it), so it is kept although
+    it is below 2 mm and not the widest; judged by width alone it is dropped."""
+    shape = (128, 128)
+    trunk = segment_tube(shape, (40.3, -5), (40.3, 60), 3.0 / SP)
+    straight = segment_tube(shape, (40.3, 60), (40.3, 133), 1.7 / SP)
+    side = segment_tube(shape, (40.3, 60), (140, 118), 2.6 / SP)
+    lab = (trunk | straight | side).astype(np.uint8)
+    lab[32:49, 0:3] = 2
+    distal = straight & ~side
+    distal[:, :100] = False
+    out = filter_major_branches(lab, Calibration(SP, "user"), 2.0)
+    assert out[distal].mean() > 0.95 and out[side & ~trunk].mean() > 0.9
+    import monai_angio.qca.branches as branches
+
+    monkeypatch.setattr(branches, "STRAIGHT_COSINE", 2.0)  # never aligned enough: only widths decide
+    assert filter_major_branches(lab, Calibration(SP, "user"), 2.0)[distal].mean() < 0.05

@@ -80,3 +80,23 @@ def test_empty_mask_and_disconnected_points():
         g.shortest_path((6, 3), (31, 36))
     with pytest.raises(AngioInputError, match="2D"):
         vessel_graph(np.zeros((2, 3, 32, 32)))
+
+
+def test_pin_hole_at_a_lesion_does_not_split_the_centreline():
+    """A one-pixel hole in a tight lesion would make the skeleton a tiny loop (two junctions that the per-segment
+    lesion search crops away with the lesion); holes up to ``max_hole_px`` are filled before skeletonising, large
+    ones (the lumen between two vessels crossing in projection) stay."""
+    from monai_angio.qca import fill_small_holes
+
+    shape = (40, 96)
+    m = segment_tube(shape, (20.3, -5), (20.3, 100), lambda u: np.where(np.abs(u - 52) < 6, 5.0, 14.0))
+    m[20, 48] = False  # a pin hole inside the lesion
+    assert len(vessel_graph(m, max_hole_px=0).junctions) >= 2
+    g = vessel_graph(m)
+    assert g.junctions == [] and len(g.endpoints) == 2
+    assert not g.mask[20, 48]  # measurements still see the mask as given
+    ring = np.zeros((60, 60), bool)
+    ring[10:50, 10:50] = True
+    ring[20:40, 20:40] = False  # a 400-px hole
+    np.testing.assert_array_equal(fill_small_holes(ring, 8), ring)
+    assert fill_small_holes(m, 8)[20, 48]
