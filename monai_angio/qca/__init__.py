@@ -45,7 +45,7 @@ from .diameter import (
     smooth_path,
 )
 from .gaps import BRIDGE_WARNING, GapBridge, apply_bridge_diameters, bridge_mask_gaps, find_gap_bridges
-from .lesions import analyze_segment, find_lesions, healthy_sides, lesion_summary, segment_crop
+from .lesions import analyze_segment, find_lesions, healthy_sides, lesion_summary, segment_crop, segment_lesions
 from .report import plot_report, report_paths, write_report
 from .pipeline import analyze_stenosis
 from .stenosis import (
@@ -59,6 +59,7 @@ from .stenosis import (
 
 __all__ = [
     "analyze_segment",
+    "segment_lesions",
     "find_lesions",
     "healthy_sides",
     "lesion_summary",

@@ -23,6 +23,9 @@ Without user-defined start/end points, :func:`~monai_angio.qca.pipeline.analyze_
    one-sided too, the narrowing runs into the end of the segment (a tapering distal end): that part is trimmed
    off and the segment re-analysed (at most 3 times), so tapering ends are never reported as lesions.
 5. The reference of a long segment is re-fitted on +-max(2 lesion lengths, 10 mm) around the lesion.
+6. The parts of the segment proximal and distal to a lesion are searched again the same way (up to 3 lesions per
+   segment, :func:`segment_lesions`): a long vessel can hold two lesions, and a straight reference over its
+   taper may rank the tighter one second.
 
 The worst lesion (highest %DS, reports without warnings first) is the result; every lesion at or above
 ``report_threshold`` %DS is listed in ``details["lesions"]``.
@@ -47,6 +50,7 @@ __all__ = [
     "clip_to_image",
     "healthy_sides",
     "analyze_segment",
+    "segment_lesions",
     "find_lesions",
     "lesion_summary",
 ]
@@ -159,12 +163,29 @@ def _two_sided(rep: StenosisReport, proximal_junction: bool = False) -> bool:
 
     Next to a proximal junction (``proximal_junction``) 3 samples suffice before the lesion: the junction
     neighbourhood was cropped off, and a vessel that is narrow right after its junction and wider distally is
-    not a taper (arteries narrow distally) but an ostial lesion of the branch.
+    not a taper (arteries narrow distally) but an ostial lesion of the branch. Distally 3 samples suffice when the
+    vessel there is back to its reference (:func:`_widens_again`): a long lesion ending close to the segment's end.
     """
     step = float(np.median(np.diff(rep.profile.arc_length_mm))) if len(rep.profile) > 1 else rep.mm_per_px
     need = max(3, int(np.ceil(0.5 * rep.reference_diameter_mm / max(step, 1e-9))))
     before, after = healthy_sides(rep)
-    return before >= (3 if proximal_junction else need) and after >= need
+    if before < (3 if proximal_junction else need):
+        return False
+    return after >= need or (after >= 3 and _widens_again(rep))
+
+
+def _widens_again(rep: StenosisReport, share: float = 0.9) -> bool:
+    """Whether the vessel distal to a lesion is back to its reference (median of the fitted samples there at least
+    ``share`` of the reference): a lesion that ends close to the end of its segment, not a taper running into it
+    (a taper stays narrow to the end)."""
+    s = rep.profile.arc_length_mm
+    used = np.asarray(rep.fit_used if rep.fit_used_core is None else rep.fit_used_core, bool)
+    hi = max(rep.details.get("lesion_threshold_end_mm", rep.lesion_end_mm), rep.mld_position_mm)
+    after = used & (s > hi)
+    if not after.any():
+        return False
+    d = rep.profile.diameter_px[after] * rep.mm_per_px
+    return bool(np.median(d) >= share * np.median(np.asarray(rep.reference_mm)[after]))
 
 
 def _local_report(
@@ -270,6 +291,47 @@ def analyze_segment(
     return rep
 
 
+def _sample_at(profile: DiameterProfile, start: int, offset_mm: float) -> int:
+    """Index of the sample ``offset_mm`` of arc length after sample ``start``."""
+    s = profile.arc_length_px - profile.arc_length_px[start]
+    return int(np.searchsorted(s, offset_mm / profile.mm_per_px))
+
+
+def segment_lesions(
+    profile: DiameterProfile,
+    calibration: Calibration,
+    i0: int,
+    i1: int,
+    degree: int = 1,
+    lesion_threshold: float = 0.05,
+    filename: Optional[str] = None,
+    proximal_junction: bool = False,
+    max_lesions: int = 3,
+) -> List[StenosisReport]:
+    """Every lesion of the samples ``[i0, i1)`` of a segment profile, worst first found, at most ``max_lesions``.
+
+    :func:`analyze_segment` finds the segment's worst narrowing against a reference fitted over the whole segment;
+    a long vessel (an RCA) can hold a second, tighter lesion that a straight reference over a tapering vessel
+    ranks lower. So the parts proximal and distal to each lesion found (from the segment's ends to the lesion's
+    extent; the healthy stretch between two lesions is reference for both) are searched again the same way, each
+    lesion with its own local reference.
+    """
+    out: List[StenosisReport] = []
+    todo = [(int(i0), int(i1), proximal_junction)]
+    while todo and len(out) < max_lesions:
+        a, b, pj = todo.pop(0)
+        rep = analyze_segment(profile, calibration, a, b, degree, lesion_threshold, filename=filename,
+                              proximal_junction=pj)
+        if rep is None:
+            continue
+        out.append(rep)
+        j0 = rep.details["segment_samples"][0]
+        lo = _sample_at(profile, j0, min(rep.lesion_start_mm, rep.mld_position_mm))
+        hi = _sample_at(profile, j0, max(rep.lesion_end_mm, rep.mld_position_mm)) + 1
+        todo += [(a, min(lo, b), pj), (max(hi, a), b, False)]
+    return out
+
+
 def lesion_summary(rep: StenosisReport) -> Dict[str, Any]:
     """Compact dictionary of one lesion (for ``details["lesions"]``)."""
     return {
@@ -321,6 +383,7 @@ def find_lesions(
     lesion_threshold: float = 0.05,
     filename: Optional[str] = None,
     profile_fn: Optional[Callable[[np.ndarray], DiameterProfile]] = None,
+    max_lesions_per_segment: int = 3,
 ) -> List[StenosisReport]:
     """One QCA report per analysable vessel segment of ``graph`` (see the module docstring).
 
@@ -335,6 +398,7 @@ def find_lesions(
         profile_fn: measures a segment's profile from its pixel path (default :func:`diameter_profile` on
             ``artery``); :func:`~monai_angio.qca.pipeline.analyze_stenosis` passes one that also measures
             bridged mask gaps from the image (:mod:`~monai_angio.qca.gaps`).
+        max_lesions_per_segment: lesions looked for in one segment (:func:`segment_lesions`).
 
     Returns:
         reports sorted by decreasing %DS (reports without warnings first); each has ``details["segment"]``
@@ -376,21 +440,21 @@ def find_lesions(
         i0, i1 = segment_crop(prof, ka, kb, float(graph.distance[a]), float(graph.distance[b]))
         c0, c1 = clip_to_image(prof, artery.shape[-2:], i0, i1)
         ka, i0, i1 = (ka if c0 == i0 else "end"), c0, c1
-        rep = analyze_segment(
-            prof, calibration, i0, i1, degree, lesion_threshold, filename=filename, proximal_junction=ka == "junction"
+        found = segment_lesions(
+            prof, calibration, i0, i1, degree, lesion_threshold, filename=filename,
+            proximal_junction=ka == "junction", max_lesions=max_lesions_per_segment,
         )
-        if rep is None:
-            continue
-        j0 = rep.details["segment_samples"][0]
-        rep.details["segment"] = {
-            "index": int(index),
-            "start_rc": [int(a[0]), int(a[1])],
-            "end_rc": [int(b[0]), int(b[1])],
-            "start_kind": ka,
-            "end_kind": kb,
-            "length_mm": float(prof.arc_length_px[-1] * calibration.mm_per_px),
-        }
-        rep.details["segment_offset_mm"] = float(prof.arc_length_px[j0] * calibration.mm_per_px)
-        reps.append(rep)
+        for rep in found:
+            j0 = rep.details["segment_samples"][0]
+            rep.details["segment"] = {
+                "index": int(index),
+                "start_rc": [int(a[0]), int(a[1])],
+                "end_rc": [int(b[0]), int(b[1])],
+                "start_kind": ka,
+                "end_kind": kb,
+                "length_mm": float(prof.arc_length_px[-1] * calibration.mm_per_px),
+            }
+            rep.details["segment_offset_mm"] = float(prof.arc_length_px[j0] * calibration.mm_per_px)
+            reps.append(rep)
     reps.sort(key=lambda r: (_serious(r), -r.percent_diameter_stenosis))
     return reps

@@ -168,3 +168,55 @@ def test_loop_segments_are_analysed():
     centre = j + 0.6 * (top - j)
     assert np.hypot(*(np.asarray(rep.mld_rc) - centre)) * SPACING < 2.0
     assert rep.percent_diameter_stenosis == pytest.approx(60.0, abs=10.0)
+
+
+def test_two_lesions_in_one_long_segment_are_both_listed():
+    """A 72 mm vessel tapering from 4 to 2.4 mm, one segment from ostium to end, with a 45 % lesion at 30 % of its
+    length and a 60 % one at 70 %: both are found (each with its own local reference) and the worse is reported."""
+    size = (80, 400)
+    L = 360.0
+
+    def diam(u):
+        d = (4.0 - 1.6 * u / L) / SPACING
+        for centre, pct in ((0.3 * L, 45.0), (0.7 * L, 60.0)):
+            s = u - centre
+            d = d * (1 - pct / 100.0 * np.where(np.abs(s) < 20, 0.5 * (1 + np.cos(np.pi * s / 20)), 0.0))
+        return d
+
+    lab = segment_tube(size, (40.3, 20), (40.3, 20 + L), diam).astype(np.uint8)
+    lab[32:49, 0:12] = 2  # the catheter, engaged at the ostium
+    rep = analyze_stenosis(lab, calibration=SPACING, filename="long.png")
+    les = sorted(rep.details["lesions"], key=lambda d: d["mld_rc"][1])
+    assert len(les) == 2
+    for found, (col, pct) in zip(les, ((20 + 0.3 * L, 45.0), (20 + 0.7 * L, 60.0))):
+        assert abs(found["mld_rc"][1] - col) * SPACING < 2.0
+        assert abs(found["percent_diameter_stenosis"] - pct) < 6.0
+    assert abs(rep.mld_rc[1] - (20 + 0.7 * L)) * SPACING < 2.0
+
+
+def test_a_lesion_ending_near_the_segment_end_is_two_sided_a_taper_is_not():
+    """4 mm vessel (20 px), 60 % lesion 12 mm long ending 1.5 mm before the end of the analysed samples: fewer
+    distal reference samples than half a diameter, but the vessel is back to its reference there, so the lesion
+    counts; a vessel tapering into the end (or only partly recovering) does not."""
+    from monai_angio.qca.lesions import _two_sided, healthy_sides
+    from monai_angio.qca.stenosis import analyze_profile
+
+    mask = segment_tube((60, 160), (30.3, 10), (30.3, 150), 20.0)
+    cal = Calibration(SPACING, "user")
+    prof = diameter_profile(mask, np.stack([np.full(121, 30), np.arange(20, 141)], 1), calibration=cal)
+    u = np.arange(float(len(prof)))
+    bump = np.where(np.abs(u - 80) < 30, 0.5 * (1 + np.cos(np.pi * (u - 80) / 30)), 0.0)
+    cases = {
+        "lesion": 20.0 * (1 - 0.6 * bump),
+        "taper": np.where(u < 80, 20.0, 20.0 - 0.3 * (u - 80)),
+        "partial recovery": np.where(u < 80, 20.0 * (1 - 0.6 * bump), 20.0 * (1 - 0.6 * bump) * 0.75),
+    }
+    sides = {}
+    for name, d in cases.items():
+        prof.diameter_px, prof.raw_diameter_px = d.copy(), d.copy()
+        prof.mask_diameter_px = prof.edge_from_image = None
+        rep = analyze_profile(prof, cal, 1, 0.05, end_margin_px=1.0)
+        sides[name] = (healthy_sides(rep), _two_sided(rep))
+    (before, after), ok = sides["lesion"]
+    assert 3 <= after < 10 and before >= 10 and ok
+    assert not sides["taper"][1] and not sides["partial recovery"][1]
