@@ -199,7 +199,31 @@ def export_onnx(network: torch.nn.Module, input_shape: Sequence[int], path: Opti
     return data
 
 
-class OnnxNetwork:
+class _ExportedNetwork:
+    """What the exported runtimes share: torch tensors in and out, batches run ``max_batch`` frames at a time."""
+
+    max_batch: int = 1
+    training: bool = False
+
+    def _run(self, batch: np.ndarray) -> Sequence[np.ndarray]:
+        """The model's outputs for one contiguous float32 slice of the batch."""
+        raise NotImplementedError
+
+    def __call__(self, x: torch.Tensor, *args: Any, **kwargs: Any) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:
+        """Run the model on ``x`` (``(B, C, *spatial)``, moved to the CPU as float32)."""
+        arr = np.ascontiguousarray(torch.as_tensor(x).detach().cpu().float().numpy())
+        step = self.max_batch
+        parts = [self._run(arr[i : i + step]) for i in range(0, len(arr), step)]
+        outs = parts[0] if len(parts) == 1 else [np.concatenate(o, axis=0) for o in zip(*parts)]
+        tensors = tuple(torch.from_numpy(np.asarray(o)) for o in outs)
+        return tensors[0] if len(tensors) == 1 else tensors
+
+    def eval(self) -> "_ExportedNetwork":
+        """No-op (an exported network is always in inference mode); returns self like ``nn.Module.eval``."""
+        return self
+
+
+class OnnxNetwork(_ExportedNetwork):
     """A callable that runs an ONNX model with ONNX Runtime on the CPU, taking and returning torch tensors.
 
     It stands in for the torch module wherever the bundle's inferer calls ``network(x)`` (``SimpleInferer``,
@@ -253,25 +277,14 @@ class OnnxNetwork:
         self.max_batch = max(1, int(max_batch))
         self.training = False
 
-    def __call__(self, x: torch.Tensor, *args: Any, **kwargs: Any) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:
-        """Run the model on ``x`` (``(B, C, *spatial)``, moved to the CPU as float32)."""
-        arr = np.ascontiguousarray(torch.as_tensor(x).detach().cpu().float().numpy())
-        step = self.max_batch
-        run = self.session.run
-        parts = [run(self.output_names, {self.input_name: arr[i : i + step]}) for i in range(0, len(arr), step)]
-        outs = parts[0] if len(parts) == 1 else [np.concatenate(o, axis=0) for o in zip(*parts)]
-        tensors = tuple(torch.from_numpy(o) for o in outs)
-        return tensors[0] if len(tensors) == 1 else tensors
-
-    def eval(self) -> "OnnxNetwork":
-        """No-op (an exported network is always in inference mode); returns self like ``nn.Module.eval``."""
-        return self
+    def _run(self, batch: np.ndarray) -> Sequence[np.ndarray]:
+        return self.session.run(self.output_names, {self.input_name: batch})
 
     def __repr__(self) -> str:
         return f"OnnxNetwork(threads={self.threads}, optimization={self.optimization!r}, source={self.source!r})"
 
 
-class OpenVinoNetwork:
+class OpenVinoNetwork(_ExportedNetwork):
     """A callable that runs an ONNX model with OpenVINO on the CPU, taking and returning torch tensors.
 
     Like :class:`OnnxNetwork` it stands in for the torch module inside the bundle's inferer. The model is read
@@ -337,22 +350,9 @@ class OpenVinoNetwork:
         self._compiled[shape] = req  # most recently used last
         return req
 
-    def __call__(self, x: torch.Tensor, *args: Any, **kwargs: Any) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:
-        """Run the model on ``x`` (``(B, C, *spatial)``, moved to the CPU as float32)."""
-        arr = np.ascontiguousarray(torch.as_tensor(x).detach().cpu().float().numpy())
-        step = self.max_batch
-        parts = []
-        for i in range(0, len(arr), step):
-            piece = arr[i : i + step]
-            result = self._request(tuple(piece.shape)).infer({0: piece})
-            parts.append([np.array(result[k], copy=True) for k in range(self.output_count)])
-        outs = parts[0] if len(parts) == 1 else [np.concatenate(o, axis=0) for o in zip(*parts)]
-        tensors = tuple(torch.from_numpy(o) for o in outs)
-        return tensors[0] if len(tensors) == 1 else tensors
-
-    def eval(self) -> "OpenVinoNetwork":
-        """No-op (an exported network is always in inference mode); returns self like ``nn.Module.eval``."""
-        return self
+    def _run(self, batch: np.ndarray) -> Sequence[np.ndarray]:
+        result = self._request(tuple(batch.shape)).infer({0: batch})
+        return [np.array(result[k], copy=True) for k in range(self.output_count)]  # the request reuses its buffers
 
     def __repr__(self) -> str:
         return f"OpenVinoNetwork(threads={self.threads}, precision={self.precision!r}, source={self.source!r})"
