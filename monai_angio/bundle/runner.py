@@ -50,7 +50,8 @@ __all__ = ["BundleRunner", "load_bundle", "load_state_dict", "class_names_from_m
 
 PathLike = Union[str, os.PathLike]
 
-#: exported runtime -> (availability check, its name in messages, the pip package that provides it)
+#: exported runtime -> (availability check, its name in messages, the pip package that provides it); the checks
+#: look the module functions up at call time, so tests can patch ``onnx_available`` / ``openvino_available`` here
 _EXPORTED: Dict[str, Any] = {
     "openvino": (lambda: openvino_available(), "OpenVINO", "openvino"),
     "onnx": (lambda: onnx_available(), "ONNX Runtime", "onnxruntime"),
@@ -223,8 +224,8 @@ class BundleRunner:
 
         Raises:
             FileNotFoundError: no bundle, no config, or no weights (the message says how to get them).
-            RuntimeError: CUDA requested but not available, OpenVINO or ONNX Runtime demanded but unusable, or the checkpoint
-                does not fit the network.
+            RuntimeError: CUDA requested but not available, OpenVINO or ONNX Runtime demanded but unusable, or the
+                checkpoint does not fit the network.
             ValueError: an unknown runtime.
             AngioInputError: an unreadable weights file.
         """
@@ -352,7 +353,9 @@ class BundleRunner:
             if self.runtime == "openvino":
                 self.engine = openvino_network(self.network, self.weights, net_def, shape, self.threads)
             else:
-                self.engine = onnx_network(self.network, self.weights, net_def, shape, self.threads, self.ort_optimization)
+                self.engine = onnx_network(
+                    self.network, self.weights, net_def, shape, self.threads, self.ort_optimization
+                )
         except Exception as e:  # noqa: BLE001 - any export/engine failure: fall back or report
             if self.requested_runtime == self.runtime:
                 raise RuntimeError(f"bundle {self.name}: {label} unusable: {e}") from e

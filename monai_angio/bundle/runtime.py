@@ -1,4 +1,4 @@
-"""The fast CPU runtime of a bundle's network: ONNX export, a weights-keyed cache, and an ONNX Runtime callable.
+"""The fast CPU runtimes of a bundle's network: ONNX export, a weights-keyed cache, OpenVINO and ONNX Runtime.
 
 A bundle runs its network in one of three runtimes:
 
@@ -6,7 +6,7 @@ A bundle runs its network in one of three runtimes:
 - ``"openvino"``: the same weights exported to ONNX (``torch.onnx.export``, dynamic batch and frame size) and
   compiled by OpenVINO for the CPU, once per input shape, in float32 (``INFERENCE_PRECISION_HINT=f32``: on CPUs
   with bf16 units OpenVINO would otherwise compute in bf16). Measured on a 2-core CPU at 512x512 it is the
-  fastest runtime for the flagship (``benchmarks/benchmark_runtime.py``) and keeps logits within 1e-4 of torch;
+  fastest runtime for the flagship (``benchmarks/benchmark_runtime.py``) and keeps logits within ~3e-4 of torch;
 - ``"onnx"``: the same export run by ONNX Runtime on the CPU. The default graph optimisation level
   (``"extended"``: constant folding, Conv+BatchNorm folding, node fusions) keeps logits within 1e-3 of torch;
   ``"all"`` adds ONNX Runtime's blocked-layout (NCHWc) kernels, about 20 % faster, which reorder the
@@ -275,7 +275,6 @@ class OnnxNetwork(_ExportedNetwork):
         self.optimization = optimization
         self.source = source
         self.max_batch = max(1, int(max_batch))
-        self.training = False
 
     def _run(self, batch: np.ndarray) -> Sequence[np.ndarray]:
         return self.session.run(self.output_names, {self.input_name: batch})
@@ -324,7 +323,6 @@ class OpenVinoNetwork(_ExportedNetwork):
         self.max_batch = max(1, int(max_batch))
         self.max_shapes = max(1, int(max_shapes))
         self._compiled: Dict[Tuple[int, ...], Any] = {}
-        self.training = False
 
     def prepare(self, shape: Sequence[int]) -> "OpenVinoNetwork":
         """Compile for one call's input shape now (``(B, C, *spatial)``, B capped at ``max_batch``), so that a

@@ -1,14 +1,14 @@
 """Clinical relevance filter: keep only vessels whose origin diameter is at least 2 mm.
 
-QCA (and most labelled XCA data sets) consider branches below ~2 mm at their origin clinically
-irrelevant. :func:`filter_major_branches` walks the centreline tree from its root (the ostium: the end
-point next to the catheter, or the widest end point), measures every branch's diameter just after it
-leaves its parent's lumen, and removes branches below the threshold together with everything
-downstream of them. At each junction the widest leaving branch (and any other within 15 % of its diameter: a
-bifurcation into equals) continues the parent vessel and keeps its status (down to 0.6 x the threshold): the
-criterion judges a vessel at its own origin, not again after every side branch. The root branch of the tree engaged by the catheter (or rooted at a user point) is always kept, and so
-are branches whose origin lies at the image border (a vessel re-entering the field of view: its origin is not
-visible); other, disconnected trees are judged by their own root branch.
+QCA (and most labelled XCA data sets) consider branches below ~2 mm at their origin clinically irrelevant.
+:func:`filter_major_branches` walks the centreline tree from its root (the ostium: the end point next to the
+catheter, or the widest end point), measures every branch's diameter just after it leaves its parent's lumen, and
+removes branches below the threshold together with everything downstream of them. At each junction the widest
+leaving branch (and any other within 15 % of its diameter: a bifurcation into equals; and the one that goes straight
+on) continues the parent vessel and keeps its status (down to 0.6 x the threshold): the criterion judges a vessel at
+its own origin, not again after every side branch. The root branch of the tree engaged by the catheter (or rooted at
+a user point) is always kept, and so are branches whose origin lies at the image border (a vessel re-entering the
+field of view: its origin is not visible); other, disconnected trees are judged by their own root branch.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def _upstream(pred: Dict[Pixel, List[Pixel]], node: Pixel, length_px: float) -> 
     return cur
 
 
-#: a taper fit must span at least this many samples (px of arc length) to be extrapolated to the window start
+#: a taper fit needs at least this many profile samples (about 1 px apart) to be extrapolated to the window start
 _MIN_TAPER_SAMPLES = 8
 
 
@@ -243,7 +243,7 @@ def _mark_continuations(info: List[Dict[str, Any]]) -> None:
                 if b["origin_diameter_px"] >= BIFURCATION_RATIO * widest:
                     b["continues_parent"] = True
             # the daughter that goes straight on continues the parent too (the LAD after a wider-looking diagonal)
-            straight = [(_cosine(b), b) for b in real if _cosine(b) is not None]
+            straight = [(c, b) for b in real if (c := _cosine(b)) is not None]
             if straight:
                 cos, b = max(straight, key=lambda cb: cb[0])
                 if cos >= STRAIGHT_COSINE and b["origin_diameter_px"] >= STRAIGHT_MIN_SHARE * widest:
