@@ -8,7 +8,10 @@ leaving branch (and any other within 15 % of its diameter: a bifurcation into eq
 on) continues the parent vessel and keeps its status (down to 0.6 x the threshold): the criterion judges a vessel at
 its own origin, not again after every side branch. The root branch of the tree engaged by the catheter (or rooted at
 a user point) is always kept, and so are branches whose origin lies at the image border (a vessel re-entering the
-field of view: its origin is not visible); other, disconnected trees are judged by their own root branch.
+field of view: its origin is not visible); other, disconnected trees are judged by their own root branch. A branch
+below the threshold on the way from the ostium to a branch that is itself at least the threshold at its origin is
+kept as well: arteries do not widen downstream, so such a narrow stretch is a lesion or a segmentation artefact on a
+major vessel.
 """
 
 from __future__ import annotations
@@ -263,12 +266,21 @@ def _filter_tree(
     keep_graph = graph.graph.copy()
     protected = set()
     h, w = graph.mask.shape
+    wide_origins = [tuple(b["origin_rc"]) for b in info if b["origin_diameter_px"] >= thr_px]
+    # arteries do not widen downstream: a narrow stretch on the way from the ostium to a vessel that is itself
+    # >= the threshold at its origin is a lesion or a segmentation artefact on a major vessel, not a minor branch
+    upstream_of_wide = set()
+    for o in wide_origins:
+        if o != root and nx.has_path(graph.graph, root, o):
+            upstream_of_wide.update(nx.shortest_path(graph.graph, root, o, weight="weight"))
     for b in info:
         r, c = b["origin_rc"]
         at_border = min(r, c, h - 1 - r, w - 1 - c) <= 3  # re-enters the field of view: origin unseen
         continues = b["continues_parent"] and b["origin_diameter_px"] >= CONTINUATION_FLOOR * thr_px
+        on_the_way = tuple(int(v) for v in b["path"][-1]) in upstream_of_wide
         b["kept"] = bool(
             b["origin_diameter_px"] >= thr_px or (keep_root and b["is_root_branch"]) or at_border or continues
+            or on_the_way
         )
         if not b["kept"]:
             path = b["path"]

@@ -135,3 +135,25 @@ def test_the_straight_daughter_continues_the_parent(monkeypatch):
 
     monkeypatch.setattr(branches, "STRAIGHT_COSINE", 2.0)  # never aligned enough: only widths decide
     assert filter_major_branches(lab, Calibration(SP, "user"), 2.0)[distal].mean() < 0.05
+
+
+def test_a_narrow_stretch_on_the_way_to_a_major_vessel_is_kept():
+    """Arteries do not widen downstream: a 1.2 mm stretch (an ostial lesion, or a mask thinned by the segmentation)
+    that leads to a 2.4 mm vessel belongs to a major vessel, so it and the 2.4 mm vessel are kept; the 1.0 mm
+    branch leaving the same junction is still dropped."""
+    shape = (256, 200)
+    trunk = segment_tube(shape, (220.3, -5), (220.3, 205), 2.5 / SP)
+    narrow = segment_tube(shape, (220.3, 60), (80.3, 60), 1.2 / SP)
+    wide = segment_tube(shape, (80.3, 60), (-5, 150), 2.4 / SP)
+    thin = segment_tube(shape, (80.3, 60), (-5, 0), 1.0 / SP)
+    lab = (trunk | narrow | wide | thin).astype(np.uint8)
+    lab[212:229, 0:3] = 2
+    out, info = filter_major_branches(lab, Calibration(SP, "user"), 2.0, return_info=True)
+    far = np.zeros(shape, bool)
+    far[:40, :] = True
+    stretch = narrow & ~trunk & ~wide
+    stretch[:110, :] = False
+    stretch[190:, :] = False
+    assert min(b["origin_diameter_mm"] for b in info["branches"] if b["origin_rc"] == (220, 60)) < 2.0
+    assert out[wide & far].mean() > 0.95 and out[stretch].mean() > 0.95
+    assert out[thin & ~wide & far].mean() < 0.05
