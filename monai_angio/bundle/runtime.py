@@ -32,7 +32,7 @@ import json
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -412,15 +412,24 @@ def exported_onnx(
     return target, f"cache {target}"
 
 
-def _build_engine(factory: Any, model: Union[Path, bytes], source: str, rebuild: Any) -> Any:
-    """``factory(model, source)``; a damaged cache entry is deleted and the export rebuilt once."""
+def _build_engine(
+    factory: Callable[[Union[Path, bytes], str], Any],
+    network: torch.nn.Module,
+    weights: PathLike,
+    network_def: Any,
+    input_shape: Sequence[int],
+    cache_dir: Optional[PathLike],
+) -> Any:
+    """``factory(model, source)`` on the network's export (:func:`exported_onnx`); a damaged cache entry is deleted
+    and the export rebuilt once."""
+    model, source = exported_onnx(network, weights, network_def, input_shape, cache_dir)
     try:
         return factory(model, source)
     except Exception:  # noqa: BLE001 - a damaged cache entry is rebuilt below; other failures re-raise
         if not (isinstance(model, Path) and source.startswith("cache")):
             raise
         model.unlink(missing_ok=True)
-        model, source = rebuild()
+        model, source = exported_onnx(network, weights, network_def, input_shape, cache_dir)
         return factory(model, source)
 
 
@@ -448,13 +457,9 @@ def onnx_network(
         ImportError: ONNX Runtime is not installed.
         RuntimeError: the export failed.
     """
-
-    def rebuild() -> Tuple[Union[Path, bytes], str]:
-        return exported_onnx(network, weights, network_def, input_shape, cache_dir)
-
-    model, source = rebuild()
     return _build_engine(
-        lambda m, src: OnnxNetwork(m, threads, optimization, source=src), model, source, rebuild
+        lambda m, src: OnnxNetwork(m, threads, optimization, source=src),
+        network, weights, network_def, input_shape, cache_dir,
     )
 
 
@@ -480,13 +485,9 @@ def openvino_network(
         ImportError: OpenVINO is not installed.
         RuntimeError: the export failed.
     """
-
-    def rebuild() -> Tuple[Union[Path, bytes], str]:
-        return exported_onnx(network, weights, network_def, input_shape, cache_dir)
-
-    model, source = rebuild()
     return _build_engine(
-        lambda m, src: OpenVinoNetwork(m, threads, source=src).prepare((1, *input_shape)), model, source, rebuild
+        lambda m, src: OpenVinoNetwork(m, threads, source=src).prepare((1, *input_shape)),
+        network, weights, network_def, input_shape, cache_dir,
     )
 
 

@@ -16,7 +16,7 @@ major vessel.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import networkx as nx
 import numpy as np
@@ -59,14 +59,28 @@ def _unit(v: np.ndarray) -> Optional[np.ndarray]:
     return None if n < 1e-9 else v / n
 
 
+def _towards_root(pred: Dict[Pixel, List[Pixel]], node: Pixel) -> Iterator[Pixel]:
+    """``node`` and the pixels before it on its shortest path from the root (``pred``: Dijkstra predecessors)."""
+    yield node
+    while pred.get(node):
+        node = pred[node][0]
+        yield node
+
+
 def _upstream(pred: Dict[Pixel, List[Pixel]], node: Pixel, length_px: float) -> Pixel:
     """The centreline pixel about ``length_px`` before ``node`` on its shortest path from the root."""
-    walked, cur = 0.0, node
-    while walked < length_px and pred.get(cur):
-        nxt = pred[cur][0]
-        walked += float(np.hypot(cur[0] - nxt[0], cur[1] - nxt[1]))
-        cur = nxt
-    return cur
+    walked, prev = 0.0, node
+    for cur in _towards_root(pred, node):
+        walked += float(np.hypot(cur[0] - prev[0], cur[1] - prev[1]))
+        prev = cur
+        if walked >= length_px:
+            break
+    return prev
+
+
+def _shortest_from(graph: VesselGraph, root: Pixel) -> Tuple[Dict[Pixel, List[Pixel]], Dict[Pixel, float]]:
+    """Dijkstra predecessors and distances (px) of every centreline pixel from ``root``."""
+    return nx.dijkstra_predecessor_and_distance(graph.graph, root, weight="weight")
 
 
 #: a taper fit needs at least this many profile samples (about 1 px apart) to be extrapolated to the window start
@@ -108,7 +122,9 @@ def taper_at_start(
     return float(min(slope * start_px + icpt, (1.0 + max_gain) * np.percentile(d, 75)))
 
 
-def branch_origin_diameters(graph: VesselGraph, root: Pixel) -> List[Dict[str, Any]]:
+def branch_origin_diameters(
+    graph: VesselGraph, root: Pixel, shortest: Optional[Tuple[Dict[Pixel, List[Pixel]], Dict[Pixel, float]]] = None
+) -> List[Dict[str, Any]]:
     """Diameter (px) of every branch just after its origin.
 
     The origin of a branch is its end nearer to ``root`` along the centreline. Its diameter is the 75th
@@ -122,9 +138,9 @@ def branch_origin_diameters(graph: VesselGraph, root: Pixel) -> List[Dict[str, A
     along is a lower bound of the reference at the origin. For the same reason a tapering branch is read where the
     first window starts, from a robust line fit of its profile there (:func:`taper_at_start`), when that is
     larger. The root branch is measured from one median radius after its end (past the rounded-off end of the
-    skeleton).
+    skeleton). ``shortest``: the Dijkstra predecessors and distances from ``root``, when the caller has them.
     """
-    pred, dist = nx.dijkstra_predecessor_and_distance(graph.graph, root, weight="weight")
+    pred, dist = shortest if shortest is not None else _shortest_from(graph, root)
     out = []
     for br in graph.branches:
         if br.start not in dist or len(br.path) == 0:
@@ -261,7 +277,8 @@ def _filter_tree(
     Returns ``(kept, protected, info)``: ``protected`` are the first pixels of dropped branches that still lie
     in the parent's lumen.
     """
-    info = branch_origin_diameters(graph, root)
+    pred, dist = _shortest_from(graph, root)
+    info = branch_origin_diameters(graph, root, (pred, dist))
     _mark_continuations(info)
     keep_graph = graph.graph.copy()
     protected = set()
@@ -271,8 +288,8 @@ def _filter_tree(
     # >= the threshold at its origin is a lesion or a segmentation artefact on a major vessel, not a minor branch
     upstream_of_wide = set()
     for o in wide_origins:
-        if o != root and nx.has_path(graph.graph, root, o):
-            upstream_of_wide.update(nx.shortest_path(graph.graph, root, o, weight="weight"))
+        if o != root and o in dist:
+            upstream_of_wide.update(_towards_root(pred, o))
     for b in info:
         r, c = b["origin_rc"]
         at_border = min(r, c, h - 1 - r, w - 1 - c) <= 3  # re-enters the field of view: origin unseen

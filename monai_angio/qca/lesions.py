@@ -150,12 +150,18 @@ def healthy_sides(rep: StenosisReport, min_samples: Optional[int] = None) -> Tup
     A narrowing without enough samples on one side runs into the end of the analysed segment. ``min_samples``
     is unused (kept for symmetry with the check in :func:`analyze_segment`).
     """
+    before, after = _reference_beside(rep)
+    return int(before.sum()), int(after.sum())
+
+
+def _reference_beside(rep: StenosisReport) -> Tuple[np.ndarray, np.ndarray]:
+    """Masks of the reference-fit samples proximal and distal to the core of a report's lesion."""
     s = rep.profile.arc_length_mm
     used = np.asarray(rep.fit_used if rep.fit_used_core is None else rep.fit_used_core, bool)
     # the narrowing's core (more than the threshold below the reference), not its fitted shoulders
     lo = min(rep.details.get("lesion_threshold_start_mm", rep.lesion_start_mm), rep.mld_position_mm)
     hi = max(rep.details.get("lesion_threshold_end_mm", rep.lesion_end_mm), rep.mld_position_mm)
-    return int(np.sum(used & (s < lo))), int(np.sum(used & (s > hi)))
+    return used & (s < lo), used & (s > hi)
 
 
 def _two_sided(rep: StenosisReport, proximal_junction: bool = False) -> bool:
@@ -178,10 +184,7 @@ def _widens_again(rep: StenosisReport, share: float = 0.9) -> bool:
     """Whether the vessel distal to a lesion is back to its reference (median of the fitted samples there at least
     ``share`` of the reference): a lesion that ends close to the end of its segment, not a taper running into it
     (a taper stays narrow to the end)."""
-    s = rep.profile.arc_length_mm
-    used = np.asarray(rep.fit_used if rep.fit_used_core is None else rep.fit_used_core, bool)
-    hi = max(rep.details.get("lesion_threshold_end_mm", rep.lesion_end_mm), rep.mld_position_mm)
-    after = used & (s > hi)
+    after = _reference_beside(rep)[1]
     if not after.any():
         return False
     d = rep.profile.diameter_px[after] * rep.mm_per_px

@@ -186,3 +186,18 @@ def test_segment_ort_optimization_all(tmp_path: Path) -> None:
         labels[level] = np.asarray(nib.load(out / "phantom_labels.nii.gz").dataobj)
     assert float((labels["all"] == labels["extended"]).mean()) >= 0.9999
     assert (labels["all"] == 1).sum() > 100
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_a_damaged_cache_entry_is_rebuilt(engine: str, tmp_path: Path) -> None:
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, padding=1)).eval()
+    w = tmp_path / "w.pt"
+    torch.save(net.state_dict(), w)
+    ENGINES[engine](net, w, "n", (1, 16, 16), cache_dir=tmp_path / "c")
+    entry = next((tmp_path / "c").glob("*.onnx"))
+    entry.write_bytes(b"not an onnx model")
+    again = ENGINES[engine](net, w, "n", (1, 16, 16), cache_dir=tmp_path / "c")
+    assert again.source == f"cache {entry}" and entry.stat().st_size > 100
+    x = torch.rand(1, 1, 16, 16)
+    with torch.no_grad():
+        np.testing.assert_allclose(again(x).numpy(), net(x).numpy(), atol=1e-5)
