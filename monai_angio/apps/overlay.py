@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Dict, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -109,6 +109,13 @@ def _wrap_title(title: str, fig_width_in: float, fontsize: float = 10.0) -> list
     return lines
 
 
+def _frames(images: Any) -> Any:
+    """``images`` as an array, unless it is already indexed like one (a :class:`~monai_angio.bundle.cine.CineFile`
+    decodes only the frames drawn)."""
+    indexed = all(hasattr(images, a) for a in ("shape", "ndim", "__getitem__"))
+    return images if indexed else np.asarray(images)
+
+
 def pick_frames(images: np.ndarray, labels: Optional[np.ndarray] = None, max_frames: int = 6) -> list:
     """Choose which frames of a cine to show: evenly spaced, always including the best-filled frame.
 
@@ -130,7 +137,7 @@ def pick_frames(images: np.ndarray, labels: Optional[np.ndarray] = None, max_fra
     if labels is not None:
         best = int(np.argmax([np.count_nonzero(f) for f in np.asarray(labels)]))
     else:
-        best = int(np.argmin([float(f.mean(dtype=np.float64)) for f in np.asarray(images)]))
+        best = int(np.argmin([float(np.asarray(images[k]).mean(dtype=np.float64)) for k in range(t)]))
     picks = set(np.linspace(0, t - 1, max_frames - 1).round().astype(int).tolist())
     picks.add(best)
     return sorted(picks)
@@ -154,7 +161,8 @@ def save_overlay_png(
 
     Args:
         path: output PNG path (written atomically).
-        images: ``(T, H, W)`` or ``(H, W)`` image(s).
+        images: ``(T, H, W)`` or ``(H, W)`` image(s) (an array, or anything indexed like one, such as a
+            :class:`~monai_angio.bundle.cine.CineFile`: only the panels' frames are decoded).
         labels: label map(s) of the same shape.
         class_names: label value -> legend text; defaults to artery / catheter.
         frame_indices: frame numbers to print under each panel (default ``0..T-1``), e.g. the
@@ -171,7 +179,7 @@ def save_overlay_png(
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    images = np.asarray(images)
+    images = _frames(images)
     labels = np.asarray(labels)
     if images.ndim == 2:
         images, labels = images[None], labels[None]
@@ -232,7 +240,8 @@ def save_overlay_gif(
 
     Args:
         path: output ``.gif`` path (written atomically).
-        images: ``(T, H, W)`` cine.
+        images: ``(T, H, W)`` cine (an array, or anything indexed like one, such as a
+            :class:`~monai_angio.bundle.cine.CineFile`: only the frames drawn are decoded).
         labels: ``(T, H, W)`` label maps.
         frame_time_ms: display time of each frame.
         alpha: colour opacity.

@@ -240,13 +240,14 @@ def segment_file(
             return res
     writing: Optional[Path] = None  # the output being written, named in a disk-full or permission error
     try:
-        cine = model.load(path)  # the loader refuses an oversized frame from the header, before decoding
-        meta = dict(cine.meta)
-        images = np.asarray(cine.as_tensor())  # stored type (uint16 DICOM: half of float32), converted per frame
+        # the header and the first frame only: the loader refuses an oversized frame before decoding, and the
+        # frames are then decoded a window at a time by predict and by the overlays (memory does not grow with T)
+        images = model.open(path)
+        meta = dict(images.meta)
         t_load = time.perf_counter()
         idx = parse_frames(frames, images.shape[0], str(path))
-        labels = model.predict(cine, idx, progress=progress, filename=str(path))
-        views = images if idx == list(range(images.shape[0])) else images[idx]  # no copy of a whole cine
+        labels = model.predict(images, idx, progress=progress, filename=str(path))
+        views = images if idx == list(range(images.shape[0])) else images.subset(idx)
         if meta.get("burned_in_annotation"):  # read with the DICOM header by the loader
             res.warnings.append(
                 "the source declares BurnedInAnnotation YES: its pixels may show patient data as text"
@@ -283,9 +284,7 @@ def segment_file(
             except (OSError, ValueError, RuntimeError) as e:  # the GIF is a convenience
                 res.warnings.append(f"GIF not written: {e}")
         input_shape = [int(n) for n in images.shape]
-        # the overlays were the last users of the pixels: the cine (157 MB for 300 uint16 frames of 512 x 512) is
-        # released before the label file and the DICOM SEG are built
-        del cine, images, views
+        del images, views  # the overlays were the last users of the pixels
         writing = outs["labels"]
         write_nifti_cine(
             outs["labels"], labels, tuple(spacing or (1.0, 1.0)), frame_time or 1.0, np.uint8, overwrite, label=True,

@@ -3,6 +3,7 @@
 - :mod:`.locate`: :func:`resolve_bundle` (path, name, ``$MONAI_ANGIO_BUNDLES_DIR``) and :func:`load_bundle_config`;
 - :mod:`.runner`: :class:`BundleRunner` / :func:`load_bundle`, the single inference path (the bundle's own
   ``preprocessing``, ``network_def``, ``inferer`` and ``postprocessing``, per frame or temporal window);
+- :mod:`.cine`: :class:`CineFile`, a file's frames read on demand by a bundle's loader (streamed cines);
 - :mod:`.hooks`: the functions bundle configs call by name (datalists, inference items, metadata helpers);
 - :mod:`.metadata`: offline ``metadata.json`` validation against ``bundles/metadata_schema.json``;
 - :mod:`.inferers`: :class:`ImageOnlyInferer`, the configs' inferer (MONAI's ``SimpleInferer``, image only).
@@ -29,6 +30,7 @@ __all__ = [
     "load_bundle",
     "load_state_dict",
     "class_names_from_metadata",
+    "CineFile",
     "ImageOnlyInferer",
 ]
 
@@ -41,6 +43,7 @@ _EXPORTS = {
     "metadata": ["load_metadata_schema", "metadata_schema_path", "validate_bundle_metadata", "validate_metadata"],
     "runner": ["BundleRunner", "class_names_from_metadata", "load_bundle", "load_state_dict"],
     "inferers": ["ImageOnlyInferer"],
+    "cine": ["CineFile"],
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

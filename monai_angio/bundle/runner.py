@@ -40,10 +40,12 @@ import torch
 from monai.data import MetaTensor
 from monai.utils import TraceKeys
 
+from monai_angio.bundle.cine import DEFAULT_WINDOW, CineFile
 from monai_angio.bundle.locate import bundle_config_path, load_bundle_config, resolve_bundle
 from monai_angio.bundle.runtime import RUNTIMES, onnx_available, onnx_network, openvino_available, openvino_network
 from monai_angio.errors import AngioInputError
 from monai_angio.transforms.layout import RC, ToRowMajor, layout_of
+from monai_angio.transforms.limits import check_frame_size
 from monai_angio.transforms.validation import check_finite, check_segmentable, get_filename
 
 __all__ = ["BundleRunner", "load_bundle", "load_state_dict", "class_names_from_metadata"]
@@ -363,18 +365,41 @@ class BundleRunner:
             self.runtime, self.engine = "torch", self.network
         return self.engine
 
-    def load(self, path: PathLike) -> MetaTensor:
+    @property
+    def streams(self) -> bool:
+        """Whether :meth:`predict` can segment a :class:`~monai_angio.bundle.cine.CineFile` a window of frames at a
+        time: a per-frame bundle whose loader reads chosen frames (``LoadAngiogramd``) and whose only whole-cine
+        steps are field-of-view masks, which the mean frame gives exactly. Otherwise (the temporal bundle scales
+        the intensities of the whole run) the cine is read whole."""
+        return (
+            not self.temporal
+            and self.frame_key is not None
+            and bool(self.loader)
+            and _name(self.loader[0]) == "LoadAngiogramd"
+            and all(_name(t) == "FieldOfViewd" for t in self.cine_steps)
+        )
+
+    def load(self, path: PathLike, frames: Optional[Sequence[int]] = None) -> MetaTensor:
         """Read a file with the bundle's own loading steps -> row-major ``MetaTensor (T, H, W)``.
 
         The loader's ``ToRowMajord`` step is applied, and its entry removed from ``applied_operations``: to the
         rest of the pipeline the image was loaded row-major, so the postprocessing's ``Invertd`` leaves the
         labels of :meth:`predict` row-major.
 
+        Args:
+            path: the file.
+            frames: read only these frames (file frame indices, in the order given); ``LoadAngiogramd`` decodes
+                just those, another loader reads the file whole and the frames are picked from it.
+
         Raises:
-            AngioInputError: unreadable file or wrong shape (the file is named); the values are checked by
-                :meth:`predict`.
+            AngioInputError: unreadable file, wrong shape or a frame outside the file (the file is named); the
+                values are checked by :meth:`predict`.
         """
         d: Dict[str, Any] = {"image": str(path)}
+        picks = None if frames is None else [int(k) for k in frames]
+        if picks is not None and self.loader and _name(self.loader[0]) == "LoadAngiogramd":
+            d[getattr(self.loader[0], "read_frames_key", "read_frames")] = picks
+            picks = None
         try:
             for t in self.loader:
                 d = t(d)
@@ -392,7 +417,26 @@ class BundleRunner:
         if layout_of(img) != RC:  # a config without ToRowMajord: the app still gets rows first (nothing to invert)
             img = ToRowMajor()(img)
         img.applied_operations = [op for op in img.applied_operations if op.get(TraceKeys.CLASS_NAME) not in _REORIENT]
+        if picks is not None:  # a loader that reads whole files
+            bad = [k for k in picks if not 0 <= k < img.shape[0]]
+            if bad:
+                raise AngioInputError(f"frame {bad[0]} requested but the file has {img.shape[0]} frame(s)", path)
+            img = img[picks]
         return img
+
+    def open(self, path: PathLike, window: int = DEFAULT_WINDOW) -> CineFile:
+        """A file's frames, read on demand with the bundle's own loading steps (:class:`~monai_angio.bundle.cine.CineFile`).
+
+        Only the header and the first frame are read here (an unreadable file or an oversized frame fails now);
+        :meth:`predict` then streams a :attr:`streams` bundle's cine ``window`` frames at a time.
+
+        Raises:
+            AngioInputError: unreadable file or wrong shape, named.
+        """
+        from monai_angio.transforms.readers import count_frames
+
+        first = self.load(path, frames=[0])
+        return CineFile(path, self.load, count_frames(path), window=window, _first=first)
 
     def _prepare(self, cine: Any, filename: Optional[str]) -> Dict[str, Any]:
         if isinstance(cine, MetaTensor):
@@ -422,6 +466,62 @@ class BundleRunner:
             d = t(d)
         return d
 
+    def _streamed_keys(self, cine: CineFile, name: Optional[str]) -> Dict[str, Any]:
+        """First pass over a streamed cine: check every frame's values, then run the whole-cine steps (field-of-view
+        masks) on the mean frame, which gives them exactly what the whole cine would; returns what they add to the
+        item (the mask under its key)."""
+        h, w = cine.frame_shape
+        check_frame_size(h, w, name)
+        total = np.zeros((h, w), dtype=np.float64)
+        contrast, chunk = False, None
+        for lo in range(0, len(cine), cine.window):
+            chunk = cine.read(range(lo, min(len(cine), lo + cine.window)))
+            check_finite(chunk, name)
+            arr = np.asarray(torch.as_tensor(chunk).as_subclass(torch.Tensor).cpu())
+            flat = arr.reshape(arr.shape[0], -1)
+            contrast = contrast or bool(np.any(flat.max(axis=1) > flat.min(axis=1)))
+            total += arr.sum(axis=0, dtype=np.float64)
+        if not contrast:  # every frame constant: the same error as for a cine in memory
+            check_segmentable(chunk.as_tensor(), name)
+        mean = MetaTensor(torch.from_numpy((total / len(cine)).astype(np.float32)[None]), meta=dict(chunk.meta))
+        mean.applied_operations = list(chunk.applied_operations)
+        d: Dict[str, Any] = {"image": mean}
+        for t in self.cine_steps:
+            d = t(d)
+        return {k: v for k, v in d.items() if k != "image"}
+
+    def _infer(self, items: List[Dict[str, Any]], out: np.ndarray, at: int, name: Optional[str]) -> None:
+        """Network and postprocessing for preprocessed frame items; their labels go to ``out[at:]``."""
+        h, w = out.shape[1:]
+        shapes = {tuple(it["image"].shape) for it in items}
+        groups = [items] if len(shapes) == 1 else [[it] for it in items]
+        preds: List[Any] = []
+        for group in groups:
+            x = torch.stack([torch.as_tensor(it["image"]).as_subclass(torch.Tensor) for it in group])
+            y = self.inferer(x.to(self.device), self.network_engine(x))
+            if isinstance(y, (list, tuple)):
+                y = y[0]
+            elif isinstance(y, dict):
+                y = next(iter(y.values()))
+            y = torch.as_tensor(y).float().cpu()
+            if y.ndim == 5:  # (B, C, 1, H, W) from a 3D-shaped head
+                y = y[:, :, y.shape[2] // 2]
+            preds.extend(y[i] for i in range(y.shape[0]))
+        for j, (it, p) in enumerate(zip(items, preds)):
+            img = it["image"]
+            it["pred"] = MetaTensor(p, meta=dict(getattr(img, "meta", {})))
+            for step in self.post_steps:
+                it = step(it)
+            lab = np.asarray(torch.as_tensor(it["pred"]).detach().cpu())
+            lab = lab.reshape(lab.shape[-2:]) if lab.size == h * w else lab
+            if lab.shape != (h, w):
+                raise AngioInputError(
+                    f"bundle {self.name}: postprocessing returned shape {lab.shape} for a {h}x{w} frame "
+                    "(it must restore the input size, e.g. with Invertd)",
+                    name,
+                )
+            out[at + j] = np.rint(lab).astype(np.uint8)
+
     @torch.no_grad()
     def predict(
         self,
@@ -435,7 +535,11 @@ class BundleRunner:
 
         Args:
             frames: ``(T, H, W)`` raw intensities (array, tensor, or the MetaTensor of :meth:`load`, whose
-                metadata such as the pixel spacing the bundle's transforms may use).
+                metadata such as the pixel spacing the bundle's transforms may use), or the
+                :class:`~monai_angio.bundle.cine.CineFile` of :meth:`open`: a :attr:`streams` bundle then reads
+                it twice, a window of frames at a time (the mean frame for the field of view, then the frames to
+                segment), so that memory does not grow with the cine's length beyond the ``uint8`` labels; the
+                labels are the same as from the whole cine in memory.
             indices: frames to segment (default all).
             batch_size: frames per forward pass (frames of one cine share their shape).
             progress: show progress over frames (:func:`~monai_angio.utils.progress.make_progress`: a tqdm bar on a
@@ -452,47 +556,33 @@ class BundleRunner:
         """
         from monai_angio.utils.progress import make_progress
 
-        base = self._prepare(frames, filename)
+        stream = isinstance(frames, CineFile) and self.streams
+        if isinstance(frames, CineFile):
+            filename = filename or frames.path
+            if not stream:  # whole-cine steps that the mean frame does not reproduce: read it whole
+                frames = frames.read(range(len(frames)))
         t, h, w = (int(s) for s in (frames.shape if hasattr(frames, "shape") else np.shape(frames)))
         indices = list(range(t)) if indices is None else [int(i) for i in indices]
         bad = [i for i in indices if not 0 <= i < t]
         if bad:
             raise AngioInputError(f"frame {bad[0]} requested but the input has {t} frame(s)", filename)
+        base = self._streamed_keys(frames, filename) if stream else self._prepare(frames, filename)
         out = np.zeros((len(indices), h, w), dtype=np.uint8)
         self.network.eval()
+        batch = max(1, int(batch_size))
+        window = max(batch, frames.window) if stream else len(indices)
         bar = make_progress(progress, total=len(indices), desc="frames", unit="frame", leave=False)
-        for start in range(0, len(indices), max(1, int(batch_size))):
-            chunk = indices[start : start + max(1, int(batch_size))]
-            items = [self._frame_item(base, k) for k in chunk]
-            shapes = {tuple(it["image"].shape) for it in items}
-            groups = [items] if len(shapes) == 1 else [[it] for it in items]
-            preds: List[Any] = []
-            for group in groups:
-                x = torch.stack([torch.as_tensor(it["image"]).as_subclass(torch.Tensor) for it in group])
-                y = self.inferer(x.to(self.device), self.network_engine(x))
-                if isinstance(y, (list, tuple)):
-                    y = y[0]
-                elif isinstance(y, dict):
-                    y = next(iter(y.values()))
-                y = torch.as_tensor(y).float().cpu()
-                if y.ndim == 5:  # (B, C, 1, H, W) from a 3D-shaped head
-                    y = y[:, :, y.shape[2] // 2]
-                preds.extend(y[i] for i in range(y.shape[0]))
-            for j, (it, p) in enumerate(zip(items, preds)):
-                img = it["image"]
-                it["pred"] = MetaTensor(p, meta=dict(getattr(img, "meta", {})))
-                for step in self.post_steps:
-                    it = step(it)
-                lab = np.asarray(torch.as_tensor(it["pred"]).detach().cpu())
-                lab = lab.reshape(lab.shape[-2:]) if lab.size == h * w else lab
-                if lab.shape != (h, w):
-                    raise AngioInputError(
-                        f"bundle {self.name}: postprocessing returned shape {lab.shape} for a {h}x{w} frame "
-                        "(it must restore the input size, e.g. with Invertd)",
-                        filename,
-                    )
-                out[start + j] = np.rint(lab).astype(np.uint8)
-            bar.update(len(chunk))
+        for lo in range(0, len(indices), window):
+            group = indices[lo : lo + window]
+            if stream:  # this window's frames, decoded now
+                positions = sorted(set(group))
+                base = {**base, "image": frames.read(positions)}
+                where = {k: i for i, k in enumerate(positions)}
+            for b in range(0, len(group), batch):
+                chunk = group[b : b + batch]
+                items = [self._frame_item(base, where[k] if stream else k) for k in chunk]
+                self._infer(items, out, lo + b, filename)
+                bar.update(len(chunk))
         bar.close()
         return out
 

@@ -22,6 +22,7 @@ from monai_angio.utils.lazy import lazy_exports
 __all__ = [
     "LoadAngiogram",
     "LoadAngiogramd",
+    "READ_FRAMES_KEY",
     "ToRowMajor",
     "ToRowMajord",
     "read_angiogram",
@@ -79,7 +80,7 @@ _EXPORTS = {
         "SUPPORTED_EXTENSIONS", "count_frames", "read_angiogram", "read_dicom", "read_image", "read_nifti",
         "read_video", "rgb_to_luminance",
     ],
-    "io": ["LoadAngiogram", "LoadAngiogramd"],
+    "io": ["LoadAngiogram", "LoadAngiogramd", "READ_FRAMES_KEY"],
     "layout": ["ToRowMajor", "ToRowMajord"],
     "postprocess": [
         "ArgmaxLabel", "ArgmaxLabeld", "OtsuThreshold", "OtsuThresholdd", "RemoveSmallComponents",

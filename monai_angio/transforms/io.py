@@ -67,7 +67,10 @@ from monai_angio.transforms.readers import (
     spacing_from_meta,
 )
 
-__all__ = [*_readers.__all__, "LoadAngiogram", "LoadAngiogramd"]
+__all__ = [*_readers.__all__, "LoadAngiogram", "LoadAngiogramd", "READ_FRAMES_KEY"]
+
+#: Item key of the frame indices :class:`LoadAngiogramd` reads (when present): a cine streamed a window at a time.
+READ_FRAMES_KEY = "read_frames"
 
 #: Metadata of an in-memory image that :meth:`LoadAngiogram.from_memory` keeps (calibration, timing, source).
 _MEMORY_META_KEYS = (
@@ -107,12 +110,21 @@ class LoadAngiogram(Transform):
         self.image_only = image_only
         self.dtype = dtype
 
-    def __call__(self, filename: Union[PathT, np.ndarray, torch.Tensor]) -> Union[MetaTensor, torch.Tensor]:
+    def __call__(
+        self, filename: Union[PathT, np.ndarray, torch.Tensor], frames: Optional[Sequence[int]] = None
+    ) -> Union[MetaTensor, torch.Tensor]:
         """Load ``filename``; see the class docstring. An image already in memory is taken as it is (see
-        :meth:`from_memory`)."""
+        :meth:`from_memory`).
+
+        Args:
+            filename: the file (or an image in memory).
+            frames: read only these frames of a file (indices into its frames, in the order given; a
+                multi-frame DICOM decodes just those): how a long cine is streamed a window at a time.
+        """
         if isinstance(filename, (np.ndarray, torch.Tensor)):
-            return self.from_memory(filename)
-        arr, meta = read_angiogram(filename, keep_integer=self.dtype is None)
+            image = self.from_memory(filename)
+            return image if frames is None else image[[int(k) for k in frames]]
+        arr, meta = read_angiogram(filename, keep_integer=self.dtype is None, frames=frames)
         if self.dtype is not None:
             arr = arr.astype(self.dtype, copy=False)
         arr = np.ascontiguousarray(arr)
@@ -188,6 +200,8 @@ class LoadAngiogramd(MapTransform):
         dtype: output data type, one for all keys or one per key (``None`` keeps the stored type).
         image_only: see :class:`LoadAngiogram`.
         allow_missing_keys: don't raise if a key is missing.
+        read_frames_key: an item holding a list of frame indices under this key has only those frames read
+            (:class:`LoadAngiogram`'s ``frames``); items without it are read whole.
     """
 
     def __init__(
@@ -196,8 +210,10 @@ class LoadAngiogramd(MapTransform):
         dtype: Union[Optional[DtypeLike], Sequence[Optional[DtypeLike]]] = np.float32,
         image_only: bool = False,
         allow_missing_keys: bool = False,
+        read_frames_key: str = READ_FRAMES_KEY,
     ) -> None:
         super().__init__(keys, allow_missing_keys)
+        self.read_frames_key = read_frames_key
         if isinstance(dtype, (list, tuple)):
             if len(dtype) != len(self.keys):
                 raise ValueError(f"got {len(dtype)} dtypes for {len(self.keys)} keys")
@@ -208,6 +224,7 @@ class LoadAngiogramd(MapTransform):
 
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
         d = dict(data)
+        frames = d.get(self.read_frames_key)
         for key in self.key_iterator(d):
-            d[key] = self.loaders[key](d[key])
+            d[key] = self.loaders[key](d[key], frames)
         return d

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
@@ -205,38 +205,41 @@ def _storable(dtype: np.dtype) -> bool:
 
 
 def _stream_frames(
-    ds: Any, fname: str, nframes: int, native: bool = False
+    ds: Any, fname: str, nframes: int, native: bool = False, frames: Optional[Sequence[int]] = None
 ) -> Optional[tuple[np.ndarray, np.dtype]]:
     """Decode a multi-frame grey DICOM frame by frame: (``(T, H, W)`` float32, or the stored integer type with
     ``native``; the decoded frames' dtype), or None.
 
     The stored pixel data (and a full array in the stored type) are never held beside the cine: a 300-frame
-    512x512 16-bit cine peaks at its 315 MB of float32 (157 MB with ``native``) instead of about 630 MB. Any problem
-    (an unusual encoding, a frame count that does not match) returns None and the caller decodes the whole pixel
-    data the usual way.
+    512x512 16-bit cine peaks at its 315 MB of float32 (157 MB with ``native``) instead of about 630 MB; with
+    ``frames`` only those frames are read from the file and decoded. Any problem (an unusual encoding, a frame
+    count that does not match) returns None and the caller decodes the whole pixel data the usual way.
     """
     try:
         from pydicom.pixels import iter_pixels
 
         rows, cols = int(ds.Rows), int(ds.Columns)
+        wanted = nframes if frames is None else len(frames)
         out: Optional[np.ndarray] = None
         k, dtype = -1, None
-        for k, frame in enumerate(iter_pixels(fname)):
-            if k >= nframes or frame.shape != (rows, cols):
+        for k, frame in enumerate(iter_pixels(fname, indices=None if frames is None else list(frames))):
+            if k >= wanted or frame.shape != (rows, cols):
                 return None
             if out is None:
                 keep = native and _storable(frame.dtype)
-                out = np.empty((nframes, rows, cols), dtype=frame.dtype if keep else np.float32)
+                out = np.empty((wanted, rows, cols), dtype=frame.dtype if keep else np.float32)
             out[k] = frame
             dtype = frame.dtype
-        if k + 1 != nframes or out is None:
+        if k + 1 != wanted or out is None:
             return None
     except Exception:  # noqa: BLE001 - fall back to the whole-array decode, which reports errors properly
         return None
     return out, np.dtype(dtype)
 
 
-def read_dicom(path: PathT, keep_integer: bool = False) -> tuple[np.ndarray, dict[str, Any]]:
+def read_dicom(
+    path: PathT, keep_integer: bool = False, frames: Optional[Sequence[int]] = None
+) -> tuple[np.ndarray, dict[str, Any]]:
     """Read a single- or multi-frame DICOM (XA, RF, CR, DX, SC, ...) as a float32 ``(T, H, W)`` array.
 
     float32 holds every stored integer up to 24 bits exactly; a 300-frame 512x512 cine costs 315 MB instead of
@@ -252,12 +255,16 @@ def read_dicom(path: PathT, keep_integer: bool = False) -> tuple[np.ndarray, dic
     Args:
         path: the DICOM file.
         keep_integer: return stored integers unconverted where they need no conversion (see above).
+        frames: read only these frames (indices into the file's frames, in the order given): a multi-frame file
+            is then decoded a window at a time without ever holding the whole cine (see
+            :class:`~monai_angio.bundle.cine.CineFile`).
 
     Returns:
         ``(array, meta)`` where ``meta`` is the whitelisted metadata (see module docstring).
 
     Raises:
-        AngioInputError: unreadable file, no pixel data, undecodable pixel data or unexpected shape.
+        AngioInputError: unreadable file, no pixel data, undecodable pixel data, unexpected shape, or a frame
+            index outside the file.
     """
     import pydicom
     from pydicom.errors import InvalidDicomError
@@ -299,7 +306,10 @@ def read_dicom(path: PathT, keep_integer: bool = False) -> tuple[np.ndarray, dic
         and slope in (None, 1.0)
         and intercept in (None, 0.0)
     )
-    streamed = _stream_frames(ds, fname, nframes, native) if spp == 1 and nframes > 1 and not forced else None
+    if frames is not None:
+        frames = [int(k) for k in frames]
+        _check_frame_indices(frames, nframes, fname)
+    streamed = _stream_frames(ds, fname, nframes, native, frames) if spp == 1 and nframes > 1 and not forced else None
     if streamed is not None:
         arr, stored = streamed
     else:
@@ -319,10 +329,12 @@ def read_dicom(path: PathT, keep_integer: bool = False) -> tuple[np.ndarray, dic
 
     if arr.ndim == 2:
         arr = arr[None]
-    elif arr.ndim == 3 and nframes == arr.shape[0]:
+    elif arr.ndim == 3 and (nframes == arr.shape[0] or streamed is not None):
         pass
     else:
         raise AngioInputError(f"unexpected DICOM pixel array shape {arr.shape} (NumberOfFrames={nframes})", fname)
+    if frames is not None and streamed is None:  # decoded whole (single frame, an unusual encoding): keep those
+        arr = arr[frames]
     if native and _storable(arr.dtype):
         return arr, _dicom_meta(ds)
     arr = np.asarray(arr, dtype=np.float32)  # in place for streamed frames; float32 is exact up to 24 bits
@@ -573,7 +585,18 @@ def _refuse_oversized(h: int, w: int, fname: str) -> None:
         check_frame_size(h, w, fname)  # raises, naming the size and the limit
 
 
-def read_angiogram(path: PathT, keep_integer: bool = False) -> tuple[np.ndarray, dict[str, Any]]:
+def _check_frame_indices(frames: Sequence[int], nframes: int, fname: str) -> None:
+    """Refuse an empty frame list or an index outside ``[0, nframes)``, naming the file."""
+    if len(frames) == 0:
+        raise AngioInputError("no frames requested", fname)
+    bad = [k for k in frames if not 0 <= k < nframes]
+    if bad:
+        raise AngioInputError(f"frame {bad[0]} requested but the file has {nframes} frame(s)", fname)
+
+
+def read_angiogram(
+    path: PathT, keep_integer: bool = False, frames: Optional[Sequence[int]] = None
+) -> tuple[np.ndarray, dict[str, Any]]:
     """Read any supported angiogram file as a ``(T, H, W)`` array plus complete metadata.
 
     DICOM comes back as float32 (with ``keep_integer``, in its stored integer type where that is the pixel value:
@@ -583,6 +606,8 @@ def read_angiogram(path: PathT, keep_integer: bool = False) -> tuple[np.ndarray,
     Args:
         path: DICOM, PNG/JPEG/BMP/TIFF, MP4/AVI/..., or NIfTI file.
         keep_integer: passed to :func:`read_dicom`.
+        frames: only these frames (file frame indices, in the order given); a multi-frame DICOM decodes just
+            those (:func:`read_dicom`), other formats are read whole and indexed.
 
     Returns:
         ``(array, meta)``; see the module docstring for the metadata keys.
@@ -604,8 +629,15 @@ def read_angiogram(path: PathT, keep_integer: bool = False) -> tuple[np.ndarray,
     size = header_frame_size(fname)
     if size is not None:  # refused before decoding
         _refuse_oversized(size[0], size[1], fname)
-    arr, meta = reader(fname, keep_integer=True) if keep_integer and reader is read_dicom else reader(fname)
+    if reader is read_dicom:
+        arr, meta = read_dicom(fname, keep_integer=keep_integer, frames=frames)
+    else:
+        arr, meta = reader(fname)
     arr = np.asarray(arr)
+    if frames is not None and reader is not read_dicom and arr.ndim == 3:
+        frames = [int(k) for k in frames]
+        _check_frame_indices(frames, int(arr.shape[0]), fname)
+        arr = arr[frames]
     if arr.ndim == 3:  # formats whose header does not tell (video)
         _refuse_oversized(int(arr.shape[1]), int(arr.shape[2]), fname)
     if arr.ndim != 3:

@@ -482,3 +482,45 @@ def test_in_memory_image_refused_clearly(array, message):
     with pytest.raises(AngioInputError, match=message) as e:
         LoadAngiogram()(array)
     assert "in-memory image" in str(e.value)
+
+
+@pytest.mark.parametrize("syntax", ["ExplicitVRLittleEndian", "RLELossless"])
+@pytest.mark.parametrize("photometric", ["MONOCHROME2", "MONOCHROME1"])
+def test_chosen_frames_of_a_dicom_cine_equal_those_of_the_whole_cine(tmp_path, xa_frames_u16, syntax, photometric):
+    """``frames`` reads just those frames (in the order given), with the same values as the whole cine; the
+    dictionary loader takes them from the item's ``read_frames``; an index outside the file is named."""
+    import pydicom.uid as uid
+    from pydicom.pixels import get_encoder
+
+    from monai_angio.transforms import READ_FRAMES_KEY, read_dicom
+
+    ts = getattr(uid, syntax)
+    ds = make_xa_dataset(xa_frames_u16, photometric=photometric, rescale=(0.5, 10.0))
+    if ts.is_compressed:
+        if not get_encoder(ts).is_available:
+            pytest.skip(f"no pydicom encoder available for {syntax}")
+        ds.compress(ts, xa_frames_u16)
+    path = save_ds(ds, tmp_path / "cine.dcm")
+    whole, whole_meta = read_dicom(path)
+    some, meta = read_dicom(path, frames=[4, 0, 0, 2])
+    np.testing.assert_array_equal(some, whole[[4, 0, 0, 2]])
+    assert meta["frame_time_ms"] == whole_meta["frame_time_ms"] and meta["imager_pixel_spacing"] is not None
+    d = LoadAngiogramd("image", dtype=None)({"image": path, READ_FRAMES_KEY: [3, 1]})
+    np.testing.assert_array_equal(ToRowMajor()(d["image"]).numpy(), whole[[3, 1]])
+    with pytest.raises(AngioInputError, match="cine.dcm.*frame 5 requested but the file has 5"):
+        read_dicom(path, frames=[1, 5])
+
+
+def test_chosen_frames_of_other_formats(tmp_path):
+    """A NIfTI cine or a still is read whole and the frames picked; a still has exactly one frame."""
+    from monai_angio.transforms import read_angiogram
+
+    cine = np.random.default_rng(0).integers(0, 255, (24, 32, 6)).astype(np.uint8)  # (x, y, t) as NIfTI stores
+    nib.save(nib.Nifti1Image(cine, np.eye(4)), str(tmp_path / "cine.nii.gz"))
+    whole, _ = read_angiogram(tmp_path / "cine.nii.gz")
+    some, _ = read_angiogram(tmp_path / "cine.nii.gz", frames=[5, 1])
+    np.testing.assert_array_equal(some, whole[[5, 1]])
+    Image.fromarray(cine[..., 0]).save(tmp_path / "still.png")
+    assert read_angiogram(tmp_path / "still.png", frames=[0])[0].shape == (1, 24, 32)
+    with pytest.raises(AngioInputError, match="still.png.*frame 1 requested but the file has 1"):
+        read_angiogram(tmp_path / "still.png", frames=[1])
