@@ -14,7 +14,11 @@ own between them. What it does decide is *where* each step runs over a cine:
 - the selector and every later step run per frame ``k`` on ``{"image": cine, "frame": k}``, exactly like the
   config's own datalist path (``python -m monai.bundle run``), which lists one item per frame;
 - the network runs on batches of frames; the postprocessing runs per frame, without its writers (``Save*``):
-  writing is the caller's job.
+  writing is the caller's job;
+- a file opened with :meth:`BundleRunner.open` (a :class:`~monai_angio.bundle.cine.CineFile`) is streamed: the
+  loader reads 32 frames at a time, and when the only whole-cine steps are field-of-view masks
+  (:attr:`BundleRunner.streams`) they run on the mean frame of a first pass, which is what they compute from a
+  whole cine; the labels are the same, and the cine is never held whole.
 
 So a new preprocessing step in a bundle (field-of-view masking, a normalisation) is used by every caller: the
 ``segment`` CLI, the demo, the tutorials, the benchmarks and MONAI's own bundle commands.
