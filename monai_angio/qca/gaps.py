@@ -99,7 +99,7 @@ def find_gap_bridges(
     image: np.ndarray,
     max_gap_px: float,
     max_angle_deg: float = 40.0,
-    min_contrast: float = 0.2,
+    min_contrast: float = 0.1,
     min_component_px: int = 10,
 ) -> List[GapBridge]:
     """Short end-to-end gaps between different connected parts of ``mask``, bridged through ``image``.
@@ -110,7 +110,11 @@ def find_gap_bridges(
         max_gap_px: largest mask gap bridged (end point distance minus the two local radii), px.
         max_angle_deg: each end's outward direction must point within this angle at the other end.
         min_contrast: the path's median intensity must lie at least this fraction of the way from the local
-            background to the local vessel intensity.
+            background to the local vessel intensity. The contrast of a lumen is about proportional to its width
+            (the X-ray path through it) and the blur takes more: in the gap of an 85-90 % lesion (0.3-0.45 mm
+            lumen in a 3 mm vessel, PSF 0.7 px at 0.25 mm/px) the path reaches only 0.13-0.2, hence 0.1. Over a
+            short gap the blur of the two vessel ends alone darkens the path about as much, so there the decision
+            is the geometric one (two ends facing each other); a longer gap must show its lumen.
         min_component_px: parts smaller than this (specks) are ignored.
 
     Returns:

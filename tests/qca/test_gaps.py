@@ -83,3 +83,24 @@ def test_bright_gap_and_side_by_side_vessels_are_not_bridged():
     both = p1 | p2
     dark = _angiogram(both | segment_tube(shape, (30, 60), (50, 60), 10.0, flat_ends=True))
     assert find_gap_bridges(both, dark, max_gap_px=25.0) == []
+
+
+@pytest.mark.parametrize("percent", [85.0, 90.0])
+def test_the_faint_gap_of_a_tight_lesion_is_bridged(percent):
+    """A tight lesion's lumen is nearly invisible (its X-ray path is short and the blur spreads it): a mask cut
+    there still gets its bridge; a gap that shows no lumen does not."""
+    from tests.qca.analytic import blurred_tube_image
+
+    img, m, truth = blurred_tube_image(
+        size=128, spacing_mm=0.25, diameter_mm=3.0, angle=0.35, stenosis_percent=percent, stenosis_length_mm=6.0
+    )
+    rr, cc = np.mgrid[:128, :128]
+    c, t = np.array(truth["center_rc"]), np.array([np.sin(0.35), np.cos(0.35)])
+    gapped = m & (np.abs((rr - c[0]) * t[0] + (cc - c[1]) * t[1]) > 3.0)
+    assert ndimage.label(gapped, np.ones((3, 3)))[1] == 2
+    (bridge,) = find_gap_bridges(gapped, img, max_gap_px=5.0 / 0.25)
+    assert 0.1 <= bridge.contrast < 0.2  # what the earlier threshold of 0.2 refused
+    assert np.hypot(*(np.mean(bridge.path_rc, axis=0) - c)) < 2.0
+    # two ends with no lumen between them, 8 px apart (the blur of the ends no longer darkens the path): no bridge
+    cut = m & (np.abs((rr - c[0]) * t[0] + (cc - c[1]) * t[1]) > 4.0)
+    assert find_gap_bridges(cut, _angiogram(cut), max_gap_px=5.0 / 0.25) == []
