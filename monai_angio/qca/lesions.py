@@ -103,8 +103,10 @@ def segment_crop(
     w = max(5, int(np.ceil(3.0 * dmed / max(step, 1e-9))))
 
     def _beyond(lo: int, hi: int) -> float:
+        # never below the segment's median: a lesion filling the window beyond the junction must not make the
+        # healthy vessel between the junction and the lesion look like a spike
         part = raw[max(0, lo) : min(n, hi)]
-        return float(np.percentile(part, 75)) if len(part) else dmed
+        return max(float(np.percentile(part, 75)), dmed) if len(part) else dmed
 
     if start_kind == "junction":
         while i0 < i1 and raw[i0] > spike_factor * _beyond(i0 + 1, i0 + 1 + w):
@@ -164,19 +166,30 @@ def _reference_beside(rep: StenosisReport) -> Tuple[np.ndarray, np.ndarray]:
     return used & (s < lo), used & (s > hi)
 
 
+#: longest narrowing (from the start of the analysed samples to the distal end of its core) taken for an ostial
+#: lesion when it has no healthy sample before it (:func:`_two_sided`); the local analysis window is +-10 mm too
+OSTIAL_MAX_MM = 10.0
+
+
 def _two_sided(rep: StenosisReport, proximal_junction: bool = False) -> bool:
     """Whether a lesion has healthy reference on both sides (half a reference diameter of fitted samples each).
 
     Next to a proximal junction (``proximal_junction``) 3 samples suffice before the lesion: the junction
     neighbourhood was cropped off, and a vessel that is narrow right after its junction and wider distally is
-    not a taper (arteries narrow distally) but an ostial lesion of the branch. Distally 3 samples suffice when the
+    not a taper (arteries narrow distally) but an ostial lesion of the branch. For the same reason a narrowing
+    that starts inside the junction's neighbourhood (no healthy sample before it) counts when it is focal (its
+    core ends within :data:`OSTIAL_MAX_MM` of the first sample) and the branch is back to its reference distally
+    (its reference then comes from the distal side alone, as clinical QCA takes it for an ostial lesion). Distally 3 samples suffice when the
     vessel there is back to its reference (:func:`_widens_again`): a long lesion ending close to the segment's end.
     """
     step = float(np.median(np.diff(rep.profile.arc_length_mm))) if len(rep.profile) > 1 else rep.mm_per_px
     need = max(3, int(np.ceil(0.5 * rep.reference_diameter_mm / max(step, 1e-9))))
     before, after = healthy_sides(rep)
     if before < (3 if proximal_junction else need):
-        return False
+        # right after a junction: a focal narrowing starting inside the junction's neighbourhood, followed by the
+        # branch at its reference, is an ostial lesion (arteries do not widen downstream)
+        core_end = max(rep.details.get("lesion_threshold_end_mm", rep.lesion_end_mm), rep.mld_position_mm)
+        return bool(proximal_junction and after >= need and core_end <= OSTIAL_MAX_MM and _widens_again(rep))
     return after >= need or (after >= 3 and _widens_again(rep))
 
 
