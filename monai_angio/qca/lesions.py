@@ -169,6 +169,9 @@ def _reference_beside(rep: StenosisReport) -> Tuple[np.ndarray, np.ndarray]:
 #: longest narrowing (from the start of the analysed samples to the distal end of its core) taken for an ostial
 #: lesion when it has no healthy sample before it (:func:`_two_sided`); the local analysis window is +-10 mm too
 OSTIAL_MAX_MM = 10.0
+#: least %DS of such an ostial lesion: milder dips right after a junction are the shape of the junction itself (the
+#: flow divider of two merging tubes), not lesions to rank (20 %DS: the lesion list's reporting threshold)
+OSTIAL_MIN_DS = 20.0
 
 
 def _two_sided(rep: StenosisReport, proximal_junction: bool = False) -> bool:
@@ -178,8 +181,9 @@ def _two_sided(rep: StenosisReport, proximal_junction: bool = False) -> bool:
     neighbourhood was cropped off, and a vessel that is narrow right after its junction and wider distally is
     not a taper (arteries narrow distally) but an ostial lesion of the branch. For the same reason a narrowing
     that starts inside the junction's neighbourhood (no healthy sample before it) counts when it is focal (its
-    core ends within :data:`OSTIAL_MAX_MM` of the first sample) and the branch is back to its reference distally
-    (its reference then comes from the distal side alone, as clinical QCA takes it for an ostial lesion). Distally 3 samples suffice when the
+    core ends within :data:`OSTIAL_MAX_MM` of the first sample), at least :data:`OSTIAL_MIN_DS` and the branch is
+    back to its reference distally (its reference then comes from the distal side alone, as clinical QCA takes it
+    for an ostial lesion). Distally 3 samples suffice when the
     vessel there is back to its reference (:func:`_widens_again`): a long lesion ending close to the segment's end.
     """
     step = float(np.median(np.diff(rep.profile.arc_length_mm))) if len(rep.profile) > 1 else rep.mm_per_px
@@ -189,7 +193,13 @@ def _two_sided(rep: StenosisReport, proximal_junction: bool = False) -> bool:
         # right after a junction: a focal narrowing starting inside the junction's neighbourhood, followed by the
         # branch at its reference, is an ostial lesion (arteries do not widen downstream)
         core_end = max(rep.details.get("lesion_threshold_end_mm", rep.lesion_end_mm), rep.mld_position_mm)
-        return bool(proximal_junction and after >= need and core_end <= OSTIAL_MAX_MM and _widens_again(rep))
+        return bool(
+            proximal_junction
+            and after >= need
+            and core_end <= OSTIAL_MAX_MM
+            and rep.percent_diameter_stenosis >= OSTIAL_MIN_DS
+            and _widens_again(rep)
+        )
     return after >= need or (after >= 3 and _widens_again(rep))
 
 
