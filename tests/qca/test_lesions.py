@@ -220,3 +220,35 @@ def test_a_lesion_ending_near_the_segment_end_is_two_sided_a_taper_is_not():
     (before, after), ok = sides["lesion"]
     assert 3 <= after < 10 and before >= 10 and ok
     assert not sides["taper"][1] and not sides["partial recovery"][1]
+
+
+def test_an_ostial_narrowing_after_a_junction_is_a_lesion_a_junction_dip_or_a_long_one_is_not():
+    """4 mm branch (20 px) whose narrowing starts inside the cropped junction neighbourhood (no healthy sample before
+    it): a focal 60 % narrowing followed by the branch at its reference is an ostial lesion right after a junction
+    (reference from the distal side), but not elsewhere; a 15 % dip (the shape of a junction) and a narrowing
+    running 15 mm into the branch are not."""
+    from monai_angio.qca.lesions import OSTIAL_MAX_MM, _two_sided, healthy_sides
+    from monai_angio.qca.stenosis import analyze_profile
+
+    mask = segment_tube((60, 160), (30.3, 10), (30.3, 150), 20.0)
+    cal = Calibration(SPACING, "user")
+    prof = diameter_profile(mask, np.stack([np.full(121, 30), np.arange(20, 141)], 1), calibration=cal)
+    u = np.arange(float(len(prof)))
+
+    def narrowing(centre: float, half: float, percent: float) -> np.ndarray:
+        bump = np.where(np.abs(u - centre) < half, 0.5 * (1 + np.cos(np.pi * (u - centre) / half)), 0.0)
+        return 20.0 * (1 - percent / 100.0 * bump)
+
+    cases = {"ostial": narrowing(8, 25, 60), "dip": narrowing(8, 25, 15), "long": narrowing(40, 48, 60)}
+    out = {}
+    for name, d in cases.items():
+        prof.diameter_px, prof.raw_diameter_px = d.copy(), d.copy()
+        prof.mask_diameter_px = prof.edge_from_image = None
+        rep = analyze_profile(prof, cal, 1, 0.05, end_margin_px=1.0)
+        out[name] = (rep, healthy_sides(rep)[0], _two_sided(rep, proximal_junction=True), _two_sided(rep))
+    rep, before, after_junction, elsewhere = out["ostial"]
+    assert before < 3 and after_junction and not elsewhere
+    assert rep.percent_diameter_stenosis == pytest.approx(60.0, abs=6.0)
+    assert rep.details["lesion_threshold_end_mm"] <= OSTIAL_MAX_MM
+    assert not out["dip"][2] and not out["dip"][3]
+    assert out["long"][1] < 3 and not out["long"][2]
