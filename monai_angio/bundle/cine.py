@@ -38,6 +38,8 @@ class CineFile:
         num_frames: the file's frame count (from its header).
         window: frames decoded together by integer indexing.
         frames: the file frames this object shows (default all), e.g. the frames a user asked to segment.
+        first: the loader's result for the first frame when the caller has it already (its metadata, frame shape
+            and type are used; otherwise it is read).
 
     Raises:
         AngioInputError: (from ``load``) an unreadable file or frame, named.
@@ -50,14 +52,14 @@ class CineFile:
         num_frames: int,
         window: int = DEFAULT_WINDOW,
         frames: Optional[Sequence[int]] = None,
-        _first: Any = None,
+        first: Any = None,
     ) -> None:
         self.path = os.fspath(path)
         self._load = load
         self.num_frames = int(num_frames)
         self.window = max(1, int(window))
         self.frames: List[int] = list(range(self.num_frames)) if frames is None else [int(k) for k in frames]
-        first = _first if _first is not None else load(self.path, [self.frames[0] if self.frames else 0])
+        first = first if first is not None else load(self.path, [self.frames[0] if self.frames else 0])
         self.meta: Dict[str, Any] = dict(getattr(first, "meta", {}))
         self.meta["num_frames"] = self.num_frames
         self.frame_shape: Tuple[int, int] = (int(first.shape[-2]), int(first.shape[-1]))

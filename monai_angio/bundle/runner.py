@@ -370,6 +370,11 @@ class BundleRunner:
         return self.engine
 
     @property
+    def reads_frames(self) -> bool:
+        """Whether the bundle's loader reads chosen frames of a file (``LoadAngiogramd`` with ``read_frames``)."""
+        return bool(self.loader) and _name(self.loader[0]) == "LoadAngiogramd"
+
+    @property
     def streams(self) -> bool:
         """Whether :meth:`predict` can segment a :class:`~monai_angio.bundle.cine.CineFile` a window of frames at a
         time: a per-frame bundle whose loader reads chosen frames (``LoadAngiogramd``) and whose only whole-cine
@@ -378,8 +383,7 @@ class BundleRunner:
         return (
             not self.temporal
             and self.frame_key is not None
-            and bool(self.loader)
-            and _name(self.loader[0]) == "LoadAngiogramd"
+            and self.reads_frames
             and all(_name(t) == "FieldOfViewd" for t in self.cine_steps)
         )
 
@@ -401,7 +405,7 @@ class BundleRunner:
         """
         d: Dict[str, Any] = {"image": str(path)}
         picks = None if frames is None else [int(k) for k in frames]
-        if picks is not None and self.loader and _name(self.loader[0]) == "LoadAngiogramd":
+        if picks is not None and self.reads_frames:
             d[getattr(self.loader[0], "read_frames_key", "read_frames")] = picks
             picks = None
         try:
@@ -439,8 +443,15 @@ class BundleRunner:
         """
         from monai_angio.transforms.readers import count_frames
 
+        if not self.reads_frames:  # a loader that reads whole files:
+            whole = self.load(path)  # read once, not once per window
+
+            def _pick(_path: PathLike, frames: Sequence[int]) -> MetaTensor:
+                return whole[[int(k) for k in frames]]
+
+            return CineFile(path, _pick, int(whole.shape[0]), window=window, first=whole[:1])
         first = self.load(path, frames=[0])
-        return CineFile(path, self.load, count_frames(path), window=window, _first=first)
+        return CineFile(path, self.load, count_frames(path), window=window, first=first)
 
     def _prepare(self, cine: Any, filename: Optional[str]) -> Dict[str, Any]:
         if isinstance(cine, MetaTensor):

@@ -108,3 +108,26 @@ def test_a_bundle_with_whole_cine_steps_reads_the_cine_whole(phantom_cine: Path)
     assert not runner.streams
     whole = runner.predict(runner.load(phantom_cine), [0, 5])
     np.testing.assert_array_equal(runner.predict(runner.open(phantom_cine), [0, 5]), whole)
+
+
+def test_a_loader_that_reads_whole_files_is_read_once(phantom_cine: Path) -> None:
+    """A bundle whose loader cannot read chosen frames gets its file read once by ``open`` (not once per window),
+    and the same labels."""
+    from monai_angio.transforms import READ_FRAMES_KEY, LoadAngiogramd
+
+    class WholeFileLoader(LoadAngiogramd):
+        calls = 0
+
+        def __call__(self, data):
+            WholeFileLoader.calls += 1
+            return super().__call__({k: v for k, v in data.items() if k != READ_FRAMES_KEY})
+
+    runner = load_bundle("xca_artery_catheter_efficientunetpp", runtime="torch")
+    whole = runner.predict(runner.load(phantom_cine))
+    runner.loader = [WholeFileLoader("image", dtype=None), *runner.loader[1:]]
+    assert not runner.reads_frames and not runner.streams
+    cine = runner.open(phantom_cine, window=4)
+    assert WholeFileLoader.calls == 1 and cine.shape == (11, 128, 128)
+    np.testing.assert_array_equal(runner.predict(cine), whole)
+    np.testing.assert_array_equal(cine[7], np.asarray(runner.load(phantom_cine))[7])
+    assert WholeFileLoader.calls == 2  # the check's own load above; the CineFile itself read nothing more
