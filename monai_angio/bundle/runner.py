@@ -50,6 +50,7 @@ from monai_angio.bundle.runtime import RUNTIMES, onnx_available, onnx_network, o
 from monai_angio.errors import AngioInputError
 from monai_angio.transforms.layout import RC, ToRowMajor, layout_of
 from monai_angio.transforms.limits import check_frame_size
+from monai_angio.transforms.readers import check_frame_indices, count_frames
 from monai_angio.transforms.validation import check_finite, check_segmentable, get_filename
 
 __all__ = ["BundleRunner", "load_bundle", "load_state_dict", "class_names_from_metadata"]
@@ -426,9 +427,7 @@ class BundleRunner:
             img = ToRowMajor()(img)
         img.applied_operations = [op for op in img.applied_operations if op.get(TraceKeys.CLASS_NAME) not in _REORIENT]
         if picks is not None:  # a loader that reads whole files
-            bad = [k for k in picks if not 0 <= k < img.shape[0]]
-            if bad:
-                raise AngioInputError(f"frame {bad[0]} requested but the file has {img.shape[0]} frame(s)", path)
+            check_frame_indices(picks, int(img.shape[0]), os.fspath(path))
             img = img[picks]
         return img
 
@@ -441,8 +440,6 @@ class BundleRunner:
         Raises:
             AngioInputError: unreadable file or wrong shape, named.
         """
-        from monai_angio.transforms.readers import count_frames
-
         if not self.reads_frames:  # a loader that reads whole files:
             whole = self.load(path)  # read once, not once per window
 

@@ -158,13 +158,19 @@ def healthy_sides(rep: StenosisReport, min_samples: Optional[int] = None) -> Tup
     return int(before.sum()), int(after.sum())
 
 
+def _lesion_core(rep: StenosisReport) -> Tuple[float, float]:
+    """Arc-length span (mm) of a report's narrowing core (more than the threshold below the reference, not its
+    fitted shoulders), always including the MLD."""
+    lo = min(rep.details.get("lesion_threshold_start_mm", rep.lesion_start_mm), rep.mld_position_mm)
+    hi = max(rep.details.get("lesion_threshold_end_mm", rep.lesion_end_mm), rep.mld_position_mm)
+    return lo, hi
+
+
 def _reference_beside(rep: StenosisReport) -> Tuple[np.ndarray, np.ndarray]:
     """Masks of the reference-fit samples proximal and distal to the core of a report's lesion."""
     s = rep.profile.arc_length_mm
     used = np.asarray(rep.fit_used if rep.fit_used_core is None else rep.fit_used_core, bool)
-    # the narrowing's core (more than the threshold below the reference), not its fitted shoulders
-    lo = min(rep.details.get("lesion_threshold_start_mm", rep.lesion_start_mm), rep.mld_position_mm)
-    hi = max(rep.details.get("lesion_threshold_end_mm", rep.lesion_end_mm), rep.mld_position_mm)
+    lo, hi = _lesion_core(rep)
     return used & (s < lo), used & (s > hi)
 
 
@@ -194,11 +200,10 @@ def _two_sided(rep: StenosisReport, proximal_junction: bool = False) -> bool:
     if before < (3 if proximal_junction else need):
         # right after a junction: a focal narrowing starting inside the junction's neighbourhood, followed by the
         # branch at its reference, is an ostial lesion (arteries do not widen downstream)
-        core_end = max(rep.details.get("lesion_threshold_end_mm", rep.lesion_end_mm), rep.mld_position_mm)
         return bool(
             proximal_junction
             and after >= need
-            and core_end <= OSTIAL_MAX_MM
+            and _lesion_core(rep)[1] <= OSTIAL_MAX_MM
             and rep.percent_diameter_stenosis >= OSTIAL_MIN_DS
             and _widens_again(rep)
         )
@@ -298,12 +303,11 @@ def analyze_segment(
             return rep
         before, after = healthy_sides(rep)
         s = crop.arc_length_mm
-        t0 = rep.details.get("lesion_threshold_start_mm", rep.lesion_start_mm)
-        t1 = rep.details.get("lesion_threshold_end_mm", rep.lesion_end_mm)
+        core_lo, core_hi = _lesion_core(rep)
         if before <= after:  # the narrowing runs into the start: drop everything up to its distal end
-            i0 = i0 + int(np.searchsorted(s, max(t1, rep.mld_position_mm), side="right"))
+            i0 = i0 + int(np.searchsorted(s, core_hi, side="right"))
         else:
-            i1 = i0 + int(np.searchsorted(s, min(t0, rep.mld_position_mm)))
+            i1 = i0 + int(np.searchsorted(s, core_lo))
     else:
         return None
     # local reference: +-max(2 lesion lengths, 10 mm) around the lesion of a long segment

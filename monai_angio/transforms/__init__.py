@@ -31,6 +31,7 @@ __all__ = [
     "read_video",
     "read_nifti",
     "count_frames",
+    "check_frame_indices",
     "rgb_to_luminance",
     "SUPPORTED_EXTENSIONS",
     "TemporalWindow",
@@ -77,8 +78,8 @@ _EXPORTS = {
     "augment": ["RandAngioAugmentd"],
     "intensity": ["MinMaxNormalize", "MinMaxNormalized"],
     "readers": [
-        "SUPPORTED_EXTENSIONS", "count_frames", "read_angiogram", "read_dicom", "read_image", "read_nifti",
-        "read_video", "rgb_to_luminance",
+        "SUPPORTED_EXTENSIONS", "check_frame_indices", "count_frames", "read_angiogram", "read_dicom", "read_image",
+        "read_nifti", "read_video", "rgb_to_luminance",
     ],
     "io": ["LoadAngiogram", "LoadAngiogramd", "READ_FRAMES_KEY"],
     "layout": ["ToRowMajor", "ToRowMajord"],

@@ -33,6 +33,7 @@ __all__ = [
     "read_nifti",
     "read_angiogram",
     "count_frames",
+    "check_frame_indices",
     "header_frame_size",
     "is_dicom_path",
     "spacing_from_meta",
@@ -308,7 +309,7 @@ def read_dicom(
     )
     if frames is not None:
         frames = [int(k) for k in frames]
-        _check_frame_indices(frames, nframes, fname)
+        check_frame_indices(frames, nframes, fname)
     streamed = _stream_frames(ds, fname, nframes, native, frames) if spp == 1 and nframes > 1 and not forced else None
     if streamed is not None:
         arr, stored = streamed
@@ -585,8 +586,12 @@ def _refuse_oversized(h: int, w: int, fname: str) -> None:
         check_frame_size(h, w, fname)  # raises, naming the size and the limit
 
 
-def _check_frame_indices(frames: Sequence[int], nframes: int, fname: str) -> None:
-    """Refuse an empty frame list or an index outside ``[0, nframes)``, naming the file."""
+def check_frame_indices(frames: Sequence[int], nframes: int, fname: str) -> None:
+    """Refuse an empty frame list or an index outside ``[0, nframes)``, naming the file.
+
+    Raises:
+        AngioInputError: no frames, or a frame the file does not have.
+    """
     if len(frames) == 0:
         raise AngioInputError("no frames requested", fname)
     bad = [k for k in frames if not 0 <= k < nframes]
@@ -636,7 +641,7 @@ def read_angiogram(
     arr = np.asarray(arr)
     if frames is not None and reader is not read_dicom and arr.ndim == 3:
         frames = [int(k) for k in frames]
-        _check_frame_indices(frames, int(arr.shape[0]), fname)
+        check_frame_indices(frames, int(arr.shape[0]), fname)
         arr = arr[frames]
     if arr.ndim == 3:  # formats whose header does not tell (video)
         _refuse_oversized(int(arr.shape[1]), int(arr.shape[2]), fname)
