@@ -269,6 +269,16 @@ def _mark_continuations(info: List[Dict[str, Any]]) -> None:
                     b["continues_parent"] = True
 
 
+#: a centreline pixel this close to the image border (px) is where a vessel enters or leaves the field of view
+BORDER_PX = 3
+
+
+def _at_border(p: Sequence[int], shape: Tuple[int, ...]) -> bool:
+    """Whether pixel ``p`` lies within :data:`BORDER_PX` of the border of an image of ``shape``."""
+    r, c = int(p[0]), int(p[1])
+    return min(r, c, shape[0] - 1 - r, shape[1] - 1 - c) <= BORDER_PX
+
+
 def _filter_tree(
     graph: VesselGraph, root: Pixel, thr_px: float, keep_root: bool = False
 ) -> Tuple[set, set, List[Dict[str, Any]]]:
@@ -291,8 +301,7 @@ def _filter_tree(
         if o != root and o in dist:
             upstream_of_wide.update(_towards_root(pred, o))
     for b in info:
-        r, c = b["origin_rc"]
-        at_border = min(r, c, h - 1 - r, w - 1 - c) <= 3  # re-enters the field of view: origin unseen
+        at_border = _at_border(b["origin_rc"], (h, w))  # re-enters the field of view: origin unseen
         continues = b["continues_parent"] and b["origin_diameter_px"] >= CONTINUATION_FLOOR * thr_px
         on_the_way = tuple(int(v) for v in b["path"][-1]) in upstream_of_wide
         b["kept"] = bool(
@@ -361,8 +370,10 @@ def filter_major_branches(
         if root in comp:
             r = root
         else:
+            # a part that touches the image border entered the field there (a vessel that left the image and
+            # comes back, or one whose origin is outside): its origin is at the border, not at its widest end
             ends = [n for n in comp if g.graph.degree(n) <= 1] or sorted(comp)
-            r = max(ends, key=lambda n: (g.distance[n], n))
+            r = max(ends, key=lambda n: (_at_border(n, m.shape), g.distance[n], n))
         sub_graph = g.graph.subgraph(comp).copy()
         sub = VesselGraph(m, g.skeleton, g.distance, sub_graph, trace_branches(sub_graph))
         # the vessel engaged by the catheter (or chosen by the user) is major by definition at its ostium

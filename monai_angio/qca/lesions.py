@@ -39,6 +39,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import networkx as nx
 import numpy as np
+from scipy import ndimage
 
 from monai_angio.errors import AngioInputError
 
@@ -49,7 +50,9 @@ from .stenosis import StenosisReport, _serious, analyze_profile, crop_profile
 
 __all__ = [
     "segment_crop",
+    "catheter_clearance",
     "clip_to_image",
+    "image_runs",
     "healthy_sides",
     "analyze_segment",
     "segment_lesions",
@@ -65,6 +68,7 @@ def segment_crop(
     start_radius_px: float = 0.0,
     end_radius_px: float = 0.0,
     spike_factor: float = 1.25,
+    ostium_clear_px: Optional[float] = None,
 ) -> Tuple[int, int]:
     """Sample range ``[i0, i1)`` of a segment profile left after removing ostium, junction and end regions.
 
@@ -75,6 +79,9 @@ def segment_crop(
         spike_factor: a junction exclusion is extended while the raw (mask, when the profile keeps it) diameter
             exceeds this multiple of the median of the segment's central half (another branch still crosses the
             perpendicular line).
+        ostium_clear_px: arc length at which the lumen is clear of the catheter tip (:func:`catheter_clearance`);
+            the ostium margin is then that + 2 px, at most two diameters (without it, two
+            diameters: where the catheter tip cuts the artery mask).
     """
     s = profile.arc_length_px
     # the junction neighbourhood is a property of the mask (the perpendicular crosses the other branch there);
@@ -89,6 +96,8 @@ def segment_crop(
 
     def _margin(kind: str, r_j: float) -> float:
         if kind == "ostium":
+            if ostium_clear_px is not None:
+                return min(float(ostium_clear_px) + 2.0, 2.0 * dmed)
             return 2.0 * dmed
         if kind == "junction":
             return max(r_j, 0.5 * dmed) + 1.0
@@ -119,33 +128,66 @@ def segment_crop(
     return i0, max(i0, i1)
 
 
-def clip_to_image(
+def catheter_clearance(profile: DiameterProfile, catheter_distance: np.ndarray, margin_px: float = 2.0) -> float:
+    """Arc length (px) from which a segment's lumen stays clear of the catheter.
+
+    Args:
+        profile: the segment's profile, oriented from its ostium.
+        catheter_distance: distance (px) of every pixel to the nearest catheter pixel.
+        margin_px: a sample whose centre or either edge point lies within this distance of the catheter touches it.
+
+    Returns:
+        The arc length just after the last touching sample among the first half of the segment (0 if none touches).
+    """
+    n = len(profile)
+    if n == 0:
+        return 0.0
+    h, w = catheter_distance.shape
+    pts = np.stack([profile.path_rc, profile.edge_left_rc, profile.edge_right_rc], axis=1)  # (N, 3, 2)
+    pts = np.where(np.isfinite(pts), pts, profile.path_rc[:, None, :])
+    r = np.clip(np.rint(pts[..., 0]), 0, h - 1).astype(int)
+    c = np.clip(np.rint(pts[..., 1]), 0, w - 1).astype(int)
+    touch = (catheter_distance[r, c] <= margin_px).any(axis=1)[: max(1, n // 2)]
+    if not touch.any():
+        return 0.0
+    last = int(np.nonzero(touch)[0][-1])
+    return float(profile.arc_length_px[min(last + 1, n - 1)])
+
+
+def image_runs(
     profile: DiameterProfile, shape: Tuple[int, int], i0: int, i1: int, margin_px: float = 1.0
-) -> Tuple[int, int]:
-    """The longest run of samples in ``[i0, i1)`` whose lumen lies inside the image.
+) -> List[Tuple[int, int]]:
+    """The runs of samples in ``[i0, i1)`` whose lumen lies inside the image, in order along the profile.
 
     Where a vessel leaves the image (or runs along its edge) the mask is cut by the image border, so its
     perpendicular diameter there is the visible part only, a false narrowing. Samples with an edge point within
-    ``margin_px`` of the border are dropped.
+    ``margin_px`` of the border are dropped; a vessel that leaves the image and comes back in (an RCA curving out
+    of the field) leaves one run on either side, each analysed on its own.
     """
     if i1 <= i0:
-        return i0, i0
+        return []
     h, w = int(shape[0]), int(shape[1])
     pts = np.concatenate([profile.edge_left_rc[i0:i1], profile.edge_right_rc[i0:i1]], axis=1).reshape(i1 - i0, 2, 2)
     r, c = pts[..., 0], pts[..., 1]
     gap = np.minimum(np.minimum(r, h - 1 - r), np.minimum(c, w - 1 - c)).min(axis=1)
     ok = ~(gap <= margin_px)  # NaN edge points (no edge found) do not count as cut
-    if ok.all():
-        return i0, i1
-    best, start = (i0, i0), None
+    runs: List[Tuple[int, int]] = []
+    start = None
     for k, v in enumerate(np.append(ok, False)):
         if v and start is None:
             start = k
         elif not v and start is not None:
-            if k - start > best[1] - best[0]:
-                best = (i0 + start, i0 + k)
+            runs.append((i0 + start, i0 + k))
             start = None
-    return best
+    return runs
+
+
+def clip_to_image(
+    profile: DiameterProfile, shape: Tuple[int, int], i0: int, i1: int, margin_px: float = 1.0
+) -> Tuple[int, int]:
+    """The longest run of samples in ``[i0, i1)`` whose lumen lies inside the image (see :func:`image_runs`)."""
+    runs = image_runs(profile, shape, i0, i1, margin_px)
+    return max(runs, key=lambda ab: ab[1] - ab[0]) if runs else (i0, i0)
 
 
 def healthy_sides(rep: StenosisReport, min_samples: Optional[int] = None) -> Tuple[int, int]:
@@ -174,9 +216,15 @@ def _reference_beside(rep: StenosisReport) -> Tuple[np.ndarray, np.ndarray]:
     return used & (s < lo), used & (s > hi)
 
 
-#: longest narrowing (from the start of the analysed samples to the distal end of its core) taken for an ostial
-#: lesion when it has no healthy sample before it (:func:`_two_sided`); the local analysis window is +-10 mm too
+#: farthest MLD (arc length from the start of the analysed samples) of an ostial lesion, one without a healthy
+#: sample before it (:func:`_two_sided`); the local analysis window is +-10 mm too
 OSTIAL_MAX_MM = 10.0
+#: farthest distal end of such an ostial lesion's core: a lesion just after a junction whose proximal shoulder the
+#: junction neighbourhood hides runs into that neighbourhood, however long its distal shoulder
+OSTIAL_CORE_MAX_MM = 20.0
+#: shortest segment from the ostium analysed (in median vessel diameters) when the catheter tip is known: the left
+#: main is often only a few diameters long, and a lesion in it can have healthy reference on both sides within 1.5
+OSTIAL_SEGMENT_MIN_DIAMETERS = 1.5
 #: least %DS of such an ostial lesion: milder dips right after a junction are the shape of the junction itself (the
 #: flow divider of two merging tubes), not lesions to rank (20 %DS: the lesion list's reporting threshold)
 OSTIAL_MIN_DS = 20.0
@@ -189,7 +237,8 @@ def _two_sided(rep: StenosisReport, proximal_junction: bool = False) -> bool:
     neighbourhood was cropped off, and a vessel that is narrow right after its junction and wider distally is
     not a taper (arteries narrow distally) but an ostial lesion of the branch. For the same reason a narrowing
     that starts inside the junction's neighbourhood (no healthy sample before it) counts when it is focal (its
-    core ends within :data:`OSTIAL_MAX_MM` of the first sample), at least :data:`OSTIAL_MIN_DS` and the branch is
+    MLD within :data:`OSTIAL_MAX_MM` of the first sample, its core ending within :data:`OSTIAL_CORE_MAX_MM`), at
+    least :data:`OSTIAL_MIN_DS` and the branch is
     back to its reference distally (its reference then comes from the distal side alone, as clinical QCA takes it
     for an ostial lesion). Distally 3 samples suffice when the
     vessel there is back to its reference (:func:`_widens_again`): a long lesion ending close to the segment's end.
@@ -203,7 +252,8 @@ def _two_sided(rep: StenosisReport, proximal_junction: bool = False) -> bool:
         return bool(
             proximal_junction
             and after >= need
-            and _lesion_core(rep)[1] <= OSTIAL_MAX_MM
+            and rep.mld_position_mm <= OSTIAL_MAX_MM
+            and _lesion_core(rep)[1] <= OSTIAL_CORE_MAX_MM
             and rep.percent_diameter_stenosis >= OSTIAL_MIN_DS
             and _widens_again(rep)
         )
@@ -266,6 +316,7 @@ def analyze_segment(
     max_trims: int = 3,
     local_window: bool = True,
     proximal_junction: bool = False,
+    min_diameters: float = 3.0,
 ) -> Optional[StenosisReport]:
     """QCA of the samples ``[i0, i1)`` of a segment profile, with healthy reference on both sides of the lesion.
 
@@ -276,16 +327,17 @@ def analyze_segment(
 
     Args:
         proximal_junction: the segment starts at a junction (see :func:`_two_sided`).
+        min_diameters: shortest segment analysed, in median vessel diameters.
 
-    Returns None when the segment is (or becomes, after trimming) too short: less than 3 median diameters
-    and 12 samples. The returned report's ``details["segment_samples"]`` holds the final ``[i0, i1)``.
+    Returns None when the segment is (or becomes, after trimming) too short: less than ``min_diameters`` median
+    diameters and 12 samples. The returned report's ``details["segment_samples"]`` holds the final ``[i0, i1)``.
     """
     start = i0
     for _ in range(max_trims + 1):
         if i1 - i0 < 12:
             return None
         crop = crop_profile(profile, i0, i1)
-        if crop.arc_length_px[-1] < 3.0 * float(np.median(crop.raw_diameter_px)):
+        if crop.arc_length_px[-1] < min_diameters * float(np.median(crop.raw_diameter_px)):
             return None
         try:
             rep = analyze_profile(crop, calibration, degree, lesion_threshold, end_margin_px=1.0, filename=filename)
@@ -339,6 +391,7 @@ def segment_lesions(
     filename: Optional[str] = None,
     proximal_junction: bool = False,
     max_lesions: int = 3,
+    min_diameters: float = 3.0,
 ) -> List[StenosisReport]:
     """Every lesion of the samples ``[i0, i1)`` of a segment profile, worst first found, at most ``max_lesions``.
 
@@ -346,14 +399,14 @@ def segment_lesions(
     a long vessel (an RCA) can hold a second, tighter lesion that a straight reference over a tapering vessel
     ranks lower. So the parts proximal and distal to each lesion found (from the segment's ends to the lesion's
     extent; the healthy stretch between two lesions is reference for both) are searched again the same way, each
-    lesion with its own local reference.
+    lesion with its own local reference. ``min_diameters``: see :func:`analyze_segment`.
     """
     out: List[StenosisReport] = []
     todo = [(int(i0), int(i1), proximal_junction)]
     while todo and len(out) < max_lesions:
         a, b, pj = todo.pop(0)
         rep = analyze_segment(profile, calibration, a, b, degree, lesion_threshold, filename=filename,
-                              proximal_junction=pj)
+                              proximal_junction=pj, min_diameters=min_diameters)
         if rep is None:
             continue
         out.append(rep)
@@ -416,6 +469,7 @@ def find_lesions(
     filename: Optional[str] = None,
     profile_fn: Optional[Callable[[np.ndarray], DiameterProfile]] = None,
     max_lesions_per_segment: int = 3,
+    catheter: Optional[np.ndarray] = None,
 ) -> List[StenosisReport]:
     """One QCA report per analysable vessel segment of ``graph`` (see the module docstring).
 
@@ -431,6 +485,12 @@ def find_lesions(
             ``artery``); :func:`~monai_angio.qca.pipeline.analyze_stenosis` passes one that also measures
             bridged mask gaps from the image (:mod:`~monai_angio.qca.gaps`).
         max_lesions_per_segment: lesions looked for in one segment (:func:`segment_lesions`).
+        catheter: the catheter mask, if known: the ostium margin then ends where the lumen is clear of the catheter
+            tip (:func:`catheter_clearance`) instead of two vessel diameters from the ostium, and the segment from
+            the ostium (a left main, often only a few diameters long) is analysed down to
+            :data:`OSTIAL_SEGMENT_MIN_DIAMETERS` diameters, with the ostium as a known proximal boundary like a
+            junction (3 healthy samples suffice before a lesion; an ostial lesion needs none, see
+            :func:`_two_sided`).
 
     Returns:
         reports sorted by decreasing %DS (reports without warnings first); each has ``details["segment"]``
@@ -443,6 +503,9 @@ def find_lesions(
     except nx.NodeNotFound:
         dist = {}
     deg = dict(g.degree())
+    cath_dist = None
+    if catheter is not None and np.any(catheter):
+        cath_dist = ndimage.distance_transform_edt(~np.asarray(catheter, bool).reshape(artery.shape[-2:]))
     reps: List[StenosisReport] = []
     pieces, splits = _segment_paths(graph)
     for index, path in pieces:
@@ -469,20 +532,29 @@ def find_lesions(
                 )
         except AngioInputError:
             continue
-        i0, i1 = segment_crop(prof, ka, kb, float(graph.distance[a]), float(graph.distance[b]))
-        c0, c1 = clip_to_image(prof, artery.shape[-2:], i0, i1)
-        ka, i0, i1 = (ka if c0 == i0 else "end"), c0, c1
-        found = segment_lesions(
-            prof, calibration, i0, i1, degree, lesion_threshold, filename=filename,
-            proximal_junction=ka == "junction", max_lesions=max_lesions_per_segment,
+        clear = catheter_clearance(prof, cath_dist) if ka == "ostium" and cath_dist is not None else None
+        i0, i1 = segment_crop(
+            prof, ka, kb, float(graph.distance[a]), float(graph.distance[b]), ostium_clear_px=clear
         )
-        for rep in found:
+        found = []
+        for c0, c1 in image_runs(prof, artery.shape[-2:], i0, i1):
+            kr = ka if c0 == i0 else "end"  # a run after the vessel came back into the image starts at an end
+            found += [
+                (rep, kr)
+                for rep in segment_lesions(
+                    prof, calibration, c0, c1, degree, lesion_threshold, filename=filename,
+                    proximal_junction=kr == "junction" or (kr == "ostium" and clear is not None),
+                    max_lesions=max_lesions_per_segment,
+                    min_diameters=OSTIAL_SEGMENT_MIN_DIAMETERS if kr == "ostium" and clear is not None else 3.0,
+                )
+            ]
+        for rep, kr in found:
             j0 = rep.details["segment_samples"][0]
             rep.details["segment"] = {
                 "index": int(index),
                 "start_rc": [int(a[0]), int(a[1])],
                 "end_rc": [int(b[0]), int(b[1])],
-                "start_kind": ka,
+                "start_kind": kr,
                 "end_kind": kb,
                 "length_mm": float(prof.arc_length_px[-1] * calibration.mm_per_px),
             }

@@ -164,7 +164,7 @@ def analyze_stenosis(
     root = find_root(g, catheter)
     reps = find_lesions(
         artery, g, root, calibration, image=image, method=method, degree=degree,
-        lesion_threshold=lesion_threshold, filename=filename, profile_fn=_profile,
+        lesion_threshold=lesion_threshold, filename=filename, profile_fn=_profile, catheter=catheter,
     )
     if reps:
         best = reps[0]

@@ -225,8 +225,9 @@ def test_a_lesion_ending_near_the_segment_end_is_two_sided_a_taper_is_not():
 def test_an_ostial_narrowing_after_a_junction_is_a_lesion_a_junction_dip_or_a_long_one_is_not():
     """4 mm branch (20 px) whose narrowing starts inside the cropped junction neighbourhood (no healthy sample before
     it): a focal 60 % narrowing followed by the branch at its reference is an ostial lesion right after a junction
-    (reference from the distal side), but not elsewhere; a 15 % dip (the shape of a junction) and a narrowing
-    running 15 mm into the branch are not."""
+    (reference from the distal side), but not elsewhere, also when its gentle proximal shoulder leaves no healthy
+    sample before its core; a 15 % dip (the shape of a junction) and a narrowing deepening to its MLD 12 mm into the
+    branch are not."""
     from monai_angio.qca.lesions import OSTIAL_MAX_MM, _two_sided, healthy_sides
     from monai_angio.qca.stenosis import analyze_profile
 
@@ -239,7 +240,14 @@ def test_an_ostial_narrowing_after_a_junction_is_a_lesion_a_junction_dip_or_a_lo
         bump = np.where(np.abs(u - centre) < half, 0.5 * (1 + np.cos(np.pi * (u - centre) / half)), 0.0)
         return 20.0 * (1 - percent / 100.0 * bump)
 
-    cases = {"ostial": narrowing(8, 25, 60), "dip": narrowing(8, 25, 15), "long": narrowing(40, 48, 60)}
+    # a narrowing already 10 % at the first sample that deepens to 60 % at 12 mm (past OSTIAL_MAX_MM), then recovers
+    ramp = np.interp(u, [0.0, 60.0, 80.0], [0.1, 0.6, 0.0])
+    cases = {
+        "ostial": narrowing(8, 25, 60),
+        "dip": narrowing(8, 25, 15),
+        "long": 20.0 * (1 - ramp),
+        "shoulder": narrowing(40, 48, 60),
+    }
     out = {}
     for name, d in cases.items():
         prof.diameter_px, prof.raw_diameter_px = d.copy(), d.copy()
@@ -251,4 +259,84 @@ def test_an_ostial_narrowing_after_a_junction_is_a_lesion_a_junction_dip_or_a_lo
     assert rep.percent_diameter_stenosis == pytest.approx(60.0, abs=6.0)
     assert rep.details["lesion_threshold_end_mm"] <= OSTIAL_MAX_MM
     assert not out["dip"][2] and not out["dip"][3]
-    assert out["long"][1] < 3 and not out["long"][2]
+    assert out["long"][1] < 3 and out["long"][0].mld_position_mm > OSTIAL_MAX_MM and not out["long"][2]
+    # a lesion just after the junction whose proximal shoulder is too gentle to leave healthy samples before its
+    # core (MLD at 8 mm, core running to 16 mm) is still a lesion there
+    shoulder = out["shoulder"][0]
+    assert out["shoulder"][1] < 3 and shoulder.mld_position_mm <= OSTIAL_MAX_MM and out["shoulder"][2]
+    assert shoulder.percent_diameter_stenosis == pytest.approx(60.0, abs=6.0)
+
+
+def test_image_runs_split_a_vessel_that_grazes_the_image_border():
+    """A 3 mm vessel running up to the top border and back down: where its lumen is cut by the border the
+    diameter is a false narrowing, so the samples there are dropped and the vessel on either side is kept."""
+    from monai_angio.qca.lesions import image_runs
+
+    lab = np.zeros((160, 200), np.uint8)
+    cols = np.linspace(10.0, 190.0, 61)
+    pts = np.stack([4.0 + (cols - 100.0) ** 2 / 60.0, cols], 1)  # a parabola whose apex lumen leaves the image
+    for p, q in zip(pts[:-1], pts[1:]):
+        lab[segment_tube(lab.shape, p, q, 3.0 / SPACING)] = 1
+    g = vessel_graph(lab == 1)
+    path = max(g.branches, key=lambda b: b.length_px).path
+    prof = diameter_profile(lab == 1, path)
+    runs = image_runs(prof, lab.shape, 0, len(prof))
+    assert len(runs) == 2
+    (a0, a1), (b0, b1) = runs
+    assert a0 == 0 and a1 < b0 and b1 == len(prof)
+    kept = np.r_[a0:a1, b0:b1]
+    assert prof.raw_diameter_px[kept].min() * SPACING > 2.7  # only whole lumens are kept
+    assert prof.raw_diameter_px[a1:b0].min() * SPACING < 2.5  # the dropped stretch was cut by the border
+
+
+def test_a_lesion_on_a_vessel_that_comes_back_into_the_image_is_found():
+    """The engaged vessel leaves the image on the left and comes back lower down (an RCA curving out of the
+    field) with a 60 % lesion: that part is a vessel entering at the border (its origin, where it is >= 2 mm, is
+    outside the image) and is searched like the rest."""
+    lab = np.zeros((200, 200), np.uint8)
+    art = segment_tube(lab.shape, (40.0, 120.0), (90.0, -20.0), 3.2 / SPACING)
+    p0, p1 = np.array([120.0, -20.0]), np.array([175.0, 190.0])
+    length = float(np.hypot(*(p1 - p0)))
+
+    def lesioned(u):
+        s = u - 0.5 * length
+        bump = np.where(np.abs(s) < 20.0, 0.5 * (1 + np.cos(np.pi * s / 20.0)), 0.0)
+        return 2.8 / SPACING * (1 - 0.6 * bump)
+
+    art |= segment_tube(lab.shape, p0, p1, lesioned)
+    lab[art] = 1
+    cat = segment_tube(lab.shape, (-10.0, 150.0), (33.0, 125.0), 2.0 / SPACING, flat_ends=True)
+    lab[cat & (lab == 0)] = 2
+    centre = p0 + 0.5 * (p1 - p0)
+    rep = analyze_stenosis(lab, calibration=SPACING, filename="rca_out_and_back.png")
+    assert np.hypot(*(np.asarray(rep.mld_rc) - centre)) * SPACING < 2.0, (rep.mld_rc, centre)
+    assert rep.percent_diameter_stenosis == pytest.approx(60.0, abs=6.0)
+
+
+def test_a_left_main_lesion_between_catheter_tip_and_bifurcation_is_found():
+    """A 4 mm left main only 13 mm long (catheter tip to the LAD/LCx bifurcation) with a 65 % lesion in its
+    middle: the ostium margin ends where the lumen is clear of the catheter (not two diameters in, which would
+    leave no healthy reference before the lesion), and the short segment is analysed."""
+    lab = np.zeros((220, 220), np.uint8)
+    ostium, bif = np.array([30.0, 30.0]), np.array([76.0, 76.0])
+    trunk = float(np.hypot(*(bif - ostium)))
+
+    def lm(u):
+        s = u - 0.5 * trunk
+        bump = np.where(np.abs(s) < 10.0, 0.5 * (1 + np.cos(np.pi * s / 10.0)), 0.0)
+        return 4.0 / SPACING * (1 - 0.65 * bump)
+
+    art = segment_tube(lab.shape, ostium, bif, lm)
+    for end in ((215.0, 95.0), (95.0, 215.0)):
+        e = np.asarray(end)
+        n = float(np.hypot(*(e - bif)))
+        art |= segment_tube(lab.shape, bif, e, lambda u, n=n: (3.2 - 1.0 * u / n) / SPACING)
+    lab[art] = 1
+    cath_w = 2.0 / SPACING
+    top = np.array([-10.0, -10.0])
+    d = (ostium - top) / np.hypot(*(ostium - top))
+    lab[segment_tube(lab.shape, top, ostium + 2.0 * d, cath_w, flat_ends=True) & (lab == 0)] = 2
+    centre = ostium + 0.5 * (bif - ostium)
+    rep = analyze_stenosis(lab, calibration=SPACING, filename="left_main.png")
+    assert np.hypot(*(np.asarray(rep.mld_rc) - centre)) * SPACING < 2.0, (rep.mld_rc, centre)
+    assert rep.percent_diameter_stenosis == pytest.approx(65.0, abs=8.0)
