@@ -32,26 +32,41 @@ __all__ = ["find_root", "taper_at_start", "branch_origin_diameters", "filter_maj
 Pixel = Tuple[int, int]
 
 
+#: centreline trees at least this share of the largest one (in pixels) may hold the ostium next to the catheter
+ROOT_TREE_SHARE = 0.25
+
+
 def find_root(
     graph: VesselGraph, catheter_mask: Optional[np.ndarray] = None, root_rc: Optional[Sequence[float]] = None
 ) -> Pixel:
-    """Root (ostium) of the largest centreline tree.
+    """Root (ostium) of the catheter-engaged centreline tree.
 
-    ``root_rc`` (snapped) wins; otherwise the end point closest to the catheter; otherwise the end point
-    with the largest vessel radius. End points at the image border (within their vessel radius + 2 px: a vessel
-    leaving the field of view, often beside the catheter's own entry) are not candidates while others exist.
+    ``root_rc`` (snapped) wins; otherwise the end point of the largest centreline tree closest to the catheter,
+    unless that tree does not touch the catheter (end point farther than its radius + 3 px): then the closest end
+    point on any tree at least :data:`ROOT_TREE_SHARE` of the largest one (the vessel the catheter engages may
+    leave the image and come back as a larger part); without a catheter the end point of the largest tree with the
+    largest vessel radius. End points at
+    the image border (within their vessel radius + 2 px: a vessel leaving the field of view, often beside the
+    catheter's own entry) are not candidates while others exist.
     """
     if root_rc is not None:
         return graph.snap(root_rc)
-    comp = max(nx.connected_components(graph.graph), key=len)
-    ends = [n for n in comp if graph.graph.degree(n) <= 1] or sorted(comp)
+    comps = sorted(nx.connected_components(graph.graph), key=len, reverse=True)
     h, w = graph.mask.shape
-    inner = [n for n in ends if min(n[0], n[1], h - 1 - n[0], w - 1 - n[1]) > graph.distance[n] + 2.0]
-    ends = inner or ends
+
+    def _ends(comp: set) -> List[Pixel]:
+        ends = [n for n in comp if graph.graph.degree(n) <= 1] or sorted(comp)
+        inner = [n for n in ends if min(n[0], n[1], h - 1 - n[0], w - 1 - n[1]) > graph.distance[n] + 2.0]
+        return inner or ends
+
     if catheter_mask is not None and np.any(catheter_mask):
         dcat = ndimage.distance_transform_edt(~np.asarray(catheter_mask, bool))
-        return min(ends, key=lambda n: (dcat[n], n))
-    return max(ends, key=lambda n: (graph.distance[n], n))
+        best = min(_ends(comps[0]), key=lambda n: (dcat[n], n))
+        if dcat[best] <= graph.distance[best] + 3.0:  # the largest tree touches the catheter: it is engaged
+            return best
+        others = set().union(*(c for c in comps if len(c) >= ROOT_TREE_SHARE * len(comps[0])))
+        return min(_ends(others), key=lambda n: (dcat[n], n))
+    return max(_ends(comps[0]), key=lambda n: (graph.distance[n], n))
 
 
 def _unit(v: np.ndarray) -> Optional[np.ndarray]:

@@ -94,6 +94,31 @@ def _outward_direction(skel: np.ndarray, p: Tuple[int, int], reach_px: float) ->
     return v
 
 
+#: two end points of the same connected part are bridged only when the way between them through the mask is at
+#: least this many times their straight distance (+ 20 px): a vessel broken at a tight lesion whose two sides are
+#: still joined far away (through a crossing or a loop in projection), not two tips of neighbouring branches
+SAME_PART_DETOUR = 3.0
+
+
+def _far_apart_in_mask(
+    mask: np.ndarray, part: np.ndarray, a: Tuple[int, int], b: Tuple[int, int], straight_px: float
+) -> bool:
+    """Whether the shortest way from ``a`` to ``b`` inside ``part`` (one connected part of ``mask``) is longer than
+    :data:`SAME_PART_DETOUR` times ``straight_px`` + 20 px."""
+    limit = SAME_PART_DETOUR * straight_px + 20.0
+    rows, cols = np.nonzero(part)
+    r0, r1 = rows.min(), rows.max() + 1
+    c0, c1 = cols.min(), cols.max() + 1
+    cost = np.where(part[r0:r1, c0:c1], 1.0, np.inf)
+    try:
+        _, length = route_through_array(
+            cost, (a[0] - r0, a[1] - c0), (b[0] - r0, b[1] - c0), fully_connected=True, geometric=True
+        )
+    except ValueError:
+        return True
+    return bool(length > limit)
+
+
 def find_gap_bridges(
     mask: np.ndarray,
     image: np.ndarray,
@@ -103,6 +128,9 @@ def find_gap_bridges(
     min_component_px: int = 10,
 ) -> List[GapBridge]:
     """Short end-to-end gaps between different connected parts of ``mask``, bridged through ``image``.
+
+    Two ends of the *same* part are bridged too when the way between them through the mask is a long detour
+    (:data:`SAME_PART_DETOUR`): a branch broken at a tight lesion whose distal part joins the tree again elsewhere.
 
     Args:
         mask: ``(H, W)`` boolean vessel mask.
@@ -124,9 +152,7 @@ def find_gap_bridges(
     img = np.asarray(image, np.float64)
     if max_gap_px <= 0 or not m.any():
         return []
-    lab, n = ndimage.label(m, np.ones((3, 3)))
-    if n < 2:
-        return []
+    lab, _ = ndimage.label(m, np.ones((3, 3)))
     sizes = np.bincount(lab.ravel())
     dist = ndimage.distance_transform_edt(m)
     skel = skeletonize(m)
@@ -140,8 +166,6 @@ def find_gap_bridges(
     for i, a in enumerate(ends):
         for j in range(i + 1, len(ends)):
             b = ends[j]
-            if lab[a] == lab[b]:
-                continue
             v = arr[j] - arr[i]
             d = float(np.hypot(*v))
             gap = d - dist[a] - dist[b]
@@ -150,6 +174,8 @@ def find_gap_bridges(
             u = v / d
             da, db = dirs[a], dirs[b]
             if d > 3.0 and (da is None or db is None or float(da @ u) < cos_min or float(db @ -u) < cos_min):
+                continue
+            if lab[a] == lab[b] and not _far_apart_in_mask(m, lab == lab[a], a, b, d):
                 continue
             cands.append((gap, a, b))
     cands.sort()

@@ -133,6 +133,8 @@ def analyze_stenosis(
                     prof.raw_diameter_px, int(prof.details.get("median_size", 3)),
                     float(prof.details.get("profile_sigma", 1.0)),
                 )
+            if own is not None and prof.bridged is not None:  # the bridge diameters come from the image too
+                prof.edge_from_image = own | np.asarray(prof.bridged, bool)
         return prof
 
     def _bridge_details(rep: StenosisReport) -> StenosisReport:

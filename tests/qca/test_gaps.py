@@ -104,3 +104,26 @@ def test_the_faint_gap_of_a_tight_lesion_is_bridged(percent):
     # two ends with no lumen between them, 8 px apart (the blur of the ends no longer darkens the path): no bridge
     cut = m & (np.abs((rr - c[0]) * t[0] + (cc - c[1]) * t[1]) > 4.0)
     assert find_gap_bridges(cut, _angiogram(cut), max_gap_px=5.0 / 0.25) == []
+
+
+def test_a_broken_vessel_whose_parts_join_elsewhere_is_bridged():
+    """A vessel cut at its 50 % lesion whose two sides are still one connected part of the mask, joined far away
+    by a loop (a branch crossing back in projection): the gap is bridged like one between two parts; the same
+    two ends joined by a short way round are not."""
+    full, gapped, truth, a, b = _gapped(0.0, 50.0)
+    r = int(round(truth["center_rc"][0]))
+    loop = np.zeros_like(full)
+    for p, q in (((r, 15), (115, 15)), ((115, 15), (115, 113)), ((115, 113), (r, 113))):
+        loop |= segment_tube(full.shape, p, q, 10.0)
+    mask = gapped | loop
+    assert ndimage.label(mask, np.ones((3, 3)))[1] == 1
+    img = _angiogram(full | loop)
+    (bridge,) = find_gap_bridges(mask, img, max_gap_px=5.0 / 0.2)
+    assert np.hypot(*(np.mean(bridge.path_rc, axis=0) - truth["center_rc"])) < 2.0
+    rep = analyze_stenosis(mask, image=img, calibration=CAL, start_rc=a, end_rc=b)
+    assert abs(rep.percent_diameter_stenosis - 50.0) < 10.0
+    # the two ends of a mask with a short way round between them (a notch, not a broken vessel): no bridge
+    notch = gapped | segment_tube(full.shape, (r + 12, 50), (r + 12, 78), 6.0)
+    notch |= segment_tube(full.shape, (r, 52), (r + 12, 52), 6.0) | segment_tube(full.shape, (r, 76), (r + 12, 76), 6.0)
+    assert ndimage.label(notch, np.ones((3, 3)))[1] == 1
+    assert find_gap_bridges(notch, _angiogram(full | notch), max_gap_px=5.0 / 0.2) == []

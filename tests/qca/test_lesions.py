@@ -292,10 +292,10 @@ def test_image_runs_split_a_vessel_that_grazes_the_image_border():
 def test_a_lesion_on_a_vessel_that_comes_back_into_the_image_is_found():
     """The engaged vessel leaves the image on the left and comes back lower down (an RCA curving out of the
     field) with a 60 % lesion: that part is a vessel entering at the border (its origin, where it is >= 2 mm, is
-    outside the image) and is searched like the rest."""
+    outside the image; not at its widest end, here a blob where it ends) and is searched like the rest."""
     lab = np.zeros((200, 200), np.uint8)
     art = segment_tube(lab.shape, (40.0, 120.0), (90.0, -20.0), 3.2 / SPACING)
-    p0, p1 = np.array([120.0, -20.0]), np.array([175.0, 190.0])
+    p0, p1 = np.array([120.0, -20.0]), np.array([170.0, 160.0])
     length = float(np.hypot(*(p1 - p0)))
 
     def lesioned(u):
@@ -304,10 +304,16 @@ def test_a_lesion_on_a_vessel_that_comes_back_into_the_image_is_found():
         return 2.8 / SPACING * (1 - 0.6 * bump)
 
     art |= segment_tube(lab.shape, p0, p1, lesioned)
+    art |= segment_tube(lab.shape, p1, p1 + 1.0, 3.6 / SPACING)  # a blob at its far end (an overlap), wider than its entry
     lab[art] = 1
     cat = segment_tube(lab.shape, (-10.0, 150.0), (33.0, 125.0), 2.0 / SPACING, flat_ends=True)
     lab[cat & (lab == 0)] = 2
     centre = p0 + 0.5 * (p1 - p0)
+    from monai_angio.qca.branches import filter_major_branches
+
+    _, info = filter_major_branches(lab, SPACING, return_info=True)
+    origins = [b["origin_rc"] for b in info["branches"] if b["kept"]]
+    assert any(min(r, c, 199 - r, 199 - c) <= 3 and r > 100 for r, c in origins)  # the part's origin: the border
     rep = analyze_stenosis(lab, calibration=SPACING, filename="rca_out_and_back.png")
     assert np.hypot(*(np.asarray(rep.mld_rc) - centre)) * SPACING < 2.0, (rep.mld_rc, centre)
     assert rep.percent_diameter_stenosis == pytest.approx(60.0, abs=6.0)
