@@ -64,6 +64,7 @@ def recipe_parser(
     p.add_argument("--crop", type=int, default=256)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--real-fraction", type=float, default=0.5)
+    p.add_argument("--flip", type=float, default=0.0, help="probability of a left-right and of an up-down flip")
     p.add_argument("--cathlab", action="store_true", help="use the realistic cath-lab generator preset")
     p.add_argument("--cathlab-fraction", type=float, default=1.0, help="with --cathlab: share of cath-lab phantoms")
     p.add_argument("--threads", type=int, default=2)
@@ -198,7 +199,12 @@ def run_recipe(
             phantom_config = cathlab_config(args.cathlab_fraction)
         kw = {} if synthetic_sizes is None else {"synthetic_sizes": tuple(synthetic_sizes)}
         cfg = MixedSampleConfig(
-            crop=args.crop, real_fraction=args.real_fraction, seed=args.seed, synthetic_config=phantom_config, **kw
+            crop=args.crop,
+            real_fraction=args.real_fraction,
+            seed=args.seed,
+            synthetic_config=phantom_config,
+            flip_prob=getattr(args, "flip", 0.0),
+            **kw,
         )
         dataset = MixedAngioDataset(items, length=args.iters * args.batch, config=cfg)
     ds = dataset

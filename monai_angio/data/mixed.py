@@ -23,6 +23,7 @@ from monai.transforms import (
     Compose,
     RandAdjustContrastd,
     RandAffined,
+    RandFlipd,
     RandGaussianNoised,
     RandGaussianSmoothd,
     RandScaleIntensityd,
@@ -61,6 +62,8 @@ class MixedSampleConfig:
         synthetic_config: callable ``(rng, size) -> PhantomConfig`` (default: the plain generator config).
         scale_range: isotropic zoom range (log-uniform), so vessel widths in pixels vary.
         rotate_deg: rotation range (+-) in degrees.
+        flip_prob: probability of a left-right flip, and independently of an up-down flip, of every sample (0: the
+            projection's orientation is kept, as in the shipped stages 1-9).
     """
 
     crop: int = 256
@@ -69,6 +72,7 @@ class MixedSampleConfig:
     synthetic_config: Optional[Callable[[np.random.Generator, int], object]] = None
     scale_range: Tuple[float, float] = (0.7, 1.5)
     rotate_deg: float = 25.0
+    flip_prob: float = 0.0
     seed: int = 0
     extra: Dict[str, float] = field(default_factory=dict)
 
@@ -92,6 +96,8 @@ class MixedAngioDataset(torch.utils.data.Dataset):
         self.epoch = 0
         self.real = [self._load_real(it) for it in real_items]
         c = self.cfg.crop
+        p = float(self.cfg.flip_prob)  # no flip transforms at 0, so earlier recipes draw the same samples
+        flips = [RandFlipd(keys=["image", "label"], prob=p, spatial_axis=a) for a in (0, 1)] if p > 0 else []
         self.aug = Compose(
             [
                 RandAffined(
@@ -101,6 +107,7 @@ class MixedAngioDataset(torch.utils.data.Dataset):
                     mode=["bilinear", "nearest"],
                     padding_mode="zeros",
                 ),
+                *flips,
                 SpatialPadd(keys=["image", "label"], spatial_size=(c, c)),
                 RandSpatialCropd(keys=["image", "label"], roi_size=(c, c), random_size=False),
                 RandAdjustContrastd(keys="image", prob=0.5, gamma=(0.6, 1.6)),
