@@ -45,9 +45,8 @@ def find_root(
     unless that tree does not touch the catheter (end point farther than its radius + 3 px): then the closest end
     point on any tree at least :data:`ROOT_TREE_SHARE` of the largest one (the vessel the catheter engages may
     leave the image and come back as a larger part); without a catheter the end point of the largest tree with the
-    largest vessel radius. End points at
-    the image border (within their vessel radius + 2 px: a vessel leaving the field of view, often beside the
-    catheter's own entry) are not candidates while others exist.
+    largest vessel radius. End points at the image border (within their vessel radius + 2 px: a vessel leaving the
+    field of view, often beside the catheter's own entry) are not candidates while others exist.
     """
     if root_rc is not None:
         return graph.snap(root_rc)

@@ -100,10 +100,8 @@ def _outward_direction(skel: np.ndarray, p: Tuple[int, int], reach_px: float) ->
 SAME_PART_DETOUR = 3.0
 
 
-def _far_apart_in_mask(
-    mask: np.ndarray, part: np.ndarray, a: Tuple[int, int], b: Tuple[int, int], straight_px: float
-) -> bool:
-    """Whether the shortest way from ``a`` to ``b`` inside ``part`` (one connected part of ``mask``) is longer than
+def _far_apart_in_mask(part: np.ndarray, a: Tuple[int, int], b: Tuple[int, int], straight_px: float) -> bool:
+    """Whether the shortest way from ``a`` to ``b`` inside ``part`` (one connected part of a mask) is longer than
     :data:`SAME_PART_DETOUR` times ``straight_px`` + 20 px."""
     limit = SAME_PART_DETOUR * straight_px + 20.0
     rows, cols = np.nonzero(part)
@@ -175,7 +173,7 @@ def find_gap_bridges(
             da, db = dirs[a], dirs[b]
             if d > 3.0 and (da is None or db is None or float(da @ u) < cos_min or float(db @ -u) < cos_min):
                 continue
-            if lab[a] == lab[b] and not _far_apart_in_mask(m, lab == lab[a], a, b, d):
+            if lab[a] == lab[b] and not _far_apart_in_mask(lab == lab[a], a, b, d):
                 continue
             cands.append((gap, a, b))
     cands.sort()

@@ -6,13 +6,13 @@ Without user-defined start/end points, :func:`~monai_angio.qca.pipeline.analyze_
 1. The centreline graph of the major vessels is split into **segments** between the ostium, junctions and
    end points (:attr:`~monai_angio.qca.centerline.VesselGraph.branches`), each oriented away from the ostium. A
    loop (two vessels crossing in projection) is split at its point farthest from its junction.
-2. Each segment's diameter profile is measured on the full artery mask and **cropped**: the ostium (two vessel
-   diameters, where the catheter tip cuts the artery mask), every **junction neighbourhood** (the inscribed
+2. Each segment's diameter profile is measured on the full artery mask and **cropped**: the ostium (up to where the
+   lumen clears the catheter tip, at most two vessel diameters), every **junction neighbourhood** (the inscribed
    radius at the junction + 1 px, extended while the profile stays more than 25 % above the upper quartile of
    the next three diameters, i.e. while the perpendicular profile still crosses the other branch), one vessel
    radius at free end points, and every sample whose lumen touches the **image border** (the vessel leaves the
-   image: the mask is cut there, a false narrowing), so such spikes and cuts enter neither the reference fit nor
-   the MLD search.
+   image: the mask is cut there, a false narrowing; a vessel that comes back into the image is searched on
+   either side), so such spikes and cuts enter neither the reference fit nor the MLD search.
 3. The interpolated reference is fitted **per segment** (a bifurcation is a step in the reference: the daughter
    vessels are thinner) with :func:`~monai_angio.qca.stenosis.analyze_profile`.
 4. A lesion needs **healthy reference on both sides**: at least ``max(3, 0.5 reference diameters)`` samples of
@@ -80,8 +80,8 @@ def segment_crop(
             exceeds this multiple of the median of the segment's central half (another branch still crosses the
             perpendicular line).
         ostium_clear_px: arc length at which the lumen is clear of the catheter tip (:func:`catheter_clearance`);
-            the ostium margin is then that + 2 px, at most two diameters (without it, two
-            diameters: where the catheter tip cuts the artery mask).
+            the ostium margin is then that + 2 px, at most two diameters (without it, two diameters: where the
+            catheter tip cuts the artery mask).
     """
     s = profile.arc_length_px
     # the junction neighbourhood is a property of the mask (the perpendicular crosses the other branch there);
@@ -238,10 +238,9 @@ def _two_sided(rep: StenosisReport, proximal_junction: bool = False) -> bool:
     not a taper (arteries narrow distally) but an ostial lesion of the branch. For the same reason a narrowing
     that starts inside the junction's neighbourhood (no healthy sample before it) counts when it is focal (its
     MLD within :data:`OSTIAL_MAX_MM` of the first sample, its core ending within :data:`OSTIAL_CORE_MAX_MM`), at
-    least :data:`OSTIAL_MIN_DS` and the branch is
-    back to its reference distally (its reference then comes from the distal side alone, as clinical QCA takes it
-    for an ostial lesion). Distally 3 samples suffice when the
-    vessel there is back to its reference (:func:`_widens_again`): a long lesion ending close to the segment's end.
+    least :data:`OSTIAL_MIN_DS` and the branch is back to its reference distally (its reference then comes from the
+    distal side alone, as clinical QCA takes it for an ostial lesion). Distally 3 samples suffice when the vessel
+    there is back to its reference (:func:`_widens_again`): a long lesion ending close to the segment's end.
     """
     step = float(np.median(np.diff(rep.profile.arc_length_mm))) if len(rep.profile) > 1 else rep.mm_per_px
     need = max(3, int(np.ceil(0.5 * rep.reference_diameter_mm / max(step, 1e-9))))
@@ -539,13 +538,13 @@ def find_lesions(
         found = []
         for c0, c1 in image_runs(prof, artery.shape[-2:], i0, i1):
             kr = ka if c0 == i0 else "end"  # a run after the vessel came back into the image starts at an end
+            at_tip = kr == "ostium" and clear is not None  # starts where the lumen clears the catheter tip
             found += [
                 (rep, kr)
                 for rep in segment_lesions(
                     prof, calibration, c0, c1, degree, lesion_threshold, filename=filename,
-                    proximal_junction=kr == "junction" or (kr == "ostium" and clear is not None),
-                    max_lesions=max_lesions_per_segment,
-                    min_diameters=OSTIAL_SEGMENT_MIN_DIAMETERS if kr == "ostium" and clear is not None else 3.0,
+                    proximal_junction=kr == "junction" or at_tip, max_lesions=max_lesions_per_segment,
+                    min_diameters=OSTIAL_SEGMENT_MIN_DIAMETERS if at_tip else 3.0,
                 )
             ]
         for rep, kr in found:
