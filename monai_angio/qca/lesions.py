@@ -16,10 +16,10 @@ Without user-defined start/end points, :func:`~monai_angio.qca.pipeline.analyze_
 3. The interpolated reference is fitted **per segment** (a bifurcation is a step in the reference: the daughter
    vessels are thinner) with :func:`~monai_angio.qca.stenosis.analyze_profile`.
 4. A lesion needs **healthy reference on both sides**: at least ``max(3, 0.5 reference diameters)`` samples of
-   the reference fit proximal and distal to the obstruction (3 suffice proximally right after a junction: a
-   branch narrow after its junction and wider distally has an ostial lesion, not a taper; none at all when the
-   narrowing starts inside the junction's cropped neighbourhood, is focal (core within 10 mm), >= 20 %DS and the
-   branch is back to its reference distally). Otherwise the +-10 mm
+   the reference fit proximal and distal to the obstruction (3 suffice proximally right after a junction or the
+   catheter tip: a branch narrow after its junction and wider distally has an ostial lesion, not a taper; none at
+   all when the narrowing starts inside the junction's cropped neighbourhood, is focal (MLD within 10 mm, core
+   within 20 mm), >= 20 %DS and the branch is back to its reference distally). Otherwise the +-10 mm
    around the narrowing are analysed on their own (a linear reference over a long, non-linearly tapering segment
    overestimates the distal reference, so a focal lesion near the end looks as if it ran into it); if that is
    one-sided too, the narrowing runs into the end of the segment (a tapering distal end): that part is trimmed
