@@ -30,7 +30,10 @@ Without user-defined start/end points, :func:`~monai_angio.qca.pipeline.analyze_
    taper may rank the tighter one second.
 
 The worst lesion (highest %DS, reports without warnings first) is the result; every lesion at or above
-``report_threshold`` %DS is listed in ``details["lesions"]``.
+``report_threshold`` %DS is listed in ``details["lesions"]``. With image-edge diameters, a narrowing that the mask
+boundary (which guides the edge search) does not show (mask %DS < 20) ranks by the mask's %DS plus :data:`EDGE_ONLY_MARGIN_DS`
+points (:func:`ranking_stenosis`): the borders of an overlapping wire, branch or the image border pull the edges in
+more often than a mask misses a lesion.
 """
 
 from __future__ import annotations
@@ -58,6 +61,9 @@ __all__ = [
     "segment_lesions",
     "find_lesions",
     "lesion_summary",
+    "mask_percent_diameter_stenosis",
+    "ranking_stenosis",
+    "EDGE_ONLY_MARGIN_DS",
 ]
 
 
@@ -416,10 +422,61 @@ def segment_lesions(
     return out
 
 
+#: %DS points by which a narrowing measured from the image edges may exceed the mask boundary's %DS at the same
+#: place before the search ranks it by the mask's %DS plus this margin (:func:`ranking_stenosis`).
+EDGE_ONLY_MARGIN_DS = 5.0
+
+
+def mask_percent_diameter_stenosis(rep: StenosisReport) -> Optional[float]:
+    """The %DS that the mask boundary shows at a lesion measured from the image edges.
+
+    The narrowest mask diameter inside the lesion extent (at the MLD sample when the extent is empty) against the
+    report's reference scaled to the mask: the reference times the ratio of the mask to the reported diameter
+    over the samples of the reference fit (masks and image edges differ by a near-constant width, which cancels).
+
+    Returns None for mask-based profiles or when the mask has no usable diameter there.
+    """
+    p = rep.profile
+    md = p.mask_diameter_px
+    if md is None or len(md) != len(p):
+        return None
+    md, d = np.asarray(md, float), np.asarray(p.diameter_px, float)
+    fu = np.asarray(rep.fit_used, bool) & (md > 0) & (d > 0)
+    if fu.sum() < 3:
+        return None
+    ratio = float(np.median(md[fu]) / np.median(d[fu]))
+    s = p.arc_length_mm
+    inside = (s >= rep.lesion_start_mm) & (s <= rep.lesion_end_mm)
+    if not inside.any():
+        inside = np.abs(s - rep.mld_position_mm) <= np.abs(s - rep.mld_position_mm).min()
+    i = int(np.argmin(np.where(inside, md, np.inf)))
+    ref = float(rep.reference_mm[i]) / p.mm_per_px * ratio
+    if not (ref > 0 and md[i] > 0):
+        return None
+    return float((1.0 - md[i] / ref) * 100.0)
+
+
+def ranking_stenosis(rep: StenosisReport, margin: float = EDGE_ONLY_MARGIN_DS) -> float:
+    """The %DS by which :func:`find_lesions` ranks a lesion.
+
+    A narrowing that the image edges show and the (guiding) mask boundary does not (mask %DS below
+    :data:`OSTIAL_MIN_DS`, 20 %) is more often an edge that crossed onto an overlapping structure (a wire, a branch,
+    the image border) than a lesion the mask missed: it ranks at the mask's %DS plus ``margin`` points. Where the
+    mask shows a lesion too, the edges measure it (a predicted mask fills in a tight lesion: its %DS is low). Its reported %DS stays the edge one; the mask's is kept in
+    ``details["mask_percent_diameter_stenosis"]``.
+    """
+    ds = float(rep.percent_diameter_stenosis)
+    mds = rep.details.get("mask_percent_diameter_stenosis")
+    if mds is None or float(mds) >= OSTIAL_MIN_DS:  # the mask shows a lesion too: the edges measure it
+        return ds
+    return min(ds, float(mds) + margin)
+
+
 def lesion_summary(rep: StenosisReport) -> Dict[str, Any]:
     """Compact dictionary of one lesion (for ``details["lesions"]``)."""
     return {
         "percent_diameter_stenosis": float(rep.percent_diameter_stenosis),
+        "mask_percent_diameter_stenosis": rep.details.get("mask_percent_diameter_stenosis"),
         "percent_area_stenosis": float(rep.percent_area_stenosis),
         "mld_mm": float(rep.mld_mm),
         "reference_diameter_mm": float(rep.reference_diameter_mm),
@@ -492,7 +549,8 @@ def find_lesions(
             :func:`_two_sided`).
 
     Returns:
-        reports sorted by decreasing %DS (reports without warnings first); each has ``details["segment"]``
+        reports sorted by decreasing %DS (reports without warnings first; a narrowing seen by the image edges and
+        not by the mask (< 20 %DS) ranks by the mask's %DS + :data:`EDGE_ONLY_MARGIN_DS`, :func:`ranking_stenosis`); each has ``details["segment"]``
         (segment index, its end pixels and kinds) and ``details["segment_offset_mm"]`` (arc length of the
         analysed part from the segment start).
     """
@@ -558,6 +616,7 @@ def find_lesions(
                 "length_mm": float(prof.arc_length_px[-1] * calibration.mm_per_px),
             }
             rep.details["segment_offset_mm"] = float(prof.arc_length_px[j0] * calibration.mm_per_px)
+            rep.details["mask_percent_diameter_stenosis"] = mask_percent_diameter_stenosis(rep)
             reps.append(rep)
-    reps.sort(key=lambda r: (_serious(r), -r.percent_diameter_stenosis))
+    reps.sort(key=lambda r: (_serious(r), -ranking_stenosis(r)))
     return reps

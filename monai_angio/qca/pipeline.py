@@ -173,7 +173,8 @@ def analyze_stenosis(
         selection = (
             f"automatic: {len(reps)} vessel segments (between ostium, junctions and end points) of the vessels >= "
             f"{min_origin_diameter_mm} mm at their origin, junction neighbourhoods and the ostium excluded, reference "
-            "fitted per segment, lesions need healthy reference on both sides; the worst lesion (highest %DS)"
+            "fitted per segment, lesions need healthy reference on both sides; the worst lesion (highest %DS; a "
+            "narrowing seen by the image edges and not by the mask (< 20 %DS) ranks by the mask's %DS + 5 points)"
         )
     else:  # nothing analysable segment by segment: the longest path, as one segment
         p = g.longest_path()

@@ -402,7 +402,10 @@ def analyze_profile(
         profile.arc_length_mm, d_mm, degree=degree, lesion_threshold=lesion_threshold, end_margin=e, start_margin=e0
     )
     i = fit.mld_index
-    mld, i_sub = _refine_mld(profile.raw_diameter_px * calibration.mm_per_px, d_mm, i, fit, e, e0)
+    if fit.lesion_end > fit.lesion_start:
+        mld, i_sub = _refine_mld(profile.raw_diameter_px * calibration.mm_per_px, d_mm, i, fit, e, e0)
+    else:  # no sample of the smoothed profile is below the threshold: a dip of one or two raw samples is noise
+        mld, i_sub = float(d_mm[i]), float(i)
     ref = float(np.interp(i_sub, np.arange(len(d_mm)), fit.reference))
     n_s = len(d_mm)
     sa = profile.arc_length_mm

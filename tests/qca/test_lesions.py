@@ -346,3 +346,69 @@ def test_a_left_main_lesion_between_catheter_tip_and_bifurcation_is_found():
     rep = analyze_stenosis(lab, calibration=SPACING, filename="left_main.png")
     assert np.hypot(*(np.asarray(rep.mld_rc) - centre)) * SPACING < 2.0, (rep.mld_rc, centre)
     assert rep.percent_diameter_stenosis == pytest.approx(65.0, abs=8.0)
+
+
+def _straight_profile(edge: np.ndarray, mask: Optional[np.ndarray] = None, raw: Optional[np.ndarray] = None):
+    """A horizontal centreline profile, one sample per px, with given edge (and mask, raw) diameters in px."""
+    from monai_angio.qca.diameter import DiameterProfile
+
+    n = len(edge)
+    path = np.stack([np.full(n, 50.0), np.arange(n, dtype=float)], 1)
+    normals = np.tile([1.0, 0.0], (n, 1))
+    raw = edge if raw is None else raw
+    return DiameterProfile(
+        path_rc=path, arc_length_px=np.arange(n, dtype=float), diameter_px=np.asarray(edge, float),
+        raw_diameter_px=np.asarray(raw, float), edt_diameter_px=np.asarray(edge, float),
+        edge_left_rc=path - normals * edge[:, None] / 2, edge_right_rc=path + normals * edge[:, None] / 2,
+        normals=normals, method="edge" if mask is not None else "mask",
+        mask_diameter_px=None if mask is None else np.asarray(mask, float),
+        edge_from_image=None if mask is None else np.ones(n, bool),
+    )
+
+
+def _dip(n: int, at: int, depth: float, half: float) -> np.ndarray:
+    """Relative cosine narrowing of ``depth`` (0..1) and half-length ``half`` samples centred on sample ``at``."""
+    u = np.abs(np.arange(n) - at) / half
+    return np.where(u < 1, depth * 0.5 * (1 + np.cos(np.pi * np.minimum(u, 1))), 0.0)
+
+
+def test_a_one_sample_dip_of_the_raw_profile_is_not_a_lesion():
+    from monai_angio.qca.stenosis import analyze_profile
+
+    n = 120
+    smooth = 10.0 * (1 - _dip(n, 60, 0.02, 3))  # the smoothed profile hardly moves: 2 %, below the threshold
+    raw = smooth.copy()
+    raw[60] = 6.0  # one raw sample 40 % low: an edge glitch, not a 0-mm-long 40 % lesion
+    rep = analyze_profile(_straight_profile(smooth, raw=raw), Calibration(0.25, "user"))
+    assert rep.lesion_length_mm == 0.0
+    assert rep.percent_diameter_stenosis < 5.0
+    assert rep.mld_mm == pytest.approx(smooth[60] * 0.25, abs=1e-6)
+    # a real lesion in the smoothed profile still reads its depth from the raw samples
+    real = 10.0 * (1 - _dip(n, 60, 0.5, 12))
+    rep = analyze_profile(_straight_profile(real), Calibration(0.25, "user"))
+    assert rep.percent_diameter_stenosis == pytest.approx(50.0, abs=2.0)
+
+
+def test_an_edge_only_narrowing_ranks_below_one_the_mask_confirms():
+    from monai_angio.qca.lesions import EDGE_ONLY_MARGIN_DS, mask_percent_diameter_stenosis, ranking_stenosis
+    from monai_angio.qca.stenosis import analyze_profile
+
+    n, cal = 160, Calibration(0.25, "user")
+    # the image edges narrow 35 % where a wire crosses; the mask (2 px wider everywhere) does not narrow at all
+    edge_only = analyze_profile(_straight_profile(10.0 * (1 - _dip(n, 80, 0.35, 10)), mask=np.full(n, 12.0)), cal)
+    # a true 25 % lesion: edges and mask agree
+    d = 10.0 * (1 - _dip(n, 80, 0.25, 10))
+    confirmed = analyze_profile(_straight_profile(d, mask=d + 2.0 * (1 - _dip(n, 80, 0.25, 10))), cal)
+    assert edge_only.percent_diameter_stenosis == pytest.approx(35.0, abs=2.0)
+    assert confirmed.percent_diameter_stenosis == pytest.approx(25.0, abs=2.0)
+    for rep in (edge_only, confirmed):
+        rep.details["mask_percent_diameter_stenosis"] = mask_percent_diameter_stenosis(rep)
+    assert abs(edge_only.details["mask_percent_diameter_stenosis"]) < 3.0  # the mask shows no narrowing
+    assert confirmed.details["mask_percent_diameter_stenosis"] == pytest.approx(25.0, abs=2.5)
+    assert ranking_stenosis(edge_only) < EDGE_ONLY_MARGIN_DS + 3.0 < ranking_stenosis(confirmed)
+    assert ranking_stenosis(confirmed) == pytest.approx(confirmed.percent_diameter_stenosis)
+    # mask-based profiles rank by their own %DS
+    plain = analyze_profile(_straight_profile(d), cal)
+    assert mask_percent_diameter_stenosis(plain) is None
+    plain.details["mask_percent_diameter_stenosis"] = None
+    assert ranking_stenosis(plain) == plain.percent_diameter_stenosis
