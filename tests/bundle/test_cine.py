@@ -58,7 +58,7 @@ def phantom_cine(tmp_path_factory) -> Path:
     from monai_angio.data import PhantomConfig, generate_cine
     from monai_angio.data.dicom import write_dicom_xa
 
-    cine = generate_cine(3, PhantomConfig(size=128), frames=11)
+    cine = generate_cine(3, PhantomConfig(size=256), frames=11)
     path = tmp_path_factory.mktemp("stream") / "cine.dcm"
     write_dicom_xa(path, np.asarray(cine.images, np.float32), imager_pixel_spacing_mm=0.3, frame_time_ms=66.7)
     return path
@@ -127,7 +127,7 @@ def test_a_loader_that_reads_whole_files_is_read_once(phantom_cine: Path) -> Non
     runner.loader = [WholeFileLoader("image", dtype=None), *runner.loader[1:]]
     assert not runner.reads_frames and not runner.streams
     cine = runner.open(phantom_cine, window=4)
-    assert WholeFileLoader.calls == 1 and cine.shape == (11, 128, 128)
+    assert WholeFileLoader.calls == 1 and cine.shape == (11, 256, 256)
     np.testing.assert_array_equal(runner.predict(cine), whole)
     np.testing.assert_array_equal(cine[7], np.asarray(runner.load(phantom_cine))[7])
     assert WholeFileLoader.calls == 2  # the check's own load above; the CineFile itself read nothing more
