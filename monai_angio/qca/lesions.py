@@ -31,9 +31,9 @@ Without user-defined start/end points, :func:`~monai_angio.qca.pipeline.analyze_
 
 The worst lesion (highest %DS, reports without warnings first) is the result; every lesion at or above
 ``report_threshold`` %DS is listed in ``details["lesions"]``. With image-edge diameters, a narrowing that the mask
-boundary (which guides the edge search) does not show (mask %DS < 20) ranks by the mask's %DS plus :data:`EDGE_ONLY_MARGIN_DS`
-points (:func:`ranking_stenosis`): the borders of an overlapping wire, branch or the image border pull the edges in
-more often than a mask misses a lesion.
+boundary (which guides the edge search) does not show (mask %DS below :data:`MASK_LESION_DS`) ranks by the mask's
+%DS plus :data:`EDGE_ONLY_MARGIN_DS` points (:func:`ranking_stenosis`): the borders of an overlapping wire, branch
+or the image border pull the edges in more often than a mask misses a lesion.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ __all__ = [
     "mask_percent_diameter_stenosis",
     "ranking_stenosis",
     "EDGE_ONLY_MARGIN_DS",
+    "MASK_LESION_DS",
 ]
 
 
@@ -422,8 +423,11 @@ def segment_lesions(
     return out
 
 
-#: %DS points by which a narrowing measured from the image edges may exceed the mask boundary's %DS at the same
-#: place before the search ranks it by the mask's %DS plus this margin (:func:`ranking_stenosis`).
+#: A narrowing that the mask boundary shows at less than this %DS is "edge-only" for the ranking
+#: (:func:`ranking_stenosis`).
+MASK_LESION_DS = 20.0
+
+#: %DS points added to the mask's %DS to rank an edge-only narrowing (:func:`ranking_stenosis`).
 EDGE_ONLY_MARGIN_DS = 5.0
 
 
@@ -460,14 +464,14 @@ def ranking_stenosis(rep: StenosisReport, margin: float = EDGE_ONLY_MARGIN_DS) -
     """The %DS by which :func:`find_lesions` ranks a lesion.
 
     A narrowing that the image edges show and the (guiding) mask boundary does not (mask %DS below
-    :data:`OSTIAL_MIN_DS`, 20 %) is more often an edge that crossed onto an overlapping structure (a wire, a branch,
-    the image border) than a lesion the mask missed: it ranks at the mask's %DS plus ``margin`` points. Where the
-    mask shows a lesion too, the edges measure it (a predicted mask fills in a tight lesion: its %DS is low). Its reported %DS stays the edge one; the mask's is kept in
-    ``details["mask_percent_diameter_stenosis"]``.
+    :data:`MASK_LESION_DS`) is more often an edge that crossed onto an overlapping structure (a wire, a branch, the
+    image border) than a lesion the mask missed: it ranks at the mask's %DS plus ``margin`` points. Where the mask
+    shows a lesion too, the edge %DS ranks (a predicted mask fills in a tight lesion, so its %DS reads low there).
+    The reported %DS stays the edge one; the mask's is kept in ``details["mask_percent_diameter_stenosis"]``.
     """
     ds = float(rep.percent_diameter_stenosis)
     mds = rep.details.get("mask_percent_diameter_stenosis")
-    if mds is None or float(mds) >= OSTIAL_MIN_DS:  # the mask shows a lesion too: the edges measure it
+    if mds is None or float(mds) >= MASK_LESION_DS:  # the mask shows a lesion too: the edges measure it
         return ds
     return min(ds, float(mds) + margin)
 
@@ -550,9 +554,9 @@ def find_lesions(
 
     Returns:
         reports sorted by decreasing %DS (reports without warnings first; a narrowing seen by the image edges and
-        not by the mask (< 20 %DS) ranks by the mask's %DS + :data:`EDGE_ONLY_MARGIN_DS`, :func:`ranking_stenosis`); each has ``details["segment"]``
-        (segment index, its end pixels and kinds) and ``details["segment_offset_mm"]`` (arc length of the
-        analysed part from the segment start).
+        not by the mask ranks by the mask's %DS + :data:`EDGE_ONLY_MARGIN_DS`, :func:`ranking_stenosis`); each has
+        ``details["segment"]`` (segment index, its end pixels and kinds) and ``details["segment_offset_mm"]`` (arc
+        length of the analysed part from the segment start).
     """
     g = graph.graph
     try:

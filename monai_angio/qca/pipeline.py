@@ -23,7 +23,7 @@ from .calibration import Calibration, calibrate
 from .centerline import as_binary_mask, vessel_graph
 from .diameter import DiameterProfile, diameter_profile, smooth_diameters
 from .gaps import apply_bridge_diameters, bridge_mask_gaps
-from .lesions import find_lesions, lesion_summary
+from .lesions import EDGE_ONLY_MARGIN_DS, MASK_LESION_DS, find_lesions, lesion_summary
 from .stenosis import StenosisReport, _serious, analyze_profile
 
 __all__ = ["analyze_stenosis", "psf_from_calibration"]
@@ -174,7 +174,8 @@ def analyze_stenosis(
             f"automatic: {len(reps)} vessel segments (between ostium, junctions and end points) of the vessels >= "
             f"{min_origin_diameter_mm} mm at their origin, junction neighbourhoods and the ostium excluded, reference "
             "fitted per segment, lesions need healthy reference on both sides; the worst lesion (highest %DS; a "
-            "narrowing seen by the image edges and not by the mask (< 20 %DS) ranks by the mask's %DS + 5 points)"
+            f"narrowing seen by the image edges and not by the mask (< {MASK_LESION_DS:g} %DS) ranks by the mask's "
+            f"%DS + {EDGE_ONLY_MARGIN_DS:g} points)"
         )
     else:  # nothing analysable segment by segment: the longest path, as one segment
         p = g.longest_path()
