@@ -400,8 +400,9 @@ def image_borders(
         along_sigma: Gaussian weighting (samples, i.e. px of arc length) of neighbouring image profiles averaged
             before each fit (noise reduction along the vessel, like the light smoothing of the diameter profile).
         max_interp: runs of up to this many invalid profiles between valid ones (a failed fit, a border that
-            jumps by more than ``max(1 px, 0.2 R)`` from the running median of 5) get borders interpolated from
-            their neighbours (continuous borders) instead of the mask fallback.
+            jumps by more than ``max(1 px, 0.2 R)`` from the running median of 5, unless the mask border makes the
+            same jump there) get borders interpolated from their neighbours (continuous borders) instead of the
+            mask fallback.
         inclined_blur: refit profiles whose borders are inclined to the axis (lesion flanks) with the PSF
             widened to ``sigma sqrt(1 + slope^2)``, the blur of an inclined edge along the normal.
         arc_step: spacing of the centreline samples (px), for the border slopes.
@@ -502,13 +503,18 @@ def image_borders(
     left = np.where(ok, c - r, np.nan)
     right = np.where(ok, c + r, np.nan)
     # continuity: a border that jumps away from the running median of its neighbours (noise, an unlabelled
-    # branch in the window) is an outlier; short runs of invalid profiles between valid ones are interpolated
-    for b in (left, right):
+    # branch in the window) is an outlier, unless the mask border makes the same jump there (the throat of an
+    # abrupt lesion); short runs of invalid profiles between valid ones are interpolated
+    for b, m in ((left, ml), (right, mr)):
         if ok.sum() >= 5:
             idx = np.nonzero(ok)[0]
             med = ndimage.median_filter(b[idx], size=5, mode="nearest")
             tol = np.maximum(1.0, 0.2 * np.median(r[idx]))
-            jump = np.abs(b[idx] - med) > tol
+            mi = m[idx]
+            mfin = np.isfinite(mi)
+            mmed = ndimage.median_filter(np.where(mfin, mi, 0.0), size=5, mode="nearest")
+            mjump = np.where(mfin, mi - mmed, 0.0)
+            jump = (np.abs(b[idx] - med) > tol) & (np.abs((b[idx] - med) - mjump) > tol)
             reasons[idx[jump]] = "border discontinuity"
             ok[idx[jump]] = False
     left = np.where(ok, left, np.nan)

@@ -184,3 +184,29 @@ def test_user_calibration_report_carries_edge_details():
     assert rep.profile.method == "edge"
     rep_mask = analyze_stenosis(mask, image=img, calibration=SP, method="mask")
     assert rep_mask.profile.method == "mask" and rep_mask.details["edges"] is None
+
+
+def test_a_border_jump_that_the_mask_shares_is_kept_at_an_abrupt_throat():
+    """The throat of an abrupt 82 % phantom lesion (seed 40084 of ``validate_qca.py``, lowest dose): both borders jump
+    inwards between neighbouring profiles, and so does the ground-truth mask. The continuity check used to reject
+    them as outliers and interpolate the throat from its wider neighbours (MLD 1.31 mm for a 0.52 mm lumen)."""
+    from monai_angio.data import PhantomConfig, generate_phantom
+
+    cfg = PhantomConfig(
+        size=512, n_stenoses=(1, 2), stenosis_percent=(20.0, 85.0), dose=1000.0, catheter_french=(5, 6, 7)
+    )
+    ph = generate_phantom(40084, cfg)
+    st = max(ph.stenoses, key=lambda s: s.percent_diameter)
+    seg = ph.segment(st.segment)
+    c = np.asarray(seg.centerline_rc, float)
+    s_mm = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(c, axis=0).T))]) * ph.spacing_mm
+    ext = st.length_mm / 2 + max(3.0, st.length_mm / 2)
+    i0 = int(np.searchsorted(s_mm, s_mm[st.center_index] - ext))
+    i1 = int(min(len(c) - 1, np.searchsorted(s_mm, s_mm[st.center_index] + ext)))
+    image = np.asarray(ph.image, np.float64)
+    cal = calibrate_from_catheter(ph.label, french=ph.catheter_french, image=image)
+    rep = analyze_stenosis(ph.label == 1, image=image, calibration=cal, start_rc=c[i0], end_rc=c[i1], method="edge")
+    truth = float(seg.diameter_px[st.center_index]) * ph.spacing_mm  # projected lumen at the throat, 0.52 mm
+    assert st.percent_diameter > 80 and truth < 0.6
+    assert rep.profile.details["edges"]["interpolated"] == 0
+    assert rep.mld_mm - truth < 0.45, (rep.mld_mm, truth)  # 0.79 mm too wide before
