@@ -45,6 +45,7 @@ __all__ = [
     "cylinder_profile",
     "fit_cylinder_profiles",
     "image_borders",
+    "border_discontinuities",
 ]
 
 
@@ -361,6 +362,44 @@ def fit_cylinder_profiles(
     return theta, info
 
 
+
+def border_discontinuities(
+    border: np.ndarray, mask_border: np.ndarray, valid: np.ndarray, radius: np.ndarray
+) -> np.ndarray:
+    """Profiles whose border jumps away from its neighbours while the mask border does not.
+
+    Over the valid profiles (in path order), a border farther than ``max(1 px, 0.2 x median radius)`` from the running
+    median of 5 is an outlier, unless the mask border makes the same jump there (the throat of an abrupt lesion).
+    The mask's running median is taken over its finite borders only: missing (non-finite) mask borders, e.g. at a
+    bridged mask gap, are left out of it instead of filled, and count as "no mask jump" themselves.
+
+    Args:
+        border: ``(n,)`` image border positions (px, across the path).
+        mask_border: ``(n,)`` the mask's border positions on the same profiles (NaN where the mask has none).
+        valid: ``(n,)`` bool, profiles that passed the fit checks.
+        radius: ``(n,)`` fitted lumen radius (px).
+
+    Returns:
+        ``(n,)`` bool, True at the valid profiles that are continuity outliers (never fewer than 5 valid: all False).
+    """
+    out = np.zeros(len(border), bool)
+    if valid.sum() < 5:
+        return out
+    idx = np.nonzero(valid)[0]
+    b = border[idx]
+    med = ndimage.median_filter(b, size=5, mode="nearest")
+    tol = max(1.0, 0.2 * float(np.median(radius[idx])))
+    mi = mask_border[idx]
+    mfin = np.isfinite(mi)
+    mmed = np.full(len(idx), np.nan)
+    if mfin.any():
+        windows = np.lib.stride_tricks.sliding_window_view(np.pad(mi, 2, mode="edge"), 5)
+        has = np.isfinite(windows).any(axis=1)
+        mmed[has] = np.nanmedian(windows[has], axis=1)
+    mjump = np.where(mfin & np.isfinite(mmed), mi - mmed, 0.0)
+    out[idx] = (np.abs(b - med) > tol) & (np.abs((b - med) - mjump) > tol)
+    return out
+
 def image_borders(
     image: np.ndarray,
     points_rc: np.ndarray,
@@ -506,17 +545,9 @@ def image_borders(
     # branch in the window) is an outlier, unless the mask border makes the same jump there (the throat of an
     # abrupt lesion); short runs of invalid profiles between valid ones are interpolated
     for b, m in ((left, ml), (right, mr)):
-        if ok.sum() >= 5:
-            idx = np.nonzero(ok)[0]
-            med = ndimage.median_filter(b[idx], size=5, mode="nearest")
-            tol = np.maximum(1.0, 0.2 * np.median(r[idx]))
-            mi = m[idx]
-            mfin = np.isfinite(mi)
-            mmed = ndimage.median_filter(np.where(mfin, mi, 0.0), size=5, mode="nearest")
-            mjump = np.where(mfin, mi - mmed, 0.0)
-            jump = (np.abs(b[idx] - med) > tol) & (np.abs((b[idx] - med) - mjump) > tol)
-            reasons[idx[jump]] = "border discontinuity"
-            ok[idx[jump]] = False
+        jump = border_discontinuities(b, m, ok, r)
+        reasons[jump] = "border discontinuity"
+        ok &= ~jump
     left = np.where(ok, left, np.nan)
     right = np.where(ok, right, np.nan)
     interp = np.zeros(n, bool)

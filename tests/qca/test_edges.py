@@ -19,7 +19,12 @@ from monai_angio.qca import (
     obstruction_boundaries,
     vessel_graph,
 )
-from monai_angio.qca.edges import cylinder_profile, fit_cylinder_profiles, min_cost_borders
+from monai_angio.qca.edges import (
+    border_discontinuities,
+    cylinder_profile,
+    fit_cylinder_profiles,
+    min_cost_borders,
+)
 from tests.qca.analytic import blurred_tube_image
 
 SP = 0.25
@@ -210,3 +215,29 @@ def test_a_border_jump_that_the_mask_shares_is_kept_at_an_abrupt_throat():
     assert st.percent_diameter > 80 and truth < 0.6
     assert rep.profile.details["edges"]["interpolated"] == 0
     assert rep.mld_mm - truth < 0.45, (rep.mld_mm, truth)  # 0.79 mm too wide before
+
+
+def test_border_discontinuities_read_the_mask_jump_across_a_mask_gap():
+    """A lone image-border outlier is flagged; a jump that the mask border shares is not. Missing mask borders (a
+    bridged mask gap) are left out of the mask's running median: filled by 0, they made a left border at -5 px look
+    like a 5 px mask jump, and an image outlier jumping the same way escaped."""
+    n = 15
+    radius = np.full(n, 5.0)
+    valid = np.ones(n, bool)
+    border = np.full(n, -5.0)  # left borders, px from the centre line
+    border[7] = -9.0  # 4 px outward, alone: an unlabelled branch in the window
+    mask = np.full(n, -5.0)
+    assert np.nonzero(border_discontinuities(border, mask, valid, radius))[0].tolist() == [7]
+    shared = mask.copy()
+    shared[7] = -9.0  # the mask makes the same jump: anatomy
+    assert not border_discontinuities(border, shared, valid, radius).any()
+    gap = mask.copy()
+    gap[[5, 6, 8]] = np.nan
+    assert np.nonzero(border_discontinuities(border, gap, valid, radius))[0].tolist() == [7]
+    shared[[5, 6]] = np.nan
+    assert not border_discontinuities(border, shared, valid, radius).any()
+    # the running median skips invalid profiles, and fewer than 5 valid ones are never judged
+    valid2 = valid.copy()
+    valid2[[6, 8]] = False
+    assert np.nonzero(border_discontinuities(border, mask, valid2, radius))[0].tolist() == [7]
+    assert not border_discontinuities(border, mask, np.arange(n) < 4, radius).any()
