@@ -31,9 +31,11 @@ BUNDLE = Path(__file__).resolve().parents[1]
 
 
 def main(argv=None) -> int:
-    args = recipe_parser(__doc__.split("\n\n")[0], default_init=str(BUNDLE / "models" / "model.pt")).parse_args(argv)
+    p = recipe_parser(__doc__.split("\n\n")[0], default_init=str(BUNDLE / "models" / "model.pt"))
+    p.add_argument("--focal-gamma", type=float, default=2.0, help="focal exponent of PartialLabelLoss (0 = CE)")
+    args = p.parse_args(argv)
     net = EfficientUNetPlusPlus(spatial_dims=2, in_channels=1, out_channels=3, backbone="efficientnet-b0")
-    run_recipe(args, net, PartialLabelLoss(gamma=2.0, k=0.75))
+    run_recipe(args, net, PartialLabelLoss(gamma=args.focal_gamma, k=0.75))
     return 0
 
 
