@@ -80,7 +80,7 @@ def run_demo(
     k = int(cine.key_frame)
     truth = cine.frames[k]
     image, labels = np.asarray(cine.images[k], dtype=np.float32), np.asarray(res.labels[k], dtype=np.uint8)
-    cal = calibrate(label=labels, french=truth.catheter_french, filename=str(dcm))
+    cal = calibrate(label=labels, french=truth.catheter_french, image=image, filename=str(dcm))
     worst = max(truth.stenoses, key=lambda s: s.percent_diameter) if truth.stenoses else None
 
     analyses: Dict[str, Any] = {}

@@ -33,6 +33,7 @@ __all__ = [
     "cathlab_config",
     "load_initial_weights",
     "compact_state_dict",
+    "average_state_dicts",
     "CPUAutocast",
     "run_recipe",
 ]
@@ -126,6 +127,39 @@ def compact_state_dict(state: Dict[str, torch.Tensor], min_numel: int = 4096) ->
     for k, v in state.items():
         v = v.detach().cpu()
         out[k] = v.half() if v.is_floating_point() and v.numel() >= min_numel else v.clone()
+    return out
+
+
+def average_state_dicts(states: Sequence[Dict[str, torch.Tensor]]) -> Dict[str, torch.Tensor]:
+    """The uniform average of several state dicts of one network (a "model soup"), as CPU float32 tensors.
+
+    Meant for fine-tunes that start from the *same* weights (different seeds, data mixes or loss settings): they stay
+    in one basin of the loss, so their average is a model too, usually better than each (Wortsman et al., 2022,
+    "Model soups"). Floating tensors (weights, biases, BatchNorm running statistics) are averaged in float32 and
+    returned in the dtype of the first state; integer tensors (e.g. ``num_batches_tracked``) must agree or the
+    largest is kept.
+
+    Raises:
+        ValueError: no state given, or the states do not hold the same keys and shapes.
+    """
+    if not states:
+        raise ValueError("average_state_dicts needs at least one state dict")
+    first = states[0]
+    for i, st in enumerate(states[1:], 1):
+        if set(st) != set(first):
+            diff = sorted(set(st) ^ set(first))[:3]
+            raise ValueError(f"state {i} holds other keys than state 0 (e.g. {diff}): not the same network")
+        bad = [k for k in first if st[k].shape != first[k].shape]
+        if bad:
+            raise ValueError(f"state {i}: shape of {bad[0]} is {tuple(st[bad[0]].shape)}, state 0 has "
+                             f"{tuple(first[bad[0]].shape)}")
+    out: Dict[str, torch.Tensor] = {}
+    for k, v in first.items():
+        vals = [st[k].detach().cpu() for st in states]
+        if v.is_floating_point():
+            out[k] = (torch.stack([x.float() for x in vals]).mean(0)).to(v.dtype)
+        else:
+            out[k] = torch.stack(vals).max(0).values.clone()
     return out
 
 

@@ -31,8 +31,9 @@ def test_demo_pipeline_with_shipped_weights(tmp_path: Path) -> None:
         assert Path(summary["segmentation"][kind]).is_file()
     cal = summary["calibration"]
     assert cal["source"] == "catheter"
-    # calibrated from the *predicted* catheter mask: within 10 % of the true mm/pixel
-    assert abs(cal["error_percent"]) < 10.0
+    # calibrated from the *predicted* catheter, its width read from the image borders as `monai-angio qca` does
+    # (the mask width alone, used by the demo before, was 5-11 % off at this size: a 3.6 px wide catheter)
+    assert abs(cal["error_percent"]) < 5.0
     assert set(summary["qca"]) == {"operator", "automatic"}
     measured = [a for a in summary["qca"].values() if "error" not in a]
     assert measured, summary["qca"]

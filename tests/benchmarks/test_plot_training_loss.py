@@ -40,3 +40,16 @@ def test_png_written_for_stages_in_order(plot, tmp_path, capsys):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     text = capsys.readouterr().out
     assert "one: 2 points, running mean 0.350 -> 0.350" in text and "two: 3 points" in text
+
+
+def test_runs_in_order_or_side_by_side(plot, tmp_path):
+    its = [np.array([10, 20]), np.array([10, 20, 30])]
+    seq = plot.run_positions(its)
+    np.testing.assert_array_equal(seq[1], [30, 40, 50])  # a stage continues after the previous one
+    side = plot.run_positions(its, parallel=True)
+    np.testing.assert_array_equal(side[0], [10, 20])
+    np.testing.assert_array_equal(side[1], [10, 20, 30])  # fine-tunes from the same weights start together
+    a, b = _log(tmp_path / "a.log", [0.4, 0.3]), _log(tmp_path / "b.log", [0.2, 0.1])
+    out = tmp_path / "side.png"
+    assert plot.main([str(a), str(b), "--parallel", "--out", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -126,3 +126,32 @@ def test_cpu_autocast_runs_bfloat16_and_returns_float32() -> None:
     y.square().mean().backward()
     assert net[0].weight.dtype == torch.float32 and net[0].weight.grad is not None
     assert float(net[0].weight.grad.abs().sum()) > 0
+
+
+def test_average_state_dicts_is_the_elementwise_mean_of_fine_tunes():
+    from monai_angio.bundle.training import average_state_dicts
+
+    torch.manual_seed(0)
+    nets = [torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2)) for _ in range(3)]
+    for k, n in enumerate(nets):
+        n[1].num_batches_tracked.fill_(10 + k)
+    states = [n.state_dict() for n in nets]
+    avg = average_state_dicts(states)
+    assert set(avg) == set(states[0])
+    for key in ("0.weight", "0.bias", "1.running_mean", "1.running_var"):
+        expected = (states[0][key] + states[1][key] + states[2][key]) / 3
+        assert torch.allclose(avg[key], expected, atol=1e-7) and avg[key].dtype == torch.float32
+        assert avg[key].device.type == "cpu"
+    assert int(avg["1.num_batches_tracked"]) == 12  # integers are not averaged
+    assert torch.equal(average_state_dicts(states[:1])["0.weight"], states[0]["0.weight"])
+    # the average loads into the network and is a model: inputs give finite outputs
+    nets[0].load_state_dict(avg)
+    assert torch.isfinite(nets[0].eval()(torch.randn(1, 1, 8, 8))).all()
+    with pytest.raises(ValueError, match="other keys"):
+        average_state_dicts([states[0], {"0.weight": states[0]["0.weight"]}])
+    other = dict(states[1])
+    other["0.weight"] = torch.zeros(3, 1, 3, 3)
+    with pytest.raises(ValueError, match="shape of 0.weight"):
+        average_state_dicts([states[0], other])
+    with pytest.raises(ValueError, match="at least one"):
+        average_state_dicts([])
