@@ -136,8 +136,8 @@ def average_state_dicts(states: Sequence[Dict[str, torch.Tensor]]) -> Dict[str, 
     Meant for fine-tunes that start from the *same* weights (different seeds, data mixes or loss settings): they stay
     in one basin of the loss, so their average is a model too, usually better than each (Wortsman et al., 2022,
     "Model soups"). Floating tensors (weights, biases, BatchNorm running statistics) are averaged in float32 and
-    returned in the dtype of the first state; integer tensors (e.g. ``num_batches_tracked``) must agree or the
-    largest is kept.
+    returned in the dtype of the first state; integer tensors (e.g. ``num_batches_tracked``) are not averaged, the
+    element-wise largest is kept.
 
     Raises:
         ValueError: no state given, or the states do not hold the same keys and shapes.

@@ -362,7 +362,6 @@ def fit_cylinder_profiles(
     return theta, info
 
 
-
 def border_discontinuities(
     border: np.ndarray, mask_border: np.ndarray, valid: np.ndarray, radius: np.ndarray
 ) -> np.ndarray:
@@ -380,7 +379,7 @@ def border_discontinuities(
         radius: ``(n,)`` fitted lumen radius (px).
 
     Returns:
-        ``(n,)`` bool, True at the valid profiles that are continuity outliers (never fewer than 5 valid: all False).
+        ``(n,)`` bool, True at the valid profiles that are continuity outliers (all False with fewer than 5 valid).
     """
     out = np.zeros(len(border), bool)
     if valid.sum() < 5:
@@ -399,6 +398,7 @@ def border_discontinuities(
     mjump = np.where(mfin & np.isfinite(mmed), mi - mmed, 0.0)
     out[idx] = (np.abs(b - med) > tol) & (np.abs((b - med) - mjump) > tol)
     return out
+
 
 def image_borders(
     image: np.ndarray,
