@@ -7,7 +7,8 @@ masks), "catheter" is label 2. "artery_dice_thin_ignored" is the artery Dice wit
 (:func:`monai_angio.data.mixed.encode_phantom`): it separates segmentation errors from the label conflict with real
 expert masks, which draw thin branches as vessel. "local_artery_f1" is the major-vessel study's local F1: the artery
 F1 (= Dice) inside a box around the phantom's most severe stenosis (128 px at 512 px, scaled with the image size), for
-phantoms with a lesion; the summary also gives the share of phantoms whose artery F1 is above 0.8 (the study's 93.7 % figure).
+phantoms with a lesion; the summary also gives the share of phantoms whose artery F1 is above 0.8 (the study's 93.7 %
+figure).
 
 Phantoms are generated from seeds the training recipe never draws (training seeds come from a random generator over
 ``0 .. 2**31``; these are a fixed block of small integers, so a collision is practically impossible and can be

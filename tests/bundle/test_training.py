@@ -155,3 +155,26 @@ def test_average_state_dicts_is_the_elementwise_mean_of_fine_tunes():
         average_state_dicts([states[0], other])
     with pytest.raises(ValueError, match="at least one"):
         average_state_dicts([])
+
+
+def test_average_weights_script_writes_the_average_and_never_overwrites(tmp_path):
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[2] / "bundles" / "xca_artery_catheter_efficientunetpp" / "scripts"
+    spec = importlib.util.spec_from_file_location("average_weights", script / "average_weights.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    paths = []
+    for k in range(2):
+        p = tmp_path / f"m{k}.pt"
+        torch.save({"w": torch.full((2, 2), float(k)), "n": torch.tensor(k)}, str(p))
+        paths.append(str(p))
+    out = tmp_path / "soup" / "model.pt"
+    assert mod.main(paths + ["--out", str(out)]) == 0
+    avg = torch.load(str(out), weights_only=True)
+    assert torch.allclose(avg["w"], torch.full((2, 2), 0.5)) and int(avg["n"]) == 1
+    before = out.read_bytes()
+    assert mod.main(paths[:1] + ["--out", str(out)]) == 1  # exists: refused, file untouched
+    assert out.read_bytes() == before
+    assert mod.main(paths + ["--out", paths[0], "--overwrite"]) == 1  # never over one of its inputs
+    assert torch.equal(torch.load(paths[0], weights_only=True)["w"], torch.zeros(2, 2))
