@@ -31,11 +31,12 @@ from scipy import ndimage
 from monai_angio.errors import AngioInputError
 
 from .centerline import as_binary_mask
-from .edges import border_midline, image_borders
+from .edges import border_midline, image_borders, running_nanmedian
 
 __all__ = [
     "EDT_SKELETON_BIAS_PX",
     "EDT_CENTRELINE_BIAS_PX",
+    "MASK_BULGE",
     "DiameterProfile",
     "smooth_path",
     "smooth_diameters",
@@ -48,6 +49,9 @@ __all__ = [
 EDT_SKELETON_BIAS_PX: float = 0.16
 #: ``median(2 x EDT)`` bilinearly sampled at the smoothed centreline minus the true width (px).
 EDT_CENTRELINE_BIAS_PX: float = -0.08
+#: a mask width above this multiple of its running median along the path (+-2 vessel widths) is a bulge: a branch
+#: origin or an overlap, where a much narrower image-border width follows one wall only and the mask is used.
+MASK_BULGE: float = 1.25
 
 
 @dataclass
@@ -356,6 +360,13 @@ def diameter_profile(
         # a mask run much wider than the image borders: the perpendicular crosses a branch origin or an overlap
         # that the mask includes; the image borders there follow only one wall and read a false narrowing
         branch = np.isfinite(width) & (width > iw + np.maximum(5.0, 0.6 * iw))  # a 2-px-too-wide mask passes
+        # ...but only where the mask also bulges beyond its own neighbours (+-2 vessel widths along the path): a
+        # predicted mask that fills a tight lesion keeps the width of its neighbours, and the image borders are
+        # the measurement there
+        wpos = np.where(np.isfinite(width) & (width > 0), width, np.nan)
+        if np.isfinite(wpos).sum() >= 5:
+            size = 2 * int(np.ceil(2.0 * np.nanmedian(wpos) / max(step, 1e-6))) + 1
+            branch &= ~(wpos <= MASK_BULGE * running_nanmedian(wpos, size))
         edge_ok = res.ok & np.isfinite(width) & (width > 0) & ~branch
         res.details["fallback_reasons"]["mask much wider (branch origin / overlap)"] = int(np.sum(res.ok & branch))
         res.details["fraction_image"] = float(edge_ok.mean()) if len(edge_ok) else 0.0

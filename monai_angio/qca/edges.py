@@ -46,6 +46,7 @@ __all__ = [
     "fit_cylinder_profiles",
     "image_borders",
     "border_discontinuities",
+    "running_nanmedian",
 ]
 
 
@@ -362,6 +363,22 @@ def fit_cylinder_profiles(
     return theta, info
 
 
+def running_nanmedian(x: np.ndarray, size: int) -> np.ndarray:
+    """Running median of ``x`` over windows of ``size`` samples (odd), ignoring non-finite values.
+
+    The ends repeat the edge sample (as ``mode="nearest"``); a window without a finite value gives NaN.
+    """
+    x = np.asarray(x, float)
+    out = np.full(len(x), np.nan)
+    if not np.isfinite(x).any():
+        return out
+    half = max(0, int(size) // 2)
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(x, half, mode="edge"), 2 * half + 1)
+    has = np.isfinite(windows).any(axis=1)
+    out[has] = np.nanmedian(windows[has], axis=1)
+    return out
+
+
 def border_discontinuities(
     border: np.ndarray, mask_border: np.ndarray, valid: np.ndarray, radius: np.ndarray
 ) -> np.ndarray:
@@ -390,11 +407,7 @@ def border_discontinuities(
     tol = max(1.0, 0.2 * float(np.median(radius[idx])))
     mi = mask_border[idx]
     mfin = np.isfinite(mi)
-    mmed = np.full(len(idx), np.nan)
-    if mfin.any():
-        windows = np.lib.stride_tricks.sliding_window_view(np.pad(mi, 2, mode="edge"), 5)
-        has = np.isfinite(windows).any(axis=1)
-        mmed[has] = np.nanmedian(windows[has], axis=1)
+    mmed = running_nanmedian(mi, 5)
     mjump = np.where(mfin & np.isfinite(mmed), mi - mmed, 0.0)
     out[idx] = (np.abs(b - med) > tol) & (np.abs((b - med) - mjump) > tol)
     return out

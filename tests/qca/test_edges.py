@@ -25,7 +25,7 @@ from monai_angio.qca.edges import (
     fit_cylinder_profiles,
     min_cost_borders,
 )
-from tests.qca.analytic import blurred_tube_image
+from tests.qca.analytic import blurred_tube_image, tube_with_stenosis
 
 SP = 0.25
 
@@ -241,3 +241,17 @@ def test_border_discontinuities_read_the_mask_jump_across_a_mask_gap():
     valid2[[6, 8]] = False
     assert np.nonzero(border_discontinuities(border, mask, valid2, radius))[0].tolist() == [7]
     assert not border_discontinuities(border, mask, np.arange(n) < 4, radius).any()
+
+
+def test_a_mask_that_fills_a_tight_lesion_does_not_hide_it_from_the_image_borders():
+    """A predicted mask often fills a tight lesion. There the mask is much wider than the image borders, as at a
+    branch origin, but it keeps the width of its own neighbours: the image borders measure the throat (seed 50053 of
+    ``validate_qca.py`` with the stage-14 masks read 1.18 mm for a 0.51 mm lumen when the mask width was used)."""
+    img, _, truth = blurred_tube_image(size=128, spacing_mm=SP, diameter_mm=3.0, stenosis_percent=75.0)
+    filled, _ = tube_with_stenosis(size=128, spacing_mm=SP, diameter_mm=3.0, angle=0.35)
+    rep = analyze_stenosis(
+        filled, image=img, calibration=Calibration(SP, "user"), start_rc=truth["p0"], end_rc=truth["p1"],
+        method="edge",
+    )
+    assert abs(rep.mld_mm - truth["mld_mm"]) < 0.2, (rep.mld_mm, truth["mld_mm"])  # 0.75 mm lumen
+    assert rep.profile.details["edges"]["fallback_reasons"].get("mask much wider (branch origin / overlap)", 0) == 0
