@@ -54,13 +54,14 @@ def evaluate_synthetic(
         box = max(16, int(round(128 * size / 512)))
         worst = max(ph.stenoses, key=lambda st: st.percent_diameter, default=None)
         local = float(local_f1(lab == 1, ph.label == 1, worst.center_rc, box)) if worst is not None else float("nan")
-        known = ~((np.asarray(ph.vessel_mask) > 0) & (ph.label == 0))  # thin drawn branches: unknown
+        vessels = np.asarray(ph.vessel_mask) > 0
+        known = ~(vessels & (ph.label == 0))  # thin drawn branches: unknown
         row = {
             "seed": seed + i,
             "artery_dice": float(dice(lab == 1, ph.label == 1)),
             "artery_dice_thin_ignored": float(dice((lab == 1) & known, ph.label == 1)),
             "local_artery_f1": local,
-            "vessel_dice": float(dice(lab == 1, (np.asarray(ph.vessel_mask) > 0) & (ph.label != 2))),
+            "vessel_dice": float(dice(lab == 1, vessels & (ph.label != 2))),
             "catheter_dice": float(dice(lab == 2, ph.label == 2)),
             "seconds": time.perf_counter() - t0,
         }

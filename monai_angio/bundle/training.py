@@ -157,9 +157,9 @@ def average_state_dicts(states: Sequence[Dict[str, torch.Tensor]]) -> Dict[str, 
     for k, v in first.items():
         vals = [st[k].detach().cpu() for st in states]
         if v.is_floating_point():
-            out[k] = (torch.stack([x.float() for x in vals]).mean(0)).to(v.dtype)
+            out[k] = torch.stack([x.float() for x in vals]).mean(0).to(v.dtype)
         else:
-            out[k] = torch.stack(vals).max(0).values.clone()
+            out[k] = torch.stack(vals).max(0).values
     return out
 
 

@@ -364,7 +364,7 @@ def diameter_profile(
         # predicted mask that fills a tight lesion keeps the width of its neighbours, and the image borders are
         # the measurement there
         wpos = np.where(np.isfinite(width) & (width > 0), width, np.nan)
-        if np.isfinite(wpos).sum() >= 5:
+        if branch.any() and np.isfinite(wpos).sum() >= 5:
             size = 2 * int(np.ceil(2.0 * np.nanmedian(wpos) / max(step, 1e-6))) + 1
             branch &= ~(wpos <= MASK_BULGE * running_nanmedian(wpos, size))
         edge_ok = res.ok & np.isfinite(width) & (width > 0) & ~branch
