@@ -36,7 +36,7 @@ from monai_angio.errors import AngioInputError
 from monai_angio.losses.partial import NOT_ARTERY, UNKNOWN
 from monai_angio.transforms.fov import field_of_view_mask, fov_normalize
 
-__all__ = ["MixedSampleConfig", "MixedAngioDataset", "encode_real_mask", "encode_phantom"]
+__all__ = ["MixedSampleConfig", "MixedAngioDataset", "encode_real_mask", "encode_phantom", "zoom_image_and_label"]
 
 
 def encode_real_mask(mask: np.ndarray) -> np.ndarray:
@@ -49,6 +49,32 @@ def encode_phantom(label: np.ndarray, vessel_mask: np.ndarray) -> np.ndarray:
     t = np.asarray(label).astype(np.uint8).copy()
     t[(np.asarray(vessel_mask) > 0) & (t == 0)] = UNKNOWN
     return t
+
+
+def zoom_image_and_label(image: np.ndarray, target: np.ndarray, zoom: float) -> Tuple[np.ndarray, np.ndarray]:
+    """Resize a 2D image (bilinear) and its coded target (nearest) by ``zoom``, keeping them aligned.
+
+    Both use the pixel-centre convention (``align_corners=False``; the target's ``"nearest-exact"``). Plain
+    ``"nearest"`` indexes ``floor(i / zoom)`` and shifts the target by about half an output pixel against the
+    bilinear image at any zoom other than 1 (0.48 px on average over zooms 0.7-1.5): until stage 14 every zoomed
+    training sample carried that shift, which random flips turn into boundary uncertainty (too-wide vessels).
+
+    Args:
+        image: ``(H, W)`` float image.
+        target: ``(H, W)`` integer codes.
+        zoom: scale factor; within 2 % of 1 the inputs are returned unchanged.
+
+    Returns:
+        ``(image, target)`` of size ``round(H * zoom), round(W * zoom)`` (at least 8 px), float32 / uint8.
+    """
+    if abs(zoom - 1.0) <= 0.02:
+        return image, target
+    size = [max(8, int(round(s * zoom))) for s in image.shape]
+    t = torch.as_tensor(np.asarray(image, np.float32))[None, None]
+    img = torch.nn.functional.interpolate(t, size=size, mode="bilinear", align_corners=False)[0, 0].numpy()
+    tt = torch.as_tensor(np.asarray(target).astype(np.float32))[None, None]
+    tgt = torch.nn.functional.interpolate(tt, size=size, mode="nearest-exact")[0, 0].numpy().astype(np.uint8)
+    return img, tgt
 
 
 @dataclass
@@ -151,13 +177,7 @@ class MixedAngioDataset(torch.utils.data.Dataset):
         else:
             img, tgt = self._synthetic(rng)
         lo, hi = self.cfg.scale_range
-        zoom = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
-        if abs(zoom - 1.0) > 0.02:
-            t = torch.as_tensor(img)[None, None]
-            size = [max(8, int(round(s * zoom))) for s in img.shape]
-            img = torch.nn.functional.interpolate(t, size=size, mode="bilinear", align_corners=False)[0, 0].numpy()
-            tt = torch.as_tensor(tgt.astype(np.float32))[None, None]
-            tgt = torch.nn.functional.interpolate(tt, size=size, mode="nearest")[0, 0].numpy().astype(np.uint8)
+        img, tgt = zoom_image_and_label(img, tgt, float(np.exp(rng.uniform(np.log(lo), np.log(hi)))))
         # shift so that padding / rotation fill (zeros) lands on "unknown" and on the image's median grey
         med = float(np.median(img))
         d = {"image": (img - med)[None].astype(np.float32), "label": (tgt.astype(np.float32) + 1.0)[None]}
