@@ -260,8 +260,11 @@ def dca1_datalist(
 def rasterize_polygons(polygons: Sequence[Sequence[float]], height: int, width: int) -> np.ndarray:
     """Fill COCO polygons (flat ``[x1, y1, x2, y2, ...]`` lists, pixel coordinates) into one boolean mask.
 
-    Uses :meth:`PIL.ImageDraw.ImageDraw.polygon` (interior and outline): a pixel ``(row, col)`` is set when its
-    centre ``(x=col, y=row)`` lies inside or on the polygon.
+    COCO's pixel convention (as ``pycocotools``): pixel ``(row, col)`` covers ``[col, col + 1) x [row, row + 1)``
+    and is set when its centre ``(x=col + 0.5, y=row + 0.5)`` lies inside the polygon, so a rectangle with integer
+    corners fills exactly its area. Reading the corners as pixel centres instead (``PIL.ImageDraw.polygon`` with its
+    outline) would move every mask half a pixel up-left and widen it by a pixel, a bias as large as a small
+    artery's width error.
 
     Args:
         polygons: polygons, each a flat list of at least 3 ``(x, y)`` points.
@@ -274,20 +277,27 @@ def rasterize_polygons(polygons: Sequence[Sequence[float]], height: int, width: 
     Raises:
         AngioInputError: a polygon with an odd number of coordinates, fewer than 3 points, or non-finite values.
     """
-    from PIL import Image, ImageDraw
+    from matplotlib.path import Path as PolygonPath
 
     if height <= 0 or width <= 0:
         raise AngioInputError(f"invalid mask size {height}x{width}")
-    im = Image.new("L", (int(width), int(height)), 0)
-    draw = ImageDraw.Draw(im)
+    mask = np.zeros((int(height), int(width)), dtype=bool)
     for k, poly in enumerate(polygons):
         xy = np.asarray(poly, dtype=np.float64).ravel()
         if xy.size % 2 or xy.size < 6:
             raise AngioInputError(f"polygon {k} has {xy.size} coordinates; need an even number >= 6")
         if not np.isfinite(xy).all():
             raise AngioInputError(f"polygon {k} has non-finite coordinates")
-        draw.polygon([(float(x), float(y)) for x, y in xy.reshape(-1, 2)], fill=1, outline=1)
-    return np.asarray(im, dtype=np.uint8) > 0
+        pts = xy.reshape(-1, 2)
+        c0, r0 = np.maximum(np.floor(pts.min(0) - 0.5).astype(int), 0)
+        c1, r1 = np.minimum(np.ceil(pts.max(0) + 0.5).astype(int), [width, height])
+        if c1 <= c0 or r1 <= r0:
+            continue  # entirely outside the image
+        rr, cc = np.mgrid[r0:r1, c0:c1]
+        centres = np.stack([cc.ravel() + 0.5, rr.ravel() + 0.5], axis=1)
+        inside = PolygonPath(pts).contains_points(centres).reshape(rr.shape)
+        mask[r0:r1, c0:c1] |= inside
+    return mask
 
 
 def _find_image_dir(json_path: Path) -> Path:

@@ -155,20 +155,30 @@ def test_read_gray_bad_file(tmp_path):
 
 
 def test_rasterize_polygons_pixels():
-    # axis-aligned rectangle with corners on pixel centres: x (col) 2..5, y (row) 1..3, outline included
+    # COCO pixel convention: pixel (r, c) covers [c, c+1) x [r, r+1); a rectangle with integer corners fills its area
     m = rasterize_polygons([[2, 1, 5, 1, 5, 3, 2, 3]], 6, 8)
     expected = np.zeros((6, 8), bool)
-    expected[1:4, 2:6] = True
+    expected[1:3, 2:5] = True
     np.testing.assert_array_equal(m, expected)
-    # a right triangle: pixel (r, c) inside when c <= r for 0..4
-    tri = rasterize_polygons([[0, 0, 0, 4, 4, 4]], 5, 5)
-    np.testing.assert_array_equal(tri, np.tril(np.ones((5, 5), bool)))
-    # two polygons union, empty list gives an empty mask
-    both = rasterize_polygons([[0, 0, 1, 0, 1, 1, 0, 1], [3, 3, 4, 3, 4, 4, 3, 4]], 5, 5)
-    assert both.sum() == 8 and both[0:2, 0:2].all() and both[3:5, 3:5].all()
+    assert rasterize_polygons([[0, 0, 0, 9, 9, 9, 9, 0]], 12, 12).sum() == 81  # as pycocotools
+    # a right triangle off the pixel grid: pixel (r, c) inside when its centre has x < y - 0.2 and y < 4.2
+    tri = rasterize_polygons([[0, 0.2, 0, 4.2, 4, 4.2]], 5, 5)
+    expected = np.tril(np.ones((5, 5), bool), -1)
+    expected[4] = False
+    np.testing.assert_array_equal(tri, expected)
+    # a vessel-like band: the mask is centred where the polygon is and as wide (no half-pixel shift, no outline)
+    band = rasterize_polygons([[0, 3.0, 20, 3.0, 20, 7.0, 0, 7.0]], 12, 20)
+    assert band.sum(0).tolist() == [4] * 20 and np.nonzero(band[:, 5])[0].mean() + 0.5 == 5.0
+    # two polygons union, parts outside the image are cut, empty list gives an empty mask
+    both = rasterize_polygons([[0, 0, 1, 0, 1, 1, 0, 1], [3, 3, 5, 3, 5, 5, 3, 5]], 5, 5)
+    assert both.sum() == 5 and both[0, 0] and both[3:5, 3:5].all()
+    assert rasterize_polygons([[-5, -5, 2, -5, 2, 2, -5, 2]], 4, 4).sum() == 4
+    assert not rasterize_polygons([[10, 10, 12, 10, 12, 12]], 4, 4).any()
     assert not rasterize_polygons([], 4, 4).any()
     with pytest.raises(AngioInputError, match="even number"):
         rasterize_polygons([[0, 0, 1, 1, 2]], 4, 4)
+    with pytest.raises(AngioInputError, match="non-finite"):
+        rasterize_polygons([[0, 0, 1, np.nan, 2, 2]], 4, 4)
 
 
 def _arcade(tmp_path: Path) -> Path:
@@ -205,11 +215,11 @@ def test_arcade_rasterises_all_segments_into_one_mask(tmp_path):
     assert items[0]["coco_id"] == 11 and items[0]["label_kind"] == "vessel"
     m1 = np.asarray(Image.open(items[0]["label"]))
     expected = np.zeros((12, 16), np.uint8)
-    expected[1:3, 1:5] = 1
-    expected[8:11, 10:13] = 1
+    expected[1:2, 1:4] = 1  # COCO pixel areas: a 3 x 1 and a 2 x 2 rectangle
+    expected[8:10, 10:12] = 1
     np.testing.assert_array_equal(m1, expected)
     assert Path(items[0]["label"]).parent == out.resolve()
-    assert np.asarray(Image.open(items[1]["label"])).sum() == 9
+    assert np.asarray(Image.open(items[1]["label"])).sum() == 4
     assert not np.asarray(Image.open(items[2]["label"])).any()  # image without annotations: empty mask
     # nothing was written next to the inputs
     assert sorted(p.name for p in (ann.parent.parent / "images").iterdir()) == ["1.png", "2.png", "3.png"]
@@ -219,7 +229,7 @@ def test_arcade_rasterises_all_segments_into_one_mask(tmp_path):
     again = arcade_datalist(ann, out, category_ids=[1], keep_empty=False, overwrite=True, foreground=255)
     assert _cases(again) == ["1"]
     m = np.asarray(Image.open(again[0]["label"]))
-    assert set(np.unique(m)) == {0, 255} and (m > 0).sum() == 8
+    assert set(np.unique(m)) == {0, 255} and (m > 0).sum() == 3
 
 
 def test_arcade_errors_name_the_file(tmp_path):
