@@ -47,7 +47,7 @@ import numpy as np
 from monai_angio.data import dca1_datalist, folder_datalist, holdout_ids, read_gray, read_mask
 from monai_angio.data.real import DEFAULT_IMAGE_PATTERN, DEFAULT_MASK_PATTERN, case_ids
 from monai_angio.errors import AngioInputError
-from monai_angio.metrics import cldice, connected_component_count, overlap_metrics
+from monai_angio.metrics import cldice, connected_component_count, overlap_metrics, width_excess_px
 from monai_angio.transforms import RemoveSmallComponents, default_sigmas, frangi_segment
 from monai_angio.utils import atomic_path, atomic_write
 
@@ -82,6 +82,7 @@ CSV_COLUMNS = (
     "model_precision",
     "model_recall",
     "model_cldice",
+    "model_width_excess_px",
     "model_artery_px",
     "model_components",
     "model_catheter_found",
@@ -90,6 +91,7 @@ CSV_COLUMNS = (
     "frangi_precision",
     "frangi_recall",
     "frangi_cldice",
+    "frangi_width_excess_px",
     "frangi_px",
     "frangi_components",
     "dice_model_minus_frangi",
@@ -102,12 +104,14 @@ SUMMARY_METRICS = (
     "model_precision",
     "model_recall",
     "model_cldice",
+    "model_width_excess_px",
     "model_components",
     "model_catheter_px",
     "frangi_dice",
     "frangi_precision",
     "frangi_recall",
     "frangi_cldice",
+    "frangi_width_excess_px",
     "frangi_components",
     "dice_model_minus_frangi",
     "gt_components",
@@ -122,14 +126,16 @@ def _log(msg: str) -> None:
 
 
 def image_metrics(pred: np.ndarray, truth: np.ndarray) -> Dict[str, float]:
-    """Dice, precision, recall, clDice, pixel and component counts of one binary prediction.
+    """Dice, precision, recall, clDice, width excess, pixel and component counts of one binary prediction.
 
     Args:
         pred: ``(H, W)`` bool prediction.
         truth: ``(H, W)`` bool vessel mask.
 
     Returns:
-        ``{"dice", "precision", "recall", "cldice", "px", "components"}``.
+        ``{"dice", "precision", "recall", "cldice", "width_excess_px", "px", "components"}``; ``width_excess_px``
+        (:func:`~monai_angio.metrics.width_excess_px`): predicted minus true vessel width along the shared
+        centreline, > 0 when the prediction draws vessels wider than the annotators.
     """
     pred = np.asarray(pred, bool)
     truth = np.asarray(truth, bool)
@@ -139,6 +145,7 @@ def image_metrics(pred: np.ndarray, truth: np.ndarray) -> Dict[str, float]:
         "precision": float(ov["precision"]),
         "recall": float(ov["recall"]),
         "cldice": float(cldice(pred, truth)),
+        "width_excess_px": float(width_excess_px(pred, truth)),
         "px": int(pred.sum()),
         "components": int(connected_component_count(pred)),
     }
@@ -221,9 +228,9 @@ def format_table(summary: Dict[str, Any]) -> str:
         "| metric | model mean | median | min | max | Frangi mean | median | min | max |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name in ("dice", "precision", "recall", "cldice", "components"):
+    for name in ("dice", "precision", "recall", "cldice", "width_excess_px", "components"):
         a, b = m[f"model_{name}"], m[f"frangi_{name}"]
-        fmt = "{:.0f}" if name == "components" else "{:.3f}"
+        fmt = {"components": "{:.0f}", "width_excess_px": "{:+.2f}"}.get(name, "{:.3f}")
         cells = [fmt.format(a[s]) for s in ("mean", "median", "min", "max")]
         cells += [fmt.format(b[s]) for s in ("mean", "median", "min", "max")]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
@@ -462,6 +469,7 @@ def evaluate_real(
             "model_precision": mm["precision"],
             "model_recall": mm["recall"],
             "model_cldice": mm["cldice"],
+            "model_width_excess_px": mm["width_excess_px"],
             "model_artery_px": mm["px"],
             "model_components": mm["components"],
             "model_catheter_found": bool((lab == 2).any()),
@@ -470,6 +478,7 @@ def evaluate_real(
             "frangi_precision": fm["precision"],
             "frangi_recall": fm["recall"],
             "frangi_cldice": fm["cldice"],
+            "frangi_width_excess_px": fm["width_excess_px"],
             "frangi_px": fm["px"],
             "frangi_components": fm["components"],
             "dice_model_minus_frangi": mm["dice"] - fm["dice"],

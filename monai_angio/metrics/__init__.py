@@ -6,7 +6,8 @@
 - Distances in mm (:mod:`.distance`): :func:`hausdorff_distance_mm`, :func:`average_surface_distance_mm`.
 - Local (:mod:`.local`): :func:`local_f1` around a stenosis centre.
 - Topology (:mod:`.components`): :func:`connected_component_count`, :func:`mask_separation_error`.
-- Centrelines (:mod:`.topology`): :func:`cldice`, :func:`centerline_precision_sensitivity`, :func:`skeleton`.
+- Centrelines (:mod:`.topology`): :func:`cldice`, :func:`centerline_precision_sensitivity`, :func:`skeleton`,
+  :func:`width_excess_px` (boundary calibration along the shared centreline).
 - Cumulative metrics for bundles (:mod:`.cumulative`): :class:`PrecisionRecallF1Metric`,
   :class:`LocalF1Metric`, :class:`SurfaceDistanceMMMetric`.
 """
@@ -36,7 +37,7 @@ from .overlap import (
     sensitivity,
     specificity,
 )
-from .topology import centerline_precision_sensitivity, cldice, skeleton
+from .topology import centerline_precision_sensitivity, cldice, skeleton, width_excess_px
 
 __all__ = [
     "ConfusionCounts",
@@ -62,6 +63,7 @@ __all__ = [
     "cldice",
     "centerline_precision_sensitivity",
     "skeleton",
+    "width_excess_px",
     "PrecisionRecallF1Metric",
     "LocalF1Metric",
     "SurfaceDistanceMMMetric",

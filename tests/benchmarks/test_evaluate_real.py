@@ -12,7 +12,7 @@ from PIL import Image
 
 from monai_angio.data import PhantomConfig, generate_phantom, read_gray, read_mask, write_png_image
 from monai_angio.errors import AngioInputError
-from monai_angio.metrics import cldice, dice
+from monai_angio.metrics import cldice, dice, width_excess_px
 from monai_angio.transforms import frangi_segment
 from tests.benchmarks import BENCHMARKS, load_script
 
@@ -57,6 +57,7 @@ def test_evaluate_stub_outputs_are_consistent(data_dir, tmp_path, capsys):
     assert stub.calls == 3 and all(s == (1, 64, 64) for s in stub.shapes)
     printed = capsys.readouterr().out
     assert "[1/3] 1.png" in printed and "[3/3] 3.png" in printed and "| dice |" in printed
+    assert "| width_excess_px |" in printed
 
     with open(out / "per_image.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -67,11 +68,13 @@ def test_evaluate_stub_outputs_are_consistent(data_dir, tmp_path, capsys):
         fr = frangi_segment(img).astype(bool)
         assert float(r["frangi_dice"]) == pytest.approx(dice(fr, truth), abs=1e-6)
         assert float(r["frangi_cldice"]) == pytest.approx(cldice(fr, truth), abs=1e-6)
+        assert float(r["frangi_width_excess_px"]) == pytest.approx(width_excess_px(fr, truth), abs=1e-6)
         assert int(r["frangi_px"]) == fr.sum() and int(r["gt_px"]) == truth.sum()
         model_art = img < np.quantile(img, 0.1)
         if r["case"] == "2":
             model_art[:4, :4] = False  # the stub's catheter square
         assert float(r["model_dice"]) == pytest.approx(dice(model_art, truth), abs=1e-6)
+        assert float(r["model_width_excess_px"]) == pytest.approx(width_excess_px(model_art, truth), abs=1e-6)
         assert float(r["dice_model_minus_frangi"]) == pytest.approx(
             float(r["model_dice"]) - float(r["frangi_dice"]), abs=1e-5
         )

@@ -1,4 +1,4 @@
-"""Analytic tests of clDice (centreline Dice)."""
+"""Analytic tests of clDice (centreline Dice) and the width excess along the centreline."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from monai_angio.errors import AngioInputError
-from monai_angio.metrics import centerline_precision_sensitivity, cldice, dice, skeleton
+from monai_angio.metrics import centerline_precision_sensitivity, cldice, dice, skeleton, width_excess_px
 
 
 def _line(shape=(32, 48), row=10, c0=0, c1=40, width=1) -> np.ndarray:
@@ -75,3 +75,22 @@ def test_bad_input():
         cldice(np.zeros((4, 4)), np.zeros((4, 5)))
     with pytest.raises(AngioInputError):
         cldice(np.full((4, 4), 0.5), np.zeros((4, 4)))
+
+
+def test_width_excess_reads_wider_narrower_and_shifted_vessels() -> None:
+    g = np.zeros((40, 60), bool)
+    g[18:23, 5:55] = True  # a 5 px wide vessel
+    assert width_excess_px(g, g) == 0.0
+    wider = np.zeros_like(g)
+    wider[17:24, 5:55] = True  # one pixel more on each side
+    assert abs(width_excess_px(wider, g) - 2.0) < 0.2
+    shifted = np.zeros_like(g)
+    shifted[19:24, 5:55] = True  # same width, one pixel lower
+    assert width_excess_px(shifted, g) == 0.0
+    narrow_half = np.zeros_like(g)
+    narrow_half[19:22, 5:30] = True  # 3 px wide, and only the left half: the missed half does not count
+    assert abs(width_excess_px(narrow_half, g) + 2.0) < 0.3
+    yy, xx = np.mgrid[:80, :80]
+    dist = np.abs(yy - 0.6 * xx - 10) / np.hypot(1.0, 0.6)  # an oblique vessel
+    assert abs(width_excess_px(dist <= 3.7, dist <= 3.0) - 1.4) < 0.25
+    assert np.isnan(width_excess_px(np.zeros_like(g), g))
