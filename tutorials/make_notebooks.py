@@ -609,6 +609,7 @@ print(f"around the lesion: local artery Dice {dice(pred_mask[box] == 1, phantom.
 if pred_mask[r, c] != 1:
     print("!! The model's artery mask is INTERRUPTED at the narrowest point. QCA bridges a short gap (<= 5 mm) "
           "through the image and warns about it; a longer gap cannot be measured. Check the figure.")
+qca_model = None
 try:
     qca_model = analyze_stenosis(pred_mask, image=phantom.image, french=6, start_rc=centre[i0], end_rc=centre[i1],
                                  filename="phantom_seed1_model")
@@ -621,17 +622,19 @@ try:
         print(f"{name:22s}{a:12.3f}{b:10.3f}{c:10.3f}")
     for w in qca_model.warnings:
         print("warning:", w)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 5))
-    axes[0].imshow(overlay_labels(phantom.image, phantom.label)); axes[0].set_title("ground-truth mask")
-    axes[1].imshow(overlay_labels(phantom.image, pred_mask)); axes[1].set_title("model mask")
-    for ax in axes:
-        ax.plot([centre[i0][1], centre[i1][1]], [centre[i0][0], centre[i1][0]], "c+", markersize=14, mew=2)
-        ax.plot([qca_model.mld_rc[1] if ax is axes[1] else qca.mld_rc[1]],
-                [qca_model.mld_rc[0] if ax is axes[1] else qca.mld_rc[0]], "yv", markersize=10)
-        ax.axis("off")
-    plt.suptitle("cyan +: start/end points; yellow triangle: MLD position"); plt.show()
-except Exception as e:  # e.g. the model missed the catheter: QCA refuses to guess a calibration
+except Exception as e:  # e.g. the model missed the catheter or cut the vessel: QCA refuses to guess
     print(f"QCA on the model's mask failed: {type(e).__name__}: {e}")
+# the masks side by side either way: where the model's mask differs is what to check
+fig, axes = plt.subplots(1, 2, figsize=(10, 5))
+axes[0].imshow(overlay_labels(phantom.image, phantom.label)); axes[0].set_title("ground-truth mask")
+axes[1].imshow(overlay_labels(phantom.image, pred_mask))
+axes[1].set_title("model mask" if qca_model is not None else "model mask (QCA failed on it)")
+for ax, result in ((axes[0], qca), (axes[1], qca_model)):
+    ax.plot([centre[i0][1], centre[i1][1]], [centre[i0][0], centre[i1][0]], "c+", markersize=14, mew=2)
+    if result is not None:
+        ax.plot([result.mld_rc[1]], [result.mld_rc[0]], "yv", markersize=10)
+    ax.axis("off")
+plt.suptitle("cyan +: start/end points; yellow triangle: MLD position"); plt.show()
 """
     ),
     md(
