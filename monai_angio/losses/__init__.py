@@ -8,7 +8,7 @@
 - :class:`DeepSupervisedHybridLoss` -- MONAI ``DeepSupervisionLoss`` around the hybrid loss (UNet 3+ side outputs).
 """
 
-from .partial import NOT_ARTERY, UNKNOWN, CodedBinaryLoss, PartialLabelLoss, allowed_classes
+from .partial import NOT_ARTERY, UNKNOWN, CodedBinaryLoss, PartialLabelLoss, allowed_classes, masked_soft_cldice
 from .hybrid import DeepSupervisedHybridLoss, HybridBCEDiceLoss
 from .pgdl import PenalizedGeneralizedDiceLoss, penalize_gdl
 from .pgdl_focal import PGDLFocalLoss
@@ -22,6 +22,7 @@ __all__ = [
     "PartialLabelLoss",
     "CodedBinaryLoss",
     "allowed_classes",
+    "masked_soft_cldice",
     "NOT_ARTERY",
     "UNKNOWN",
 ]

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from monai_angio.losses import NOT_ARTERY, UNKNOWN, PartialLabelLoss, allowed_classes
+from monai_angio.losses import NOT_ARTERY, UNKNOWN, PartialLabelLoss, allowed_classes, masked_soft_cldice
 
 
 def _logits(p: list) -> torch.Tensor:
@@ -126,3 +126,51 @@ def test_coded_binary_loss_two_channel_softmax() -> None:
     assert torch.all(x.grad[0, :, 0, unknown] == 0) and torch.all(x.grad[0, :, 0, ~unknown].abs().sum(0) > 0)
     with pytest.raises(ValueError, match="1 \\(sigmoid\\) or 2 \\(softmax\\)"):
         loss(torch.randn(1, 3, 1, 8), target)
+
+
+def _line_maps(n: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
+    """(1, 1, n, n) zero maps with a 1-px horizontal line of 20 px (row 8) and a vertical one of 10 px (column 20).
+
+    The soft skeleton of a one-pixel-wide line is the line itself (soft erosion removes it at once), so every
+    clDice term below is a count of pixels.
+    """
+    h = torch.zeros(1, 1, n, n, dtype=torch.float64)
+    h[..., 8, 4:24] = 1.0
+    v = torch.zeros_like(h)
+    v[..., 14:24, 20] = 1.0
+    return h, v
+
+
+def test_masked_soft_cldice_by_hand() -> None:
+    h, v = _line_maps()
+    ones = torch.ones_like(h)
+    assert float(masked_soft_cldice(h, h, ones)) == pytest.approx(0.0, abs=1e-12)
+    half = h.clone()
+    half[..., 8, 14:24] = 0.0  # the prediction misses half of the line
+    # precision (10 + 1) / (10 + 1) = 1; sensitivity (10 + 1) / (20 + 1); 1 - 2 ps / (p + s) = 10 / 32
+    assert float(masked_soft_cldice(half, h, ones)) == pytest.approx(10 / 32, rel=1e-9)
+    # an extra branch: precision (20 + 1) / (30 + 1), sensitivity 1 -> 10 / 52
+    assert float(masked_soft_cldice(h + v, h, ones)) == pytest.approx(10 / 52, rel=1e-9)
+    # the missed half and the extra branch lie where the truth is unknown: nothing is counted against them
+    known = ones.clone()
+    known[..., 8, 14:24] = 0.0
+    assert float(masked_soft_cldice(half, h * known, known)) == pytest.approx(0.0, abs=1e-12)
+    assert float(masked_soft_cldice(h + v, h, ones - v)) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_partial_label_loss_adds_the_cldice_term() -> None:
+    h, _ = _line_maps()
+    half = h.clone()
+    half[..., 8, 14:24] = 0.0
+    p_art = half.clamp(0.02, 0.98)
+    x = torch.log(torch.cat([1 - p_art, p_art * 0.999, torch.full_like(p_art, 1e-3)], 1))
+    t = torch.where(h > 0, 1, NOT_ARTERY).long()
+    base = PartialLabelLoss()(x, t)
+    with_cl = PartialLabelLoss(lambda_cldice=0.5, cldice_iters=3)(x, t)
+    probs = torch.softmax(x, 1)
+    expected = 0.5 * masked_soft_cldice(probs[:, 1:2], h, torch.ones_like(h), 3)
+    assert float(with_cl - base) == pytest.approx(float(expected), rel=1e-6)
+    assert float(expected) / 0.5 > 0.25  # half the centreline missed (10 / 32 for a crisp prediction)
+    xg = x.clone().float().requires_grad_(True)
+    PartialLabelLoss(lambda_cldice=1.0)(xg, t).backward()
+    assert torch.isfinite(xg.grad).all() and xg.grad[:, 1, 8, 14:24].lt(0).all()  # pushes the missed half up

@@ -33,9 +33,16 @@ BUNDLE = Path(__file__).resolve().parents[1]
 def main(argv=None) -> int:
     p = recipe_parser(__doc__.split("\n\n")[0], default_init=str(BUNDLE / "models" / "model.pt"))
     p.add_argument("--focal-gamma", type=float, default=2.0, help="focal exponent of PartialLabelLoss (0 = CE)")
+    p.add_argument(
+        "--cldice", type=float, default=0.0, help="weight of the masked soft clDice on the artery channel (0 = off)"
+    )
+    p.add_argument("--cldice-iters", type=int, default=10, help="soft-skeleton iterations of the clDice term")
     args = p.parse_args(argv)
     net = EfficientUNetPlusPlus(spatial_dims=2, in_channels=1, out_channels=3, backbone="efficientnet-b0")
-    run_recipe(args, net, PartialLabelLoss(gamma=args.focal_gamma, k=0.75))
+    loss = PartialLabelLoss(
+        gamma=args.focal_gamma, k=0.75, lambda_cldice=args.cldice, cldice_iters=args.cldice_iters
+    )
+    run_recipe(args, net, loss)
     return 0
 
 
