@@ -68,6 +68,11 @@ def recipe_parser(
     p.add_argument("--flip", type=float, default=0.0, help="probability of a left-right and of an up-down flip")
     p.add_argument("--cathlab", action="store_true", help="use the realistic cath-lab generator preset")
     p.add_argument("--cathlab-fraction", type=float, default=1.0, help="with --cathlab: share of cath-lab phantoms")
+    p.add_argument(
+        "--phantom-edge-ignore",
+        action="store_true",
+        help="leave the inner boundary ring of wide phantom arteries unlabelled (real masks set the boundary)",
+    )
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
@@ -238,6 +243,7 @@ def run_recipe(
             seed=args.seed,
             synthetic_config=phantom_config,
             flip_prob=getattr(args, "flip", 0.0),
+            phantom_edge_ignore=bool(getattr(args, "phantom_edge_ignore", False)),
             **kw,
         )
         dataset = MixedAngioDataset(items, length=args.iters * args.batch, config=cfg)

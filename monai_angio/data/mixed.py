@@ -9,6 +9,9 @@ augmented with MONAI transforms (rotation, scale, crop, gamma, noise, blur). Tar
 - real masks: vessel -> 1 (artery), everything else -> 3 (not artery: background *or* catheter);
 - synthetic: 0 / 1 / 2 as generated; thin drawn branches below the 2 mm major-artery criterion -> 4 (unknown), so
   synthetic data never teach "thin branch = background" while real experts label such branches;
+- optionally (``phantom_edge_ignore``) the inner one-pixel ring of phantom arteries at least ~4 px wide -> 4
+  (unknown): the phantom labels the geometric vessel edge, real experts trace the visible edge about a pixel
+  inside it, so the real masks alone then set where the artery boundary is drawn;
 - pixels brought in by padding or rotation -> 4 (unknown).
 """
 
@@ -30,6 +33,7 @@ from monai.transforms import (
     RandSpatialCropd,
     SpatialPadd,
 )
+from scipy import ndimage
 
 from monai_angio.data.real import read_gray, read_mask
 from monai_angio.errors import AngioInputError
@@ -44,10 +48,23 @@ def encode_real_mask(mask: np.ndarray) -> np.ndarray:
     return np.where(np.asarray(mask) > 0, 1, NOT_ARTERY).astype(np.uint8)
 
 
-def encode_phantom(label: np.ndarray, vessel_mask: np.ndarray) -> np.ndarray:
-    """Phantom label (0/1/2) + all-vessel mask -> coded target with thin branches as unknown (4)."""
+def encode_phantom(label: np.ndarray, vessel_mask: np.ndarray, edge_ignore: bool = False) -> np.ndarray:
+    """Phantom label (0/1/2) + all-vessel mask -> coded target with thin branches as unknown (4).
+
+    Args:
+        label: phantom label map (0 background, 1 artery, 2 catheter).
+        vessel_mask: every drawn vessel, thin branches included.
+        edge_ignore: also code as unknown the artery pixels that touch a non-artery pixel (8-neighbourhood)
+            wherever the artery is at least ~4 px wide (a pixel at distance >= 2 from its edge within 5 x 5), so
+            the boundary's exact position is learnt from other (real) labels; narrower arteries stay known.
+    """
     t = np.asarray(label).astype(np.uint8).copy()
     t[(np.asarray(vessel_mask) > 0) & (t == 0)] = UNKNOWN
+    if edge_ignore:
+        art = t == 1
+        depth = ndimage.distance_transform_edt(art)
+        wide = ndimage.maximum_filter(depth, size=5) >= 2.0
+        t[art & (depth < 1.5) & wide] = UNKNOWN
     return t
 
 
@@ -90,6 +107,8 @@ class MixedSampleConfig:
         rotate_deg: rotation range (+-) in degrees.
         flip_prob: probability of a left-right flip, and independently of an up-down flip, of every sample (0: the
             projection's orientation is kept, as in the shipped stages 1-9).
+        phantom_edge_ignore: code the inner boundary ring of wide phantom arteries as unknown
+            (:func:`encode_phantom`).
     """
 
     crop: int = 256
@@ -101,6 +120,7 @@ class MixedSampleConfig:
     flip_prob: float = 0.0
     seed: int = 0
     extra: Dict[str, float] = field(default_factory=dict)
+    phantom_edge_ignore: bool = False
 
 
 class MixedAngioDataset(torch.utils.data.Dataset):
@@ -168,7 +188,7 @@ class MixedAngioDataset(torch.utils.data.Dataset):
         fov = getattr(ph, "fov_mask", None)
         if fov is None:
             fov = field_of_view_mask(ph.image)
-        return fov_normalize(ph.image, fov), encode_phantom(ph.label, ph.vessel_mask)
+        return fov_normalize(ph.image, fov), encode_phantom(ph.label, ph.vessel_mask, self.cfg.phantom_edge_ignore)
 
     def __getitem__(self, index: int) -> Dict[str, torch.Tensor]:
         rng = np.random.default_rng([self.cfg.seed, self.epoch, int(index)])

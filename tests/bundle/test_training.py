@@ -58,6 +58,12 @@ def test_parser_can_make_real_optional() -> None:
     assert recipe_parser("x", real_required=False).parse_args(["--out", "o"]).real == ""
 
 
+def test_parser_phantom_edge_ignore_is_off_unless_asked() -> None:
+    p = recipe_parser("x", real_required=False)
+    assert p.parse_args(["--out", "o"]).phantom_edge_ignore is False
+    assert p.parse_args(["--out", "o", "--phantom-edge-ignore"]).phantom_edge_ignore is True
+
+
 class _Tiny(torch.nn.Module):
     def __init__(self) -> None:
         super().__init__()

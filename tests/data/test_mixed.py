@@ -24,6 +24,34 @@ def test_encodings() -> None:
     assert encode_phantom(label, vessel).tolist() == [[0, 1, 2, UNKNOWN]]
 
 
+def test_phantom_edge_ignore_leaves_the_boundary_ring_of_wide_arteries_unknown() -> None:
+    """``edge_ignore``: a 6 px wide artery keeps its 4 px core and loses its one-pixel ring to "unknown"; a 2 px
+    artery (no pixel 2 px inside its edge) stays fully known; background, catheter and thin branches are unchanged."""
+    label = np.zeros((16, 20), np.uint8)
+    label[2:8, 2:18] = 1  # wide artery, 6 px
+    label[10:12, 2:18] = 1  # narrow artery, 2 px
+    label[14:16, :] = 2  # catheter
+    vessel = label == 1
+    vessel[13, 2:18] = True  # a thin branch, drawn but not artery
+    plain = encode_phantom(label, vessel)
+    t = encode_phantom(label, vessel, edge_ignore=True)
+    ring = np.zeros_like(vessel)
+    ring[2:8, 2:18] = True
+    ring[3:7, 3:17] = False
+    assert (t[ring] == UNKNOWN).all() and (t[3:7, 3:17] == 1).all()
+    assert (t[10:12, 2:18] == 1).all()
+    assert np.array_equal(t[~ring], plain[~ring])
+    assert (t[13, 2:18] == UNKNOWN).all() and (t[14:16] == 2).all() and (t[0] == 0).all()
+
+
+def test_dataset_passes_phantom_edge_ignore_on() -> None:
+    kw = dict(crop=64, synthetic_sizes=(128,), scale_range=(1.0, 1.0), rotate_deg=0.0)
+    off = MixedAngioDataset([], 1, MixedSampleConfig(**kw))[0]["label"].numpy()
+    on = MixedAngioDataset([], 1, MixedSampleConfig(phantom_edge_ignore=True, **kw))[0]["label"].numpy()
+    moved = off != on
+    assert moved.any() and (off[moved] == 1).all() and (on[moved] == UNKNOWN).all()
+
+
 def test_samples_real_and_synthetic(tmp_path: Path) -> None:
     img = np.full((96, 96), 180, np.uint8)
     img[40:48, :] = 60
