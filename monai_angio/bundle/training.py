@@ -73,6 +73,13 @@ def recipe_parser(
         action="store_true",
         help="leave the inner boundary ring of wide phantom arteries unlabelled (real masks set the boundary)",
     )
+    p.add_argument(
+        "--scale-range",
+        type=_zoom_range,
+        default=(0.7, 1.5),
+        metavar="LO,HI",
+        help="log-uniform zoom range of every sample (default 0.7,1.5; wider: vessel widths the real images lack)",
+    )
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
@@ -89,6 +96,17 @@ def recipe_parser(
     )
     p.set_defaults(**defaults)
     return p
+
+
+def _zoom_range(text: str) -> Tuple[float, float]:
+    """``"LO,HI"`` -> ``(LO, HI)`` with ``0 < LO <= HI`` (an ``argparse`` type)."""
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LO,HI (two numbers), got {text!r}") from None
+    if not 0 < lo <= hi:
+        raise argparse.ArgumentTypeError(f"need 0 < LO <= HI, got {text!r}")
+    return lo, hi
 
 
 def split_real_cases(
@@ -244,6 +262,7 @@ def run_recipe(
             synthetic_config=phantom_config,
             flip_prob=getattr(args, "flip", 0.0),
             phantom_edge_ignore=bool(getattr(args, "phantom_edge_ignore", False)),
+            scale_range=tuple(getattr(args, "scale_range", (0.7, 1.5))),
             **kw,
         )
         dataset = MixedAngioDataset(items, length=args.iters * args.batch, config=cfg)

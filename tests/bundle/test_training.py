@@ -64,6 +64,17 @@ def test_parser_phantom_edge_ignore_is_off_unless_asked() -> None:
     assert p.parse_args(["--out", "o", "--phantom-edge-ignore"]).phantom_edge_ignore is True
 
 
+def test_parser_scale_range_defaults_to_the_sampler_and_checks_its_bounds() -> None:
+    from monai_angio.data.mixed import MixedSampleConfig
+
+    p = recipe_parser("x", real_required=False)
+    assert p.parse_args(["--out", "o"]).scale_range == tuple(MixedSampleConfig().scale_range)
+    assert p.parse_args(["--out", "o", "--scale-range", "0.7,2.2"]).scale_range == (0.7, 2.2)
+    for bad in ("2.2,0.7", "0,1", "1.5", "a,b"):
+        with pytest.raises(SystemExit):
+            p.parse_args(["--out", "o", "--scale-range", bad])
+
+
 class _Tiny(torch.nn.Module):
     def __init__(self) -> None:
         super().__init__()
