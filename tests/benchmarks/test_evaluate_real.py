@@ -124,6 +124,34 @@ def test_selection_and_guards(data_dir, tmp_path):
     assert not (BENCHMARKS / "should_not_exist").exists()
 
 
+def test_zoom_case_keeps_the_mask_on_its_vessel() -> None:
+    img = np.ones((30, 40), np.float32)
+    mask = np.zeros((30, 40), bool)
+    img[10:14, 5:35] = 0.2  # a dark horizontal vessel, rows 10-13
+    mask[10:14, 5:35] = True
+    zi, zm = ev.zoom_case(img, mask, 512 / 300)
+    assert zi.shape == zm.shape == (51, 68) and zm.dtype == bool
+    assert 0.2 <= zi.min() and zi.max() <= 1.0  # clipped to the input's range (no bicubic overshoot)
+    rows = np.nonzero(zm[:, 34])[0]
+    z = 51 / 30
+    centre = (11.5 + 0.5) * z - 0.5  # pixel-centred mapping of the vessel's centre row
+    assert abs(rows.mean() - centre) < 0.5 and abs(len(rows) - 4 * z) <= 1
+    dark = 1.0 - zi[:, 34]
+    assert abs((dark * np.arange(51)).sum() / dark.sum() - centre) < 0.1  # the image's vessel is where the mask is
+    assert zm.sum() == pytest.approx(mask.sum() * z * (68 / 40), rel=0.1)
+
+
+def test_zoom_runs_the_model_on_resized_cases(data_dir, tmp_path):
+    stub = StubModel()
+    res = ev.evaluate_real(data_dir, tmp_path / "z", model=stub, zoom=2.0, contact_sheet=False, log=None)
+    assert all(s == (1, 128, 128) for s in stub.shapes)
+    assert [r["height"] for r in res["rows"]] == [128] * 3 and res["summary"]["config"]["zoom"] == 2.0
+    assert all(r["gt_px"] > 3 * read_mask(r["label"]).sum() for r in res["rows"])
+    for bad in (0.0, float("nan"), 20.0):
+        with pytest.raises(AngioInputError, match="zoom"):
+            ev.evaluate_real(data_dir, tmp_path / "bad", model=StubModel(), zoom=bad, log=None)
+
+
 def test_cli_with_the_shipped_bundle(data_dir, tmp_path, capsys):
     out = tmp_path / "cli"
     rc = ev.main([str(data_dir), "--out", str(out), "--ids", "2", "--no-contact-sheet"])
