@@ -6,6 +6,7 @@ Run by hand (not a timed test), e.g. on the CIMAT folder (``{n}.png`` + ``{n}_gt
     python3 benchmarks/evaluate_real.py /data/cimat_train --out /tmp/eval_m1 --weights runs/m1/models/model.pt \\
         --n-holdout 10 --holdout-seed 0          # only the 10 images held back by seed 0 (split_datalist)
     python3 benchmarks/evaluate_real.py /data/DCA1 --layout dca1 --out /tmp/eval_dca1 --ids 1,2,3
+    python3 benchmarks/evaluate_real.py /data/cimat_train --out /tmp/eval_512 --zoom 1.7067   # 300 px data at 512 px
 
 The images and masks are paired by :func:`monai_angio.data.folder_datalist` (``--image-pattern`` /
 ``--mask-pattern``) or :func:`monai_angio.data.dca1_datalist` (``--layout dca1``). ``--n-holdout`` /
