@@ -9,6 +9,7 @@ exit status):
 - ``segment`` (:mod:`monai_angio.apps.segment`): run a bundle on angiograms.
 - ``train``   (:mod:`monai_angio.apps.train`): train a bundle on a datalist.
 - ``demo``    (:mod:`monai_angio.apps.demo`): the whole pipeline on a generated sample cine.
+- ``evaluate`` (:mod:`monai_angio.apps.evaluate`): score a bundle on images with expert vessel masks.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from monai_angio import __version__
 
 __all__ = ["build_parser", "main", "join_dash_values", "SUBCOMMAND_MODULES", "DASH_VALUE_OPTIONS"]
 
-SUBCOMMAND_MODULES = ("demo", "synth", "qca", "segment", "train")
+SUBCOMMAND_MODULES = ("demo", "synth", "qca", "segment", "train", "evaluate")
 
 #: options whose value may be written with a leading "-" (``--catheter -6F``, ``--start -5,10``): argparse would
 #: take such a value for an option and answer "expected one argument"; joined as ``--opt=value`` the sub-command's

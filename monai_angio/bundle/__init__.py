@@ -6,7 +6,9 @@
 - :mod:`.cine`: :class:`CineFile`, a file's frames read on demand by a bundle's loader (streamed cines);
 - :mod:`.hooks`: the functions bundle configs call by name (datalists, inference items, metadata helpers);
 - :mod:`.metadata`: offline ``metadata.json`` validation against ``bundles/metadata_schema.json``;
-- :mod:`.inferers`: :class:`ImageOnlyInferer`, the configs' inferer (MONAI's ``SimpleInferer``, image only).
+- :mod:`.inferers`: :class:`ImageOnlyInferer`, the configs' inferer (MONAI's ``SimpleInferer``, image only);
+- :mod:`.evaluation`: :func:`evaluate_real`, a bundle and a Frangi baseline scored on images with vessel masks (the
+  engine of ``monai-angio evaluate``).
 
 Names are imported from their submodule on first use (:func:`monai_angio.utils.lazy.lazy_exports`): finding a
 bundle (:mod:`.locate`) does not import torch or MONAI; :class:`BundleRunner` does.
@@ -16,6 +18,7 @@ from monai_angio.utils.lazy import lazy_exports
 
 __all__ = [
     "BUNDLE_NAMES",
+    "DEFAULT_BUNDLE",
     "bundles_dir",
     "bundle_search_dirs",
     "resolve_bundle",
@@ -32,18 +35,20 @@ __all__ = [
     "class_names_from_metadata",
     "CineFile",
     "ImageOnlyInferer",
+    "evaluate_real",
 ]
 
 # where each name lives: imported on first use (PEP 562), so that importing the package stays cheap
 _EXPORTS = {
     "locate": [
-        "BUNDLE_NAMES", "bundle_config_path", "bundle_path", "bundle_search_dirs", "bundles_dir", "load_bundle_config",
+        "BUNDLE_NAMES", "DEFAULT_BUNDLE", "bundle_config_path", "bundle_path", "bundle_search_dirs", "bundles_dir", "load_bundle_config",
         "resolve_bundle",
     ],
     "metadata": ["load_metadata_schema", "metadata_schema_path", "validate_bundle_metadata", "validate_metadata"],
     "runner": ["BundleRunner", "class_names_from_metadata", "load_bundle", "load_state_dict"],
     "inferers": ["ImageOnlyInferer"],
     "cine": ["CineFile"],
+    "evaluation": ["evaluate_real"],
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -13,6 +13,7 @@ from typing import Any, List, Sequence, Union
 
 __all__ = [
     "BUNDLE_NAMES",
+    "DEFAULT_BUNDLE",
     "bundles_dir",
     "bundle_search_dirs",
     "resolve_bundle",
@@ -23,8 +24,11 @@ __all__ = [
 
 PathLike = Union[str, os.PathLike]
 
+#: the flagship bundle (artery + catheter), the default of commands that take ``--bundle``
+DEFAULT_BUNDLE = "xca_artery_catheter_efficientunetpp"
+
 BUNDLE_NAMES = (
-    "xca_artery_catheter_efficientunetpp",
+    DEFAULT_BUNDLE,
     "xca_vessel_unet3plus",
     "xca_temporal_cenet",
     "xca_major_vessel_unet",

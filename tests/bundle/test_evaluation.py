@@ -1,0 +1,98 @@
+"""Tests of :mod:`monai_angio.bundle.evaluation` (the engine of ``monai-angio evaluate``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from monai_angio.bundle.evaluation import evaluate_real, image_metrics, order_cases, zoom_case
+from monai_angio.data import write_png_image
+
+
+class _Oracle:
+    """Returns the vessel mask of the case it is given (looked up by its image), so every Dice is known."""
+
+    name, weights, min_component_size = "oracle", None, 0
+
+    def __init__(self, masks):
+        self.masks = masks
+
+    def predict(self, frames: np.ndarray) -> np.ndarray:
+        for img, m in self.masks:
+            if np.allclose(frames[0], img, atol=1e-3):
+                return m[None].astype(np.uint8)
+        raise AssertionError("unknown image")
+
+
+def _folder(tmp_path: Path):
+    rng = np.random.default_rng(0)
+    pairs = []
+    for n, w in ((1, 2), (2, 4), (3, 6)):
+        img = np.full((48, 48), 0.8, np.float32) + rng.normal(0, 0.01, (48, 48)).astype(np.float32)
+        mask = np.zeros((48, 48), bool)
+        mask[10:10 + w, 4:44] = True
+        img[mask] = 0.3
+        write_png_image(tmp_path / f"{n}.png", img, bit_depth=16)
+        Image.fromarray((mask * 255).astype(np.uint8)).save(tmp_path / f"{n}_gt.png")
+        pairs.append((n, mask))
+    return pairs
+
+
+def test_writer_gets_best_median_worst_and_no_writer_writes_no_sheet(tmp_path: Path) -> None:
+    from monai_angio.data import read_gray
+
+    pairs = _folder(tmp_path / "data")
+    # the "model" halves the vessel of case 1, keeps case 2, and adds a stripe to case 3
+    preds = []
+    for n, m in pairs:
+        p = m.copy()
+        if n == 1:
+            p[10, :] = False
+        if n == 3:
+            p[30:33, 4:44] = True
+        preds.append((read_gray(tmp_path / "data" / f"{n}.png"), p))
+    calls = []
+
+    def writer(path, panels, title="", overwrite=False):
+        calls.append([(p["name"], p["row"]["case"]) for p in panels])
+        Path(path).write_bytes(b"png")
+
+    res = evaluate_real(tmp_path / "data", tmp_path / "o1", model=_Oracle(preds), contact_sheet_writer=writer, log=None)
+    dice = {r["case"]: r["model_dice"] for r in res["rows"]}
+    assert dice["2"] == pytest.approx(1.0) and dice["1"] == pytest.approx(2 / 3) and dice["3"] == pytest.approx(12 / 15)
+    assert calls == [[("best", "2"), ("median", "3"), ("worst", "1")]]
+    assert res["outputs"]["contact_sheet"].read_bytes() == b"png"
+    res = evaluate_real(tmp_path / "data", tmp_path / "o2", model=_Oracle(preds), log=None)
+    assert "contact_sheet" not in res["outputs"] and not (tmp_path / "o2" / "contact_sheet.png").exists()
+    assert order_cases(res["rows"])["worst"]["case"] == "1"
+
+
+def test_image_metrics_by_hand() -> None:
+    truth = np.zeros((20, 20), bool)
+    truth[5:9, 2:18] = True  # 64 px
+    pred = truth.copy()
+    pred[5, :] = False  # 48 px kept
+    m = image_metrics(pred, truth)
+    assert m["precision"] == pytest.approx(1.0) and m["recall"] == pytest.approx(48 / 64)
+    assert m["dice"] == pytest.approx(2 * 48 / (48 + 64)) and m["px"] == 48 and m["components"] == 1
+    assert m["width_excess_px"] < 0  # narrower than the truth
+
+
+def test_zoom_case_keeps_the_mask_on_its_vessel() -> None:
+    img = np.ones((30, 40), np.float32)
+    mask = np.zeros((30, 40), bool)
+    img[10:14, 5:35] = 0.2  # a dark horizontal vessel, rows 10-13
+    mask[10:14, 5:35] = True
+    zi, zm = zoom_case(img, mask, 512 / 300)
+    assert zi.shape == zm.shape == (51, 68) and zm.dtype == bool
+    assert 0.2 <= zi.min() and zi.max() <= 1.0  # clipped to the input's range (no bicubic overshoot)
+    rows = np.nonzero(zm[:, 34])[0]
+    z = 51 / 30
+    centre = (11.5 + 0.5) * z - 0.5  # pixel-centred mapping of the vessel's centre row
+    assert abs(rows.mean() - centre) < 0.5 and abs(len(rows) - 4 * z) <= 1
+    dark = 1.0 - zi[:, 34]
+    assert abs((dark * np.arange(51)).sum() / dark.sum() - centre) < 0.1  # the image's vessel is where the mask is
+    assert zm.sum() == pytest.approx(mask.sum() * z * (68 / 40), rel=0.1)
