@@ -4,6 +4,7 @@ Examples::
 
     monai-angio evaluate /data/cimat --out /tmp/eval                       # {n}.png + {n}_gt.png
     monai-angio evaluate /data/DCA1 --layout dca1 --out /tmp/eval_dca1 --ids 1,2,3
+    monai-angio evaluate arcade/syntax/test/annotations/test.json --layout arcade --out /tmp/eval_arcade
     monai-angio evaluate /data/cimat --out /tmp/eval_ho --n-holdout 10 --holdout-seed 0   # held-back cases only
     monai-angio evaluate /data/cimat --out /tmp/eval_512 --zoom 1.7067    # 300 px data with vessels as at 512 px
 
@@ -118,11 +119,17 @@ def save_contact_sheet(
 
 def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the command's arguments to ``p`` (``monai-angio evaluate`` and ``benchmarks/evaluate_real.py``)."""
-    p.add_argument("data", help="folder of images and binary vessel masks")
+    p.add_argument("data", help="folder of images and binary vessel masks (--layout arcade: the COCO json)")
     p.add_argument("--out", required=True, help="output folder (outside the repository for real data)")
     p.add_argument("--bundle", default=DEFAULT_BUNDLE, help=f"bundle name or folder (default {DEFAULT_BUNDLE})")
     p.add_argument("--weights", default=None, help="checkpoint instead of <bundle>/models/model.pt")
-    p.add_argument("--layout", choices=("folder", "dca1"), default="folder", help="data layout (default folder)")
+    p.add_argument(
+        "--layout",
+        choices=("folder", "dca1", "arcade"),
+        default="folder",
+        help="data layout: folder of {n}.png + {n}_gt.png (patterns below), DCA1 folder, or DATA = an ARCADE COCO json "
+        "(all SYNTAX segments of an image form its vessel mask); default folder",
+    )
     p.add_argument("--image-pattern", default=DEFAULT_IMAGE_PATTERN, help="image file name, {n} = case id")
     p.add_argument("--mask-pattern", default=DEFAULT_MASK_PATTERN, help="mask file name, {n} = case id")
     p.add_argument("--mask-folder", default=None, help="folder of the masks if not DATA")

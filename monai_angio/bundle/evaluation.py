@@ -21,10 +21,12 @@ mean Dice) and, with a ``contact_sheet_writer`` (e.g. :func:`monai_angio.apps.ev
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -32,7 +34,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from monai_angio.bundle.locate import DEFAULT_BUNDLE
-from monai_angio.data import dca1_datalist, folder_datalist, holdout_ids, read_gray, read_mask
+from monai_angio.data import arcade_datalist, dca1_datalist, folder_datalist, holdout_ids, read_gray, read_mask
 from monai_angio.data.real import DEFAULT_IMAGE_PATTERN, DEFAULT_MASK_PATTERN, case_ids
 from monai_angio.errors import AngioInputError
 from monai_angio.metrics import cldice, connected_component_count, overlap_metrics, width_excess_px
@@ -50,6 +52,7 @@ __all__ = [
     "summarize",
     "format_table",
     "order_cases",
+    "LAYOUTS",
 ]
 
 PathLike = Union[str, os.PathLike]
@@ -106,6 +109,8 @@ SUMMARY_METRICS = (
     "frangi_s",
 )
 DICE_LIMITS = (0.4, 0.3)
+#: data layouts: a folder of ``{n}.png`` + ``{n}_gt.png`` (patterns), the DCA1 / CIMAT folder, an ARCADE COCO json
+LAYOUTS = ("folder", "dca1", "arcade")
 
 
 def _log(msg: str) -> None:
@@ -275,6 +280,32 @@ def zoom_case(image: np.ndarray, mask: np.ndarray, zoom: float) -> Tuple[np.ndar
     return xi[0, 0].numpy(), mi[0, 0].numpy()
 
 
+def _list_cases(
+    data: Path,
+    layout: str,
+    image_pattern: str,
+    mask_pattern: str,
+    mask_folder: Optional[PathLike],
+    stack: contextlib.ExitStack,
+) -> List[Dict[str, Any]]:
+    """Image/mask pairs of ``data`` in ``layout``; sizes are checked per case by the caller (a bad case is skipped)."""
+    if layout == "dca1":
+        return dca1_datalist(data, missing_mask="warn", check_sizes=False)
+    if layout == "folder":
+        return folder_datalist(
+            data,
+            image_pattern=image_pattern,
+            mask_pattern=mask_pattern,
+            mask_folder=mask_folder,
+            missing_mask="warn",
+            check_sizes=False,
+        )
+    if layout == "arcade":
+        masks = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="monai_angio_arcade_")))
+        return arcade_datalist(data, masks / "masks")
+    raise AngioInputError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+
+
 def evaluate_real(
     data: PathLike,
     out_dir: PathLike,
@@ -308,8 +339,10 @@ def evaluate_real(
         model: an already loaded model (anything with ``predict((T, H, W) float array) -> (T, H, W) labels``,
             e.g. a :class:`~monai_angio.bundle.runner.BundleRunner` or a test stub); then ``bundle`` and
             ``weights`` only label the outputs.
-        layout: ``"folder"`` (:func:`~monai_angio.data.folder_datalist` with the patterns) or ``"dca1"``
-            (:func:`~monai_angio.data.dca1_datalist`).
+        layout: one of :data:`LAYOUTS`: ``"folder"`` (:func:`~monai_angio.data.folder_datalist` with the
+            patterns), ``"dca1"`` (:func:`~monai_angio.data.dca1_datalist`) or ``"arcade"`` (``data`` is an ARCADE
+            COCO json; :func:`~monai_angio.data.arcade_datalist` fills every SYNTAX segment polygon of an image
+            into one vessel mask, in a temporary folder removed afterwards; the case id is the image's file stem).
         image_pattern: image file name pattern (``{n}`` = case id) for ``layout="folder"``.
         mask_pattern: mask file name pattern.
         mask_folder: folder of the masks when not ``data``.
@@ -360,160 +393,152 @@ def evaluate_real(
             if p.exists():
                 raise FileExistsError(f"{p}: exists; refusing to overwrite (use --overwrite)")
 
-    if layout == "dca1":
-        items = dca1_datalist(data, missing_mask="warn", check_sizes=False)  # sizes: per case, below
-    elif layout == "folder":
-        items = folder_datalist(
-            data,
-            image_pattern=image_pattern,
-            mask_pattern=mask_pattern,
-            mask_folder=mask_folder,
-            missing_mask="warn",
-            check_sizes=False,  # a bad case is skipped and named in the loop below, not the whole run stopped
-        )
-    else:
-        raise AngioInputError(f"layout must be 'folder' or 'dca1', got {layout!r}")
-    if not items:
-        raise AngioInputError("no image/mask pairs found", data)
-    items = _select(items, ids, n_holdout, holdout_seed)
-    if not items:
-        raise AngioInputError("no image selected for evaluation", data)
+    stack = contextlib.ExitStack()  # an ARCADE json's masks are rasterised into a folder removed at the end
+    try:
+        items = _list_cases(data, layout, image_pattern, mask_pattern, mask_folder, stack)
+        if not items:
+            raise AngioInputError("no image/mask pairs found", data)
+        items = _select(items, ids, n_holdout, holdout_seed)
+        if not items:
+            raise AngioInputError("no image selected for evaluation", data)
 
-    t0 = time.perf_counter()
-    if model is None:
-        from monai_angio.bundle.runner import load_bundle
+        t0 = time.perf_counter()
+        if model is None:
+            from monai_angio.bundle.runner import load_bundle
 
-        model = load_bundle(bundle, device=device, weights=weights)
-        say(
-            f"loaded bundle {getattr(model, 'name', bundle)} weights {getattr(model, 'weights', weights)} "
-            f"({time.perf_counter() - t0:.1f} s)"
-        )
-    bundle_name = str(getattr(model, "name", bundle))
-    weights_used = getattr(model, "weights", weights)
-    min_size = int(getattr(model, "min_component_size", 0) if min_component_size is None else min_component_size)
-    remover = RemoveSmallComponents(min_size=min_size) if min_size > 0 else None
+            model = load_bundle(bundle, device=device, weights=weights)
+            say(
+                f"loaded bundle {getattr(model, 'name', bundle)} weights {getattr(model, 'weights', weights)} "
+                f"({time.perf_counter() - t0:.1f} s)"
+            )
+        bundle_name = str(getattr(model, "name", bundle))
+        weights_used = getattr(model, "weights", weights)
+        min_size = int(getattr(model, "min_component_size", 0) if min_component_size is None else min_component_size)
+        remover = RemoveSmallComponents(min_size=min_size) if min_size > 0 else None
 
-    rows: List[Dict[str, Any]] = []
-    keep: Dict[str, Dict[str, Any]] = {}
-    n = len(items)
-    say(f"evaluating {n} image(s) from {data} -> {out}")
-    skipped: List[Dict[str, str]] = []
-    for k, it in enumerate(items, 1):
-        try:
-            img = read_gray(it["image"])
-            truth = read_mask(it["label"])
-            if truth.shape != img.shape:
-                raise AngioInputError(f"mask is {truth.shape} but the image is {img.shape}", it["label"])
-            if zoom != 1.0:
-                img, truth = zoom_case(img, truth, zoom)
-            t1 = time.perf_counter()
-            labels = np.asarray(model.predict(img[None].astype(np.float32)))
-            if labels.shape != (1,) + img.shape:
-                raise AngioInputError(f"model returned shape {labels.shape} for a {img.shape} image", it["image"])
-        except AngioInputError as e:  # a bad case is reported and left out; the others are still scored
-            skipped.append({"case": str(it["case"]), "error": str(e)})
-            say(f"[{k:>{len(str(n))}}/{n}] skipped: {e}")
-            continue
-        lab = labels[0].astype(np.uint8)
-        if remover is not None:
-            lab = np.asarray(remover(lab[None]))[0].astype(np.uint8)
-        t2 = time.perf_counter()
-        frangi = frangi_segment(img, sigmas=frangi_sigmas).astype(bool)
-        t3 = time.perf_counter()
-        mm = image_metrics(lab == 1, truth)
-        fm = image_metrics(frangi, truth)
-        row: Dict[str, Any] = {
-            "case": str(it["case"]),
-            "image": str(it["image"]),
-            "label": str(it["label"]),
-            "height": int(img.shape[0]),
-            "width": int(img.shape[1]),
-            "gt_px": int(truth.sum()),
-            "gt_components": int(connected_component_count(truth)),
-            "model_dice": mm["dice"],
-            "model_precision": mm["precision"],
-            "model_recall": mm["recall"],
-            "model_cldice": mm["cldice"],
-            "model_width_excess_px": mm["width_excess_px"],
-            "model_artery_px": mm["px"],
-            "model_components": mm["components"],
-            "model_catheter_found": bool((lab == 2).any()),
-            "model_catheter_px": int((lab == 2).sum()),
-            "frangi_dice": fm["dice"],
-            "frangi_precision": fm["precision"],
-            "frangi_recall": fm["recall"],
-            "frangi_cldice": fm["cldice"],
-            "frangi_width_excess_px": fm["width_excess_px"],
-            "frangi_px": fm["px"],
-            "frangi_components": fm["components"],
-            "dice_model_minus_frangi": mm["dice"] - fm["dice"],
-            "model_s": round(t2 - t1, 4),
-            "frangi_s": round(t3 - t2, 4),
+        rows: List[Dict[str, Any]] = []
+        keep: Dict[str, Dict[str, Any]] = {}
+        n = len(items)
+        say(f"evaluating {n} image(s) from {data} -> {out}")
+        skipped: List[Dict[str, str]] = []
+        for k, it in enumerate(items, 1):
+            try:
+                img = read_gray(it["image"])
+                truth = read_mask(it["label"])
+                if truth.shape != img.shape:
+                    raise AngioInputError(f"mask is {truth.shape} but the image is {img.shape}", it["label"])
+                if zoom != 1.0:
+                    img, truth = zoom_case(img, truth, zoom)
+                t1 = time.perf_counter()
+                labels = np.asarray(model.predict(img[None].astype(np.float32)))
+                if labels.shape != (1,) + img.shape:
+                    raise AngioInputError(f"model returned shape {labels.shape} for a {img.shape} image", it["image"])
+            except AngioInputError as e:  # a bad case is reported and left out; the others are still scored
+                skipped.append({"case": str(it["case"]), "error": str(e)})
+                say(f"[{k:>{len(str(n))}}/{n}] skipped: {e}")
+                continue
+            lab = labels[0].astype(np.uint8)
+            if remover is not None:
+                lab = np.asarray(remover(lab[None]))[0].astype(np.uint8)
+            t2 = time.perf_counter()
+            frangi = frangi_segment(img, sigmas=frangi_sigmas).astype(bool)
+            t3 = time.perf_counter()
+            mm = image_metrics(lab == 1, truth)
+            fm = image_metrics(frangi, truth)
+            row: Dict[str, Any] = {
+                "case": str(it["case"]),
+                "image": str(it["image"]),
+                "label": str(it["label"]),
+                "height": int(img.shape[0]),
+                "width": int(img.shape[1]),
+                "gt_px": int(truth.sum()),
+                "gt_components": int(connected_component_count(truth)),
+                "model_dice": mm["dice"],
+                "model_precision": mm["precision"],
+                "model_recall": mm["recall"],
+                "model_cldice": mm["cldice"],
+                "model_width_excess_px": mm["width_excess_px"],
+                "model_artery_px": mm["px"],
+                "model_components": mm["components"],
+                "model_catheter_found": bool((lab == 2).any()),
+                "model_catheter_px": int((lab == 2).sum()),
+                "frangi_dice": fm["dice"],
+                "frangi_precision": fm["precision"],
+                "frangi_recall": fm["recall"],
+                "frangi_cldice": fm["cldice"],
+                "frangi_width_excess_px": fm["width_excess_px"],
+                "frangi_px": fm["px"],
+                "frangi_components": fm["components"],
+                "dice_model_minus_frangi": mm["dice"] - fm["dice"],
+                "model_s": round(t2 - t1, 4),
+                "frangi_s": round(t3 - t2, 4),
+            }
+            rows.append(row)
+            if contact_sheet:
+                keep[row["case"]] = {"image": img, "truth": truth, "model": lab, "frangi": frangi}
+            say(
+                f"[{k:>{len(str(n))}}/{n}] {Path(it['image']).name}: model Dice {mm['dice']:.3f} "
+                f"(P {mm['precision']:.2f} R {mm['recall']:.2f}) clDice {mm['cldice']:.3f} comp {mm['components']}"
+                f"{' catheter ' + str(row['model_catheter_px']) + ' px' if row['model_catheter_found'] else ''} | "
+                f"Frangi Dice {fm['dice']:.3f} clDice {fm['cldice']:.3f} | {t2 - t1:.1f}+{t3 - t2:.1f} s"
+            )
+
+        config = {
+            "data": str(data),
+            "layout": layout,
+            "image_pattern": image_pattern if layout == "folder" else "{n}.{pgm,png}",
+            "mask_pattern": mask_pattern if layout == "folder" else "{n}_gt.{pgm,png}",
+            "ids": None if ids is None else [str(i) for i in ids],
+            "n_holdout": n_holdout,
+            "holdout_seed": holdout_seed if n_holdout is not None else None,
+            "bundle": bundle_name,
+            "weights": None if weights_used is None else str(weights_used),
+            "device": device,
+            "min_component_size": min_size,
+            "frangi_sigmas": None if frangi_sigmas is None else [float(s) for s in frangi_sigmas],
+            "zoom": float(zoom),
+            "frangi_default_sigmas_first_image": [
+                float(s) for s in default_sigmas((int(rows[0]["height"]), int(rows[0]["width"])))
+            ]
+            if frangi_sigmas is None and rows
+            else None,
+            "truth": "mask > 0 (binary vessel mask, catheter unlabelled); model label 1 compared, label 2 = catheter",
+            "seconds": round(time.perf_counter() - t0, 2),
         }
-        rows.append(row)
+        if not rows:
+            raise AngioInputError(
+                "no case could be evaluated: " + "; ".join(f"{x['case']}: {x['error']}" for x in skipped), data
+            )
+        summary = summarize(rows, config)
+        summary["skipped"] = skipped
+        table = format_table(summary)
+        if skipped:
+            table += f"\nskipped {len(skipped)} case(s): " + "; ".join(f"{x['case']}: {x['error']}" for x in skipped)
+
+        out.mkdir(parents=True, exist_ok=True)
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in r.items()})
+        with atomic_write(outputs["csv"], "w", overwrite=overwrite, encoding="utf-8", newline="") as f:
+            f.write(buf.getvalue())
+        with atomic_write(outputs["summary"], "w", overwrite=overwrite, encoding="utf-8") as f:
+            json.dump(summary, f, indent=2)
+            f.write("\n")
         if contact_sheet:
-            keep[row["case"]] = {"image": img, "truth": truth, "model": lab, "frangi": frangi}
-        say(
-            f"[{k:>{len(str(n))}}/{n}] {Path(it['image']).name}: model Dice {mm['dice']:.3f} "
-            f"(P {mm['precision']:.2f} R {mm['recall']:.2f}) clDice {mm['cldice']:.3f} comp {mm['components']}"
-            f"{' catheter ' + str(row['model_catheter_px']) + ' px' if row['model_catheter_found'] else ''} | "
-            f"Frangi Dice {fm['dice']:.3f} clDice {fm['cldice']:.3f} | {t2 - t1:.1f}+{t3 - t2:.1f} s"
-        )
-
-    config = {
-        "data": str(data),
-        "layout": layout,
-        "image_pattern": image_pattern if layout == "folder" else "{n}.{pgm,png}",
-        "mask_pattern": mask_pattern if layout == "folder" else "{n}_gt.{pgm,png}",
-        "ids": None if ids is None else [str(i) for i in ids],
-        "n_holdout": n_holdout,
-        "holdout_seed": holdout_seed if n_holdout is not None else None,
-        "bundle": bundle_name,
-        "weights": None if weights_used is None else str(weights_used),
-        "device": device,
-        "min_component_size": min_size,
-        "frangi_sigmas": None if frangi_sigmas is None else [float(s) for s in frangi_sigmas],
-        "zoom": float(zoom),
-        "frangi_default_sigmas_first_image": [
-            float(s) for s in default_sigmas((int(rows[0]["height"]), int(rows[0]["width"])))
-        ]
-        if frangi_sigmas is None and rows
-        else None,
-        "truth": "mask > 0 (binary vessel mask, catheter unlabelled); model label 1 compared, label 2 = catheter",
-        "seconds": round(time.perf_counter() - t0, 2),
-    }
-    if not rows:
-        raise AngioInputError(
-            "no case could be evaluated: " + "; ".join(f"{x['case']}: {x['error']}" for x in skipped), data
-        )
-    summary = summarize(rows, config)
-    summary["skipped"] = skipped
-    table = format_table(summary)
-    if skipped:
-        table += f"\nskipped {len(skipped)} case(s): " + "; ".join(f"{x['case']}: {x['error']}" for x in skipped)
-
-    out.mkdir(parents=True, exist_ok=True)
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
-    writer.writeheader()
-    for r in rows:
-        writer.writerow({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in r.items()})
-    with atomic_write(outputs["csv"], "w", overwrite=overwrite, encoding="utf-8", newline="") as f:
-        f.write(buf.getvalue())
-    with atomic_write(outputs["summary"], "w", overwrite=overwrite, encoding="utf-8") as f:
-        json.dump(summary, f, indent=2)
-        f.write("\n")
-    if contact_sheet:
-        picks = order_cases(rows)
-        panels = [dict(name=name, row=r, **keep[r["case"]]) for name, r in picks.items()]
-        contact_sheet_writer(
-            outputs["contact_sheet"],
-            panels,
-            title=f"{bundle_name} vs Frangi on {data.name}: best / median / worst by model Dice",
-            overwrite=overwrite,
-        )
-    say(table)
-    say("wrote " + ", ".join(str(p) for p in outputs.values()))
-    return {"rows": rows, "summary": summary, "table": table, "outputs": outputs}
+            picks = order_cases(rows)
+            panels = [dict(name=name, row=r, **keep[r["case"]]) for name, r in picks.items()]
+            contact_sheet_writer(
+                outputs["contact_sheet"],
+                panels,
+                title=f"{bundle_name} vs Frangi on {data.name}: best / median / worst by model Dice",
+                overwrite=overwrite,
+            )
+        say(table)
+        say("wrote " + ", ".join(str(p) for p in outputs.values()))
+        return {"rows": rows, "summary": summary, "table": table, "outputs": outputs}
+    finally:
+        stack.close()
 
 

@@ -96,3 +96,40 @@ def test_zoom_case_keeps_the_mask_on_its_vessel() -> None:
     dark = 1.0 - zi[:, 34]
     assert abs((dark * np.arange(51)).sum() / dark.sum() - centre) < 0.1  # the image's vessel is where the mask is
     assert zm.sum() == pytest.approx(mask.sum() * z * (68 / 40), rel=0.1)
+
+
+def test_arcade_json_is_scored_against_its_filled_polygons_and_leaves_no_masks(tmp_path: Path) -> None:
+    import json
+    import tempfile
+
+    split = tmp_path / "syntax" / "test"
+    (split / "images").mkdir(parents=True)
+    (split / "annotations").mkdir()
+    img = np.full((32, 40), 0.8, np.float32)
+    img[8:12, 4:36] = 0.2
+    write_png_image(split / "images" / "7.png", img, bit_depth=8)
+    coco = {
+        "images": [{"id": 70, "file_name": "7.png", "height": 32, "width": 40}],
+        "annotations": [  # two SYNTAX segments covering the dark band: x 4..20 and 20..36, y 8..12
+            {"id": 1, "image_id": 70, "category_id": 1, "segmentation": [[4, 8, 20, 8, 20, 12, 4, 12]]},
+            {"id": 2, "image_id": 70, "category_id": 2, "segmentation": [[20, 8, 36, 8, 36, 12, 20, 12]]},
+        ],
+    }
+    ann = split / "annotations" / "test.json"
+    ann.write_text(json.dumps(coco))
+
+    class Dark:
+        name, weights, min_component_size = "dark", None, 0
+
+        def predict(self, frames):
+            return (frames < frames.mean()).astype(np.uint8)  # the dark band
+
+    before = set(Path(tempfile.gettempdir()).glob("monai_angio_arcade_*"))
+    res = evaluate_real(ann, tmp_path / "out", model=Dark(), layout="arcade", log=None)
+    row = res["rows"][0]
+    assert row["case"] == "7" and row["gt_px"] == 4 * 32 and row["model_dice"] == pytest.approx(1.0)
+    assert res["summary"]["config"]["layout"] == "arcade"
+    assert set(Path(tempfile.gettempdir()).glob("monai_angio_arcade_*")) == before  # temporary masks removed
+    assert sorted(p.name for p in split.rglob("*")) == ["7.png", "annotations", "images", "test.json"]
+    with pytest.raises(Exception, match="layout must be one of"):
+        evaluate_real(ann, tmp_path / "o2", model=Dark(), layout="coco", log=None)
