@@ -18,33 +18,12 @@ from __future__ import annotations
 
 import sys
 
+from monai_angio.bundle import evaluation as _engine
+from monai_angio.bundle.evaluation import *  # noqa: F401,F403 - the engine's public names, as before the move
+from monai_angio.apps import evaluate as _app  # noqa: I001 - after the engine: its evaluate_real draws the sheet
 from monai_angio.apps.evaluate import add_arguments, evaluate_real, main, run, save_contact_sheet
-from monai_angio.bundle.evaluation import (
-    CSV_COLUMNS,
-    DEFAULT_BUNDLE,
-    REPO_ROOT,
-    SUMMARY_METRICS,
-    format_table,
-    image_metrics,
-    summarize,
-    zoom_case,
-)
 
-__all__ = [
-    "DEFAULT_BUNDLE",
-    "CSV_COLUMNS",
-    "SUMMARY_METRICS",
-    "REPO_ROOT",
-    "evaluate_real",
-    "zoom_case",
-    "image_metrics",
-    "summarize",
-    "format_table",
-    "save_contact_sheet",
-    "add_arguments",
-    "run",
-    "main",
-]
+__all__ = [n for n in _engine.__all__ if n != "evaluate_real"] + [n for n in _app.__all__ if n != "register"]
 
 if __name__ == "__main__":
     sys.exit(main())
