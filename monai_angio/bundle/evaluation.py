@@ -259,7 +259,9 @@ def zoom_case(image: np.ndarray, mask: np.ndarray, zoom: float) -> Tuple[np.ndar
 
     The output size is ``round(side * zoom)`` per axis; both stay pixel-centred (``align_corners=False``), so the
     mask stays on its vessel. Used to measure how a model copes with vessels of other widths in pixels than the
-    data set has (a scale robustness check, not a preprocessing step of the bundle).
+    data set has (a scale robustness check, not a preprocessing step of the bundle). Unlike the training sampler's
+    :func:`~monai_angio.data.mixed.zoom_image_and_label`, which must keep coded labels (nearest-exact), the binary
+    mask is resampled bilinearly and thresholded, so upsampled vessel edges stay smooth instead of blocky.
 
     Args:
         image: ``(H, W)`` grey image.
