@@ -19,11 +19,12 @@ from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
+from monai_angio.bundle.locate import DEFAULT_BUNDLE
 from monai_angio.errors import AngioInputError
 
 __all__ = ["run_demo", "lesion_points", "register", "run", "FLAGSHIP_BUNDLE"]
 
-FLAGSHIP_BUNDLE = "xca_artery_catheter_efficientunetpp"
+FLAGSHIP_BUNDLE = DEFAULT_BUNDLE  # the name this module has always exported
 
 
 def run_demo(

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence,
 
 import numpy as np
 
-from monai_angio.bundle.locate import resolve_bundle
+from monai_angio.bundle.locate import DEFAULT_BUNDLE, resolve_bundle
 from monai_angio.data.inputs import (
     SUPPORTED_SUFFIXES,
     expand_inputs,
@@ -523,7 +523,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders (folders are searched recursively)")
     p.add_argument(
-        "--bundle", default="xca_artery_catheter_efficientunetpp", help="bundle name under bundles/ or a path"
+        "--bundle", default=DEFAULT_BUNDLE, help="bundle name under bundles/ or a path"
     )
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")

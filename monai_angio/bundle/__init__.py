@@ -41,8 +41,8 @@ __all__ = [
 # where each name lives: imported on first use (PEP 562), so that importing the package stays cheap
 _EXPORTS = {
     "locate": [
-        "BUNDLE_NAMES", "DEFAULT_BUNDLE", "bundle_config_path", "bundle_path", "bundle_search_dirs", "bundles_dir", "load_bundle_config",
-        "resolve_bundle",
+        "BUNDLE_NAMES", "DEFAULT_BUNDLE", "bundle_config_path", "bundle_path", "bundle_search_dirs", "bundles_dir",
+        "load_bundle_config", "resolve_bundle",
     ],
     "metadata": ["load_metadata_schema", "metadata_schema_path", "validate_bundle_metadata", "validate_metadata"],
     "runner": ["BundleRunner", "class_names_from_metadata", "load_bundle", "load_state_dict"],

@@ -25,15 +25,14 @@ import contextlib
 import csv
 import io
 import json
-import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from monai_angio.bundle.locate import DEFAULT_BUNDLE
+from monai_angio.bundle.locate import DEFAULT_BUNDLE, PathLike
 from monai_angio.data import arcade_datalist, dca1_datalist, folder_datalist, holdout_ids, read_gray, read_mask
 from monai_angio.data.real import DEFAULT_IMAGE_PATTERN, DEFAULT_MASK_PATTERN, case_ids
 from monai_angio.errors import AngioInputError
@@ -55,7 +54,6 @@ __all__ = [
     "LAYOUTS",
 ]
 
-PathLike = Union[str, os.PathLike]
 #: the source tree (or installation) that holds the package; real-data results must not be written into it
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -395,8 +393,7 @@ def evaluate_real(
             if p.exists():
                 raise FileExistsError(f"{p}: exists; refusing to overwrite (use --overwrite)")
 
-    stack = contextlib.ExitStack()  # an ARCADE json's masks are rasterised into a folder removed at the end
-    try:
+    with contextlib.ExitStack() as stack:  # an ARCADE json's masks are rasterised into a folder removed at the end
         items = _list_cases(data, layout, image_pattern, mask_pattern, mask_folder, stack)
         if not items:
             raise AngioInputError("no image/mask pairs found", data)
@@ -540,7 +537,5 @@ def evaluate_real(
         say(table)
         say("wrote " + ", ".join(str(p) for p in outputs.values()))
         return {"rows": rows, "summary": summary, "table": table, "outputs": outputs}
-    finally:
-        stack.close()
 
 

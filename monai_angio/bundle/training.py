@@ -255,6 +255,8 @@ def run_recipe(
         if phantom_config is None and args.cathlab:
             phantom_config = cathlab_config(args.cathlab_fraction)
         kw = {} if synthetic_sizes is None else {"synthetic_sizes": tuple(synthetic_sizes)}
+        if getattr(args, "scale_range", None) is not None:  # otherwise MixedSampleConfig's own default
+            kw["scale_range"] = tuple(args.scale_range)
         cfg = MixedSampleConfig(
             crop=args.crop,
             real_fraction=args.real_fraction,
@@ -262,7 +264,6 @@ def run_recipe(
             synthetic_config=phantom_config,
             flip_prob=getattr(args, "flip", 0.0),
             phantom_edge_ignore=bool(getattr(args, "phantom_edge_ignore", False)),
-            scale_range=tuple(getattr(args, "scale_range", (0.7, 1.5))),
             **kw,
         )
         dataset = MixedAngioDataset(items, length=args.iters * args.batch, config=cfg)
