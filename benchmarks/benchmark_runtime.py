@@ -4,8 +4,9 @@ Run ``python3 benchmarks/benchmark_runtime.py [--peers /tmp/peers] [--rounds 5] 
 
 Part 1, one process, models interleaved round by round (every round times each model on the same input, so a
 busy machine slows all of them alike): the flagship EfficientUNet++-B0 with its shipped weights in eager torch,
-in OpenVINO (float32, compiled for the frame shape: the shipped default) and in ONNX Runtime (``extended``;
-``all``: NCHWc kernels), MONAI's FlexibleUNet-B0 and segmentation_models_pytorch's UnetPlusPlus-B0 (random
+in OpenVINO (float32, compiled for the frame shape: the shipped default), the bundle's whole inferer in OpenVINO
+where it runs more than one scale at this size (the flagship's :class:`~monai_angio.bundle.MultiScaleInferer`), and
+in ONNX Runtime (``extended``; ``all``: NCHWc kernels), MONAI's FlexibleUNet-B0 and segmentation_models_pytorch's UnetPlusPlus-B0 (random
 weights; through :mod:`benchmarks.peer_shim` when ``--peers`` names a folder with smp installed without
 dependencies) in the same runtimes. Printed: parameters,
 GFLOPs (``FlopCounterMode``: 2 per multiply-accumulate), min/median/max ms per 1x1xSxS frame, frames/s at the
@@ -39,7 +40,7 @@ from torch.utils.flop_counter import FlopCounterMode
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.peer_shim import import_smp  # noqa: E402
-from monai_angio.bundle import load_bundle  # noqa: E402
+from monai_angio.bundle import load_bundle, load_bundle_config  # noqa: E402
 from monai_angio.bundle.runtime import OnnxNetwork, OpenVinoNetwork, export_onnx, openvino_available  # noqa: E402
 
 FLAGSHIP = "xca_artery_catheter_efficientunetpp"
@@ -78,6 +79,7 @@ def build_models(size: int, threads: int, peers: Optional[str]) -> List[Dict[str
             )
         )
     out: List[Dict[str, Any]] = []
+    inferer = load_bundle_config(FLAGSHIP, "inference").get_parsed_content("inferer")
     for name, net in nets:
         params = sum(p.numel() for p in net.parameters()) / 1e6
         gflops = _gflops(net, x)
@@ -89,11 +91,29 @@ def build_models(size: int, threads: int, peers: Optional[str]) -> List[Dict[str
             ov = OpenVinoNetwork(data, threads=threads, source="benchmark").prepare((1, 1, size, size))
             out.append({"name": name, "runtime": "OpenVINO (f32)", "call": ov, "params_M": params,
                         "gflops": gflops, "net": net})
+            if net is flagship and len(inferer.scales(size)) > 1:  # what the bundle runs per frame at this size
+                out.append({"name": f"{name}, bundle inferer (scales {_scales(inferer, size)})",
+                            "runtime": "OpenVINO (f32)", "call": _inferer_call(inferer, ov), "params_M": params,
+                            "gflops": gflops, "net": net, "agreement": False})
         for level in levels:
             onnx = OnnxNetwork(data, threads=threads, optimization=level, source="benchmark")
             out.append({"name": name, "runtime": f"ONNX Runtime ({level})", "call": onnx, "params_M": params,
                         "gflops": gflops, "net": net})
     return out
+
+
+def _scales(inferer: Any, size: int) -> str:
+    return " + ".join(f"{round(size * z)} px" for z in inferer.scales(size))
+
+
+def _inferer_call(inferer: Any, engine: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[torch.Tensor], Any]:
+    """The bundle's inferer (e.g. the flagship's two-scale :class:`MultiScaleInferer`) around an engine."""
+
+    def call(x: torch.Tensor) -> Any:
+        with torch.inference_mode():
+            return inferer(x, engine)
+
+    return call
 
 
 def _torch_call(net: torch.nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -113,7 +133,7 @@ def agreement(models: List[Dict[str, Any]], size: int) -> Dict[str, Dict[str, fl
     ref = None
     res: Dict[str, Dict[str, float]] = {}
     for m in models:
-        if not m["name"].startswith("EfficientUNet++"):
+        if not m["name"].startswith("EfficientUNet++") or not m.get("agreement", True):
             continue
         y = m["call"](x)
         if ref is None:

@@ -6,7 +6,8 @@
 - :mod:`.cine`: :class:`CineFile`, a file's frames read on demand by a bundle's loader (streamed cines);
 - :mod:`.hooks`: the functions bundle configs call by name (datalists, inference items, metadata helpers);
 - :mod:`.metadata`: offline ``metadata.json`` validation against ``bundles/metadata_schema.json``;
-- :mod:`.inferers`: :class:`ImageOnlyInferer`, the configs' inferer (MONAI's ``SimpleInferer``, image only);
+- :mod:`.inferers`: the configs' inferers: :class:`ImageOnlyInferer` (MONAI's ``SimpleInferer``, image only) and
+  :class:`MultiScaleInferer` (large frames also run at the size the network learned real images at);
 - :mod:`.evaluation`: :func:`evaluate_real`, a bundle and a Frangi baseline scored on images with vessel masks (the
   engine of ``monai-angio evaluate``).
 
@@ -35,6 +36,7 @@ __all__ = [
     "class_names_from_metadata",
     "CineFile",
     "ImageOnlyInferer",
+    "MultiScaleInferer",
     "evaluate_real",
 ]
 
@@ -46,7 +48,7 @@ _EXPORTS = {
     ],
     "metadata": ["load_metadata_schema", "metadata_schema_path", "validate_bundle_metadata", "validate_metadata"],
     "runner": ["BundleRunner", "class_names_from_metadata", "load_bundle", "load_state_dict"],
-    "inferers": ["ImageOnlyInferer"],
+    "inferers": ["ImageOnlyInferer", "MultiScaleInferer"],
     "cine": ["CineFile"],
     "evaluation": ["evaluate_real"],
 }

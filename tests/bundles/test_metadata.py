@@ -80,7 +80,10 @@ def test_inference_contract(name: str) -> None:
         assert key in cfg, f"{name}: inference.json lacks {key}"
     first = cfg["preprocessing"]["transforms"][0]
     assert first["_target_"].endswith("LoadAngiogramd") and first["keys"] in ("image", ["image"])
-    inferers = ("monai_angio.bundle.ImageOnlyInferer", "SimpleInferer", "SlidingWindowInferer")
+    inferers = (
+        "monai_angio.bundle.ImageOnlyInferer", "monai_angio.bundle.MultiScaleInferer", "SimpleInferer",
+        "SlidingWindowInferer",
+    )
     assert cfg["inferer"]["_target_"] in inferers
     # MONAI Deploy's operator: the postprocessing without its final squeeze, derived from the one list
     assert cfg["postprocessing"]["transforms"][-1]["_target_"] == "SqueezeDimd"
