@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from monai_angio.bundle import ImageOnlyInferer, MultiScaleInferer, load_bundle_config
+from monai_angio.transforms import LimitSized
 
 
 class _SizeSwitch(torch.nn.Module):
@@ -98,7 +99,13 @@ def test_bad_settings_are_refused(kwargs: dict) -> None:
 
 
 def test_flagship_declares_the_scale_policy_in_its_inference_config() -> None:
-    inf = load_bundle_config("xca_artery_catheter_efficientunetpp", "inference").get_parsed_content("inferer")
+    parser = load_bundle_config("xca_artery_catheter_efficientunetpp", "inference")
+    inf = parser.get_parsed_content("inferer")
     assert isinstance(inf, MultiScaleInferer)
     assert inf.scales(320) == [1.0]  # a 300 px frame, padded: one pass, as trained
     assert inf.scales(512) == [1.0, pytest.approx(300 / 512)]
+    # no pass above the largest training frame: a 1024 px frame runs at 640 + 300 px
+    limit = next(t for t in parser.get_parsed_content("preprocessing").transforms if isinstance(t, LimitSized))
+    assert limit.op.size_for(torch.zeros(1, 1024, 1024)) == (640, 640)
+    assert limit.op.size_for(torch.zeros(1, 512, 512)) == (512, 512)
+    assert inf.scales(640) == [1.0, pytest.approx(300 / 640)]
