@@ -55,9 +55,8 @@ def field_of_view_mask(
     Args:
         image: ``(H, W)`` frame (any intensity range; vessels dark). A leading singleton axis is accepted.
         dark_fraction: a pixel of the smoothed image is "shadow" when it is darker than
-            ``p1 + dark_fraction * (median_centre - p1)``, ``p1`` the 1st percentile of the image or of its border
-            ring of pixels, whichever is darker (a small corner shadow is below 1 % of the image but not of its
-            border), and ``median_centre`` the median of its central half.
+            ``p1 + dark_fraction * (median_centre - p1)``, ``p1`` the 1st percentile of the image and
+            ``median_centre`` the median of its central half.
         min_area_fraction: border-connected shadow regions smaller than this fraction of the image are ignored
             (dark vessels or a catheter leaving the image are no collimator).
         margin_fraction: the FOV is eroded by this fraction of the shorter side (at least 1 px when there is a
@@ -79,10 +78,7 @@ def field_of_view_mask(
         return full
     sigma = max(1.5, min(h, w) / 100.0)
     smooth = ndi.gaussian_filter(img, sigma)
-    # the dark reference: the image's 1st percentile, or the border ring's when that is darker (a shadow in the
-    # corners of a round collimator can cover well under 1 % of the image but a good part of its border)
-    ring = np.concatenate([smooth[0], smooth[-1], smooth[1:-1, 0], smooth[1:-1, -1]])
-    p1 = min(float(np.percentile(smooth, 1)), float(np.percentile(ring, 1)))
+    p1 = float(np.percentile(smooth, 1))
     centre = smooth[h // 4 : h - h // 4, w // 4 : w - w // 4]
     med = float(np.median(centre))
     if med - p1 <= 1e-6 * max(1.0, abs(med)):
