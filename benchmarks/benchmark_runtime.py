@@ -6,9 +6,9 @@ Part 1, one process, models interleaved round by round (every round times each m
 busy machine slows all of them alike): the flagship EfficientUNet++-B0 with its shipped weights in eager torch,
 in OpenVINO (float32, compiled for the frame shape: the shipped default), the bundle's whole inferer in OpenVINO
 where it runs more than one scale at this size (the flagship's :class:`~monai_angio.bundle.MultiScaleInferer`), and
-in ONNX Runtime (``extended``; ``all``: NCHWc kernels), MONAI's FlexibleUNet-B0 and segmentation_models_pytorch's UnetPlusPlus-B0 (random
-weights; through :mod:`benchmarks.peer_shim` when ``--peers`` names a folder with smp installed without
-dependencies) in the same runtimes. Printed: parameters,
+in ONNX Runtime (``extended``; ``all``: NCHWc kernels), MONAI's FlexibleUNet-B0 and segmentation_models_pytorch's
+UnetPlusPlus-B0 (random weights; through :mod:`benchmarks.peer_shim` when ``--peers`` names a folder with smp
+installed without dependencies) in the same runtimes. Printed: parameters,
 GFLOPs (``FlopCounterMode``: 2 per multiply-accumulate), min/median/max ms per 1x1xSxS frame, frames/s at the
 median, and for the flagship the agreement of each runtime with eager torch on a phantom.
 
