@@ -49,6 +49,7 @@ def field_of_view_mask(
     min_area_fraction: float = 0.002,
     margin_fraction: float = 0.015,
     flat_fraction: float = 0.06,
+    border_reference: bool = False,
 ) -> np.ndarray:
     """Detect the exposed field of view of one angiogram frame.
 
@@ -63,6 +64,11 @@ def field_of_view_mask(
             collimator), to drop the soft penumbra of the collimator edge.
         flat_fraction: a shadow region must be flat: the standard deviation of its (lightly smoothed) intensity below this
             fraction of ``median_centre - p1``, and its mean within 15 % of that span above ``p1``.
+        border_reference: take ``p1`` as the darker of the image's and its border ring's 1st percentile. The
+            corners left by a round collimator a little wider than the frame can cover well under 1 % of the image
+            (so the image's percentile misses them) but not of its border. The bundles keep the image's percentile
+            for the mask their normalisation uses (their networks were trained with it) and may use this stricter
+            mask for :class:`MaskOutsideFOVd` alone.
 
     Returns:
         ``(H, W)`` bool array, True inside the field of view; all True when no collimator shadow is found.
@@ -79,6 +85,9 @@ def field_of_view_mask(
     sigma = max(1.5, min(h, w) / 100.0)
     smooth = ndi.gaussian_filter(img, sigma)
     p1 = float(np.percentile(smooth, 1))
+    if border_reference:
+        ring = np.concatenate([smooth[0], smooth[-1], smooth[1:-1, 0], smooth[1:-1, -1]])
+        p1 = min(p1, float(np.percentile(ring, 1)))
     centre = smooth[h // 4 : h - h // 4, w // 4 : w - w // 4]
     med = float(np.median(centre))
     if med - p1 <= 1e-6 * max(1.0, abs(med)):
@@ -133,14 +142,21 @@ class FieldOfView(Transform):
     """Array transform: ``(C, [T,] H, W)`` image -> ``(1, H, W)`` bool FOV mask (from the mean of all frames).
 
     Args:
-        dark_fraction, min_area_fraction, margin_fraction: see :func:`field_of_view_mask`.
+        dark_fraction, min_area_fraction, margin_fraction, border_reference: see :func:`field_of_view_mask`.
     """
 
-    def __init__(self, dark_fraction: float = 0.35, min_area_fraction: float = 0.002, margin_fraction: float = 0.015):
+    def __init__(
+        self,
+        dark_fraction: float = 0.35,
+        min_area_fraction: float = 0.002,
+        margin_fraction: float = 0.015,
+        border_reference: bool = False,
+    ) -> None:
         self.kwargs = {
             "dark_fraction": dark_fraction,
             "min_area_fraction": min_area_fraction,
             "margin_fraction": margin_fraction,
+            "border_reference": border_reference,
         }
 
     def __call__(self, img: NdarrayOrTensor) -> np.ndarray:
@@ -162,7 +178,7 @@ class FieldOfViewd(MapTransform):
         keys: the image key (one).
         fov_key: where the ``(1, H, W)`` bool mask is stored.
         allow_missing_keys: don't raise if the key is missing.
-        dark_fraction, min_area_fraction, margin_fraction: see :func:`field_of_view_mask`.
+        dark_fraction, min_area_fraction, margin_fraction, border_reference: see :func:`field_of_view_mask`.
     """
 
     def __init__(
@@ -173,10 +189,11 @@ class FieldOfViewd(MapTransform):
         dark_fraction: float = 0.35,
         min_area_fraction: float = 0.002,
         margin_fraction: float = 0.015,
+        border_reference: bool = False,
     ) -> None:
         super().__init__(keys, allow_missing_keys)
         self.fov_key = fov_key
-        self.op = FieldOfView(dark_fraction, min_area_fraction, margin_fraction)
+        self.op = FieldOfView(dark_fraction, min_area_fraction, margin_fraction, border_reference)
 
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
         d = dict(data)
