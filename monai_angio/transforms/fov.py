@@ -67,8 +67,8 @@ def field_of_view_mask(
         border_reference: take ``p1`` as the darker of the image's and its border ring's 1st percentile. The
             corners left by a round collimator a little wider than the frame can cover well under 1 % of the image
             (so the image's percentile misses them) but not of its border. The bundles keep the image's percentile
-            for the mask their normalisation uses (their networks were trained with it) and may use this stricter
-            mask for :class:`MaskOutsideFOVd` alone.
+            for the mask their normalisation uses (their networks were trained with it) and may add this mask as a
+            second :class:`MaskOutsideFOVd` (labels outside either mask become background).
 
     Returns:
         ``(H, W)`` bool array, True inside the field of view; all True when no collimator shadow is found.
