@@ -80,8 +80,11 @@ def test_runner_splits_the_config(tmp_path: Path) -> None:
     """Loader once per file, cine-level steps once, selector and the rest per frame, writers dropped."""
     flag = load_bundle("xca_artery_catheter_efficientunetpp")
     assert [type(t).__name__ for t in flag.loader] == ["LoadAngiogramd", "ToRowMajord"]
-    # the field of view is found once per cine (from its mean frame), the rest runs per frame
-    assert [type(t).__name__ for t in flag.cine_steps] == ["FieldOfViewd"]
+    # the fields of view (the normalisation's and the labels' corner-aware one) are found once per cine (from its
+    # mean frame), the rest runs per frame; a streamed cine gets both masks
+    assert [(type(t).__name__, t.fov_key) for t in flag.cine_steps] == [("FieldOfViewd", "fov"),
+                                                                       ("FieldOfViewd", "label_fov")]
+    assert flag.streams
     assert type(flag.frame_steps[0]).__name__ == "SelectFramed"
     assert not any(type(t).__name__.startswith("Save") for t in flag.post_steps)
     temporal = load_bundle("xca_temporal_cenet", allow_random_weights=True)
