@@ -19,7 +19,7 @@ the largest remaining component with its holes filled, shrunk by a small margin 
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from typing import Any, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -73,23 +73,63 @@ def field_of_view_mask(
     Returns:
         ``(H, W)`` bool array, True inside the field of view; all True when no collimator shadow is found.
     """
+    return _field_of_view_masks(
+        image, (border_reference,), dark_fraction, min_area_fraction, margin_fraction, flat_fraction
+    )[0]
+
+
+def _field_of_view_masks(
+    image: NdarrayOrTensor,
+    references: Sequence[bool],
+    dark_fraction: float = 0.35,
+    min_area_fraction: float = 0.002,
+    margin_fraction: float = 0.015,
+    flat_fraction: float = 0.06,
+) -> List[np.ndarray]:
+    """:func:`field_of_view_mask` for each ``border_reference`` in ``references``, smoothing the frame once (a
+    reference that gives the same dark level as an earlier one reuses its mask)."""
     img = convert_to_numpy(image).astype(np.float32)
     if img.ndim == 3 and img.shape[0] == 1:
         img = img[0]
     if img.ndim != 2:
         raise ValueError(f"field_of_view_mask expects a 2D frame, got shape {img.shape}")
     h, w = img.shape
-    full = np.ones((h, w), dtype=bool)
     if h < 16 or w < 16 or not np.isfinite(img).all():
-        return full
+        return [np.ones((h, w), dtype=bool) for _ in references]
     sigma = max(1.5, min(h, w) / 100.0)
     smooth = ndi.gaussian_filter(img, sigma)
-    p1 = float(np.percentile(smooth, 1))
-    if border_reference:
-        ring = np.concatenate([smooth[0], smooth[-1], smooth[1:-1, 0], smooth[1:-1, -1]])
-        p1 = min(p1, float(np.percentile(ring, 1)))
+    p1_image = float(np.percentile(smooth, 1))
     centre = smooth[h // 4 : h - h // 4, w // 4 : w - w // 4]
     med = float(np.median(centre))
+    fine: List[np.ndarray] = []  # the lightly smoothed frame, computed once when a shadow candidate needs it
+    done: Dict[float, np.ndarray] = {}  # mask per dark level: references giving the same level share one array
+    out = []
+    for border_reference in references:
+        p1 = p1_image
+        if border_reference:
+            ring = np.concatenate([smooth[0], smooth[-1], smooth[1:-1, 0], smooth[1:-1, -1]])
+            p1 = min(p1, float(np.percentile(ring, 1)))
+        if p1 not in done:
+            done[p1] = _mask_below(img, smooth, fine, p1, med, dark_fraction, min_area_fraction, margin_fraction,
+                                   flat_fraction)
+        out.append(done[p1])
+    return out
+
+
+def _mask_below(
+    img: np.ndarray,
+    smooth: np.ndarray,
+    fine: List[np.ndarray],
+    p1: float,
+    med: float,
+    dark_fraction: float,
+    min_area_fraction: float,
+    margin_fraction: float,
+    flat_fraction: float,
+) -> np.ndarray:
+    """The field of view of ``img`` (smoothed: ``smooth``) with dark reference ``p1`` and centre median ``med``."""
+    h, w = img.shape
+    full = np.ones((h, w), dtype=bool)
     if med - p1 <= 1e-6 * max(1.0, abs(med)):
         return full
     shadow = smooth < p1 + dark_fraction * (med - p1)
@@ -109,9 +149,10 @@ def field_of_view_mask(
     span = med - p1
     idx = border.tolist()
     areas = np.asarray(ndi.sum(np.ones_like(lab), lab, index=idx))
-    fine = ndi.gaussian_filter(img, 1.0)  # quantum noise down, edges kept
-    means = np.asarray(ndi.mean(fine, lab, index=idx))
-    stds = np.asarray(ndi.standard_deviation(fine, lab, index=idx))
+    if not fine:
+        fine.append(ndi.gaussian_filter(img, 1.0))  # quantum noise down, edges kept
+    means = np.asarray(ndi.mean(fine[0], lab, index=idx))
+    stds = np.asarray(ndi.standard_deviation(fine[0], lab, index=idx))
     flat = (stds < flat_fraction * span) & (means < p1 + 0.15 * span)
     keep = border[(areas >= min_area_fraction * h * w) & flat]
     if keep.size == 0:
@@ -131,11 +172,11 @@ def field_of_view_mask(
     return fov
 
 
-def _frames_mask(img: np.ndarray, **kwargs: Any) -> np.ndarray:
-    """FOV of a ``(C, H, W)`` or ``(C, T, H, W)`` array from its mean frame, broadcast to ``(1, H, W)``."""
+def _frames_masks(img: np.ndarray, references: Sequence[bool], **kwargs: Any) -> List[np.ndarray]:
+    """FOV masks of a ``(C, H, W)`` or ``(C, T, H, W)`` array from its mean frame, each broadcast to ``(1, H, W)``."""
     # float64 accumulation in numpy's buffers: no float copy of an integer cine
     mean = img.reshape(-1, *img.shape[-2:]).mean(axis=0, dtype=np.float64).astype(np.float32)
-    return field_of_view_mask(mean, **kwargs)[None]
+    return [m[None] for m in _field_of_view_masks(mean, references, **kwargs)]
 
 
 class FieldOfView(Transform):
@@ -152,18 +193,23 @@ class FieldOfView(Transform):
         margin_fraction: float = 0.015,
         border_reference: bool = False,
     ) -> None:
+        self.border_reference = border_reference
         self.kwargs = {
             "dark_fraction": dark_fraction,
             "min_area_fraction": min_area_fraction,
             "margin_fraction": margin_fraction,
-            "border_reference": border_reference,
         }
+
+    def masks(self, img: NdarrayOrTensor, references: Sequence[bool]) -> List[np.ndarray]:
+        """The ``(1, H, W)`` masks of ``img`` for each ``border_reference`` in ``references``, from one mean frame
+        and one smoothing."""
+        check_finite(img)
+        # no copy of the cine (a 300-frame 512 x 512 run is 315 MB in float32): the mean frame is computed in place
+        return _frames_masks(np.asarray(convert_to_numpy(img)), references, **self.kwargs)
 
     def __call__(self, img: NdarrayOrTensor) -> np.ndarray:
         """Return the ``(1, H, W)`` bool mask of ``img``'s field of view."""
-        check_finite(img)
-        # no copy of the cine (a 300-frame 512 x 512 run is 315 MB in float32): the mean frame is computed in place
-        return _frames_mask(np.asarray(convert_to_numpy(img)), **self.kwargs)
+        return self.masks(img, (self.border_reference,))[0]
 
 
 class FieldOfViewd(MapTransform):
@@ -176,9 +222,11 @@ class FieldOfViewd(MapTransform):
 
     Args:
         keys: the image key (one).
-        fov_key: where the ``(1, H, W)`` bool mask is stored.
+        fov_key: where the ``(1, H, W)`` bool mask is stored (the image's 1st percentile as the dark reference).
         allow_missing_keys: don't raise if the key is missing.
-        dark_fraction, min_area_fraction, margin_fraction, border_reference: see :func:`field_of_view_mask`.
+        dark_fraction, min_area_fraction, margin_fraction: see :func:`field_of_view_mask`.
+        border_fov_key: also store the mask with ``border_reference=True`` under this key (corner shadows under
+            1 % of the image found too), from the same mean frame and smoothing; None: not computed.
     """
 
     def __init__(
@@ -189,19 +237,23 @@ class FieldOfViewd(MapTransform):
         dark_fraction: float = 0.35,
         min_area_fraction: float = 0.002,
         margin_fraction: float = 0.015,
-        border_reference: bool = False,
+        border_fov_key: Optional[str] = None,
     ) -> None:
         super().__init__(keys, allow_missing_keys)
         self.fov_key = fov_key
-        self.op = FieldOfView(dark_fraction, min_area_fraction, margin_fraction, border_reference)
+        self.border_fov_key = border_fov_key
+        self.op = FieldOfView(dark_fraction, min_area_fraction, margin_fraction)
 
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
         d = dict(data)
+        wanted = {self.fov_key: False}
+        if self.border_fov_key:
+            wanted[self.border_fov_key] = True
         for key in self.key_iterator(d):
-            fov = self.op(d[key])
-            if isinstance(d[key], MetaTensor):
-                fov = MetaTensor(torch.as_tensor(fov), meta={LAYOUT_KEY: layout_of(d[key])})
-            d[self.fov_key] = fov
+            for out_key, fov in zip(wanted, self.op.masks(d[key], list(wanted.values()))):
+                if isinstance(d[key], MetaTensor):
+                    fov = MetaTensor(torch.as_tensor(fov), meta={LAYOUT_KEY: layout_of(d[key])})
+                d[out_key] = fov
         return d
 
 
@@ -260,7 +312,7 @@ class FOVNormalize(Transform):
         """Normalise ``img`` (MetaTensor metadata is kept)."""
         check_finite(img)
         arr = convert_to_numpy(img).astype(np.float32)
-        mask = _frames_mask(arr) if fov is None else convert_to_numpy(fov).astype(bool)
+        mask = _frames_masks(arr, (False,))[0] if fov is None else convert_to_numpy(fov).astype(bool)
         mask = mask.reshape((1,) * (arr.ndim - 2) + mask.shape[-2:])
         out = fov_normalize(arr, mask, self.lower, self.upper, self.fill_outside)
         if isinstance(img, MetaTensor):  # float32 whatever the input's type (an integer cine would truncate)

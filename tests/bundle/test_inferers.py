@@ -110,8 +110,8 @@ def test_flagship_declares_the_scale_policy_in_its_inference_config() -> None:
     assert limit.op.size_for(torch.zeros(1, 512, 512)) == (512, 512)
     assert inf.scales(640) == [1.0, pytest.approx(300 / 640)]
     # labels are also masked with the corner-aware field of view; the normalisation keeps the trained one
-    pre = {t.fov_key: t.op.kwargs["border_reference"] for t in parser.get_parsed_content("preprocessing").transforms
-           if isinstance(t, FieldOfViewd)}
-    assert pre == {"fov": False, "label_fov": True}
+    pre = [(t.fov_key, t.border_fov_key) for t in parser.get_parsed_content("preprocessing").transforms
+           if isinstance(t, FieldOfViewd)]
+    assert pre == [("fov", "label_fov")]
     post = [t for t in parser.get_parsed_content("postprocessing").transforms if isinstance(t, MaskOutsideFOVd)]
     assert [t.fov_key for t in post] == ["fov", "label_fov"]  # outside either: background

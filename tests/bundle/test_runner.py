@@ -82,8 +82,9 @@ def test_runner_splits_the_config(tmp_path: Path) -> None:
     assert [type(t).__name__ for t in flag.loader] == ["LoadAngiogramd", "ToRowMajord"]
     # the fields of view (the normalisation's and the labels' corner-aware one) are found once per cine (from its
     # mean frame), the rest runs per frame; a streamed cine gets both masks
-    assert [(type(t).__name__, t.fov_key) for t in flag.cine_steps] == [("FieldOfViewd", "fov"),
-                                                                       ("FieldOfViewd", "label_fov")]
+    assert [(type(t).__name__, t.fov_key, t.border_fov_key) for t in flag.cine_steps] == [
+        ("FieldOfViewd", "fov", "label_fov")
+    ]
     assert flag.streams
     assert type(flag.frame_steps[0]).__name__ == "SelectFramed"
     assert not any(type(t).__name__.startswith("Save") for t in flag.post_steps)

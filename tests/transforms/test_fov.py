@@ -52,8 +52,9 @@ def test_small_corner_shadows_found_with_the_border_reference() -> None:
     assert (corners & ~fov).sum() > 0.8 * corners.sum()  # thin tips along the border may stay
     assert (fov & disc).sum() > 0.99 * disc.sum()
     # the same through the dictionary transform, as the flagship's label mask
-    d = FieldOfViewd(keys="image", fov_key="label_fov", border_reference=True)({"image": img[None]})
+    d = FieldOfViewd(keys="image", border_fov_key="label_fov")({"image": img[None]})
     np.testing.assert_array_equal(np.asarray(d["label_fov"])[0], fov)
+    np.testing.assert_array_equal(np.asarray(d["fov"])[0], field_of_view_mask(img))  # and the default one
 
 
 def test_dim_border_and_off_centre_found() -> None:
