@@ -37,6 +37,7 @@ __all__ = [
     "CineFile",
     "ImageOnlyInferer",
     "MultiScaleInferer",
+    "main_output",
     "evaluate_real",
 ]
 
@@ -48,7 +49,7 @@ _EXPORTS = {
     ],
     "metadata": ["load_metadata_schema", "metadata_schema_path", "validate_bundle_metadata", "validate_metadata"],
     "runner": ["BundleRunner", "class_names_from_metadata", "load_bundle", "load_state_dict"],
-    "inferers": ["ImageOnlyInferer", "MultiScaleInferer"],
+    "inferers": ["ImageOnlyInferer", "MultiScaleInferer", "main_output"],
     "cine": ["CineFile"],
     "evaluation": ["evaluate_real"],
 }

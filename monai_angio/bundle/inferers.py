@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from monai.inferers import SimpleInferer
 
-__all__ = ["ImageOnlyInferer", "MultiScaleInferer"]
+__all__ = ["ImageOnlyInferer", "MultiScaleInferer", "main_output"]
 
 #: probabilities are clamped to this before the inverse activation (log / logit), so that they stay finite
 PROB_EPS = 1e-6
@@ -34,8 +34,9 @@ class ImageOnlyInferer(SimpleInferer):
         return network(inputs)
 
 
-def _first(y: Any) -> torch.Tensor:
-    """The main output of a network that may return a list / tuple (deep supervision) or a dict of heads."""
+def main_output(y: Any) -> torch.Tensor:
+    """The main output of a network or inferer that may return a list / tuple (deep supervision) or a dict of
+    heads, as a tensor."""
     if isinstance(y, (list, tuple)):
         y = y[0]
     elif isinstance(y, dict):
@@ -116,7 +117,7 @@ class MultiScaleInferer(ImageOnlyInferer):
             lead = small.shape[:-2]
             flat = small.reshape(lead[0], -1, hs, ws)
             small = F.pad(flat, (0, pad_w, 0, pad_h), mode="replicate").reshape(*lead, hs + pad_h, ws + pad_w)
-        logits = _first(network(small.to(inputs.dtype)))[..., :hs, :ws]
+        logits = main_output(network(small.to(inputs.dtype)))[..., :hs, :ws]
         return _resize_hw(self._probabilities(logits), (h, w), antialias=False)
 
     def __call__(self, inputs: torch.Tensor, network: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -124,6 +125,6 @@ class MultiScaleInferer(ImageOnlyInferer):
         scales = self.scales(max(inputs.shape[-2:]))
         if len(scales) == 1:
             return network(inputs)
-        full = self._probabilities(_first(network(inputs)))
+        full = self._probabilities(main_output(network(inputs)))
         probs = (full + self._at_scale(inputs, scales[1], network)) / 2.0
         return self._inverse(probs)

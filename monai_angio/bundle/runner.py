@@ -45,6 +45,7 @@ from monai.data import MetaTensor
 from monai.utils import TraceKeys
 
 from monai_angio.bundle.cine import DEFAULT_WINDOW, CineFile
+from monai_angio.bundle.inferers import main_output
 from monai_angio.bundle.locate import bundle_config_path, load_bundle_config, resolve_bundle
 from monai_angio.bundle.runtime import RUNTIMES, onnx_available, onnx_network, openvino_available, openvino_network
 from monai_angio.errors import AngioInputError
@@ -510,12 +511,7 @@ class BundleRunner:
         preds: List[Any] = []
         for group in groups:
             x = torch.stack([torch.as_tensor(it["image"]).as_subclass(torch.Tensor) for it in group])
-            y = self.inferer(x.to(self.device), self.network_engine(x))
-            if isinstance(y, (list, tuple)):
-                y = y[0]
-            elif isinstance(y, dict):
-                y = next(iter(y.values()))
-            y = torch.as_tensor(y).float().cpu()
+            y = main_output(self.inferer(x.to(self.device), self.network_engine(x))).float().cpu()
             if y.ndim == 5:  # (B, C, 1, H, W) from a 3D-shaped head
                 y = y[:, :, y.shape[2] // 2]
             preds.extend(y[i] for i in range(y.shape[0]))
