@@ -50,6 +50,8 @@ def recipe_parser(
         real_required: whether ``--real`` must be given (a synthetic-only recipe sets False).
         defaults: per-option defaults by ``dest`` name.
     """
+    from monai_angio.transforms.fov import FOV_METHODS
+
     p = argparse.ArgumentParser(description=description)
     p.add_argument(
         "--real", required=real_required, default="", help="folder of {n}.png images and {n}_gt.png vessel masks"
@@ -68,6 +70,13 @@ def recipe_parser(
     p.add_argument("--flip", type=float, default=0.0, help="probability of a left-right and of an up-down flip")
     p.add_argument("--cathlab", action="store_true", help="use the realistic cath-lab generator preset")
     p.add_argument("--cathlab-fraction", type=float, default=1.0, help="with --cathlab: share of cath-lab phantoms")
+    p.add_argument(
+        "--fov-method",
+        choices=FOV_METHODS,
+        default="robust",
+        help="field-of-view detection for the real images (the bundles' inference runs 'robust'; the flagship's "
+        "stages 1-16 were trained with 'basic')",
+    )
     p.add_argument(
         "--phantom-edge-ignore",
         action="store_true",
@@ -264,6 +273,7 @@ def run_recipe(
             synthetic_config=phantom_config,
             flip_prob=getattr(args, "flip", 0.0),
             phantom_edge_ignore=bool(getattr(args, "phantom_edge_ignore", False)),
+            fov_method=getattr(args, "fov_method", "robust"),
             **kw,
         )
         dataset = MixedAngioDataset(items, length=args.iters * args.batch, config=cfg)

@@ -109,6 +109,9 @@ class MixedSampleConfig:
             projection's orientation is kept, as in the shipped stages 1-9).
         phantom_edge_ignore: code the inner boundary ring of wide phantom arteries as unknown
             (:func:`encode_phantom`).
+        fov_method: field-of-view detection for real images (:func:`~monai_angio.transforms.fov.field_of_view_mask`;
+            phantoms use their true field of view). ``"robust"``, what the bundles' ``inference.json`` runs; the
+            flagship's stages 1-16 were trained with ``"basic"``.
     """
 
     crop: int = 256
@@ -121,6 +124,7 @@ class MixedSampleConfig:
     seed: int = 0
     extra: Dict[str, float] = field(default_factory=dict)
     phantom_edge_ignore: bool = False
+    fov_method: str = "robust"
 
 
 class MixedAngioDataset(torch.utils.data.Dataset):
@@ -140,7 +144,7 @@ class MixedAngioDataset(torch.utils.data.Dataset):
         self.cfg = config or MixedSampleConfig()
         self.length = int(length)
         self.epoch = 0
-        self.real = [self._load_real(it) for it in real_items]
+        self.real = [self._load_real(it, self.cfg.fov_method) for it in real_items]
         c = self.cfg.crop
         p = float(self.cfg.flip_prob)  # no flip transforms at 0, so earlier recipes draw the same samples
         flips = [RandFlipd(keys=["image", "label"], prob=p, spatial_axis=a) for a in (0, 1)] if p > 0 else []
@@ -164,11 +168,11 @@ class MixedAngioDataset(torch.utils.data.Dataset):
         )
 
     @staticmethod
-    def _load_real(item: Dict[str, str]) -> Tuple[np.ndarray, np.ndarray]:
+    def _load_real(item: Dict[str, str], fov_method: str = "robust") -> Tuple[np.ndarray, np.ndarray]:
         img, mask = read_gray(item["image"]), read_mask(item["label"])
         if img.shape != mask.shape:
             raise AngioInputError(f"mask shape {mask.shape} != image shape {img.shape}", item["label"])
-        fov = field_of_view_mask(img)
+        fov = field_of_view_mask(img, method=fov_method)
         return fov_normalize(img, fov), encode_real_mask(mask)
 
     def set_epoch(self, epoch: int) -> None:

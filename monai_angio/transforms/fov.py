@@ -13,7 +13,9 @@ and normalises intensities from the pixels inside it only:
 The detection is training-free: the shadow is a flat, dark region connected to the image border. It is found
 on a smoothed copy (thin dark vessels vanish at that scale), thresholded between the darkest percentile and the
 median of the central area, kept only where it touches the border and covers a noticeable area, and the FOV is
-the largest remaining component with its holes filled, shrunk by a small margin to drop the penumbra.
+the largest remaining component with its holes filled, shrunk by a small margin to drop the penumbra. The
+``"robust"`` method (the bundles' choice) also finds the shadows this misses on cath-lab images: burned-in text in
+the shadow, a black shadow touching dark anatomy, a dim grey border, thin frame strips (:func:`field_of_view_mask`).
 """
 
 from __future__ import annotations

@@ -121,3 +121,22 @@ def test_zoomed_label_stays_on_its_vessel() -> None:
     assert abs(np.mean(widths)) < 0.15
     same = zoom_image_and_label(img, tgt, 1.01)
     assert same[0] is img and same[1] is tgt
+
+
+def test_real_images_use_the_configured_field_of_view_method(tmp_path: Path) -> None:
+    """A real image with a 4 px black frame strip on top: the robust detector (the default, what inference runs)
+    fills the strip with the field's median before sampling; the basic one (stages 1-16) leaves it black."""
+    rng = np.random.default_rng(0)
+    img = (150 + 20 * rng.standard_normal((96, 96))).clip(0, 255).astype(np.uint8)
+    img[40:48, :] = 60
+    img[:4, :] = 3
+    mask = np.zeros((96, 96), np.uint8)
+    mask[40:48, :] = 255
+    Image.fromarray(img).save(tmp_path / "1.png")
+    Image.fromarray(mask).save(tmp_path / "1_gt.png")
+    items = [{"image": str(tmp_path / "1.png"), "label": str(tmp_path / "1_gt.png")}]
+    assert MixedSampleConfig().fov_method == "robust"
+    robust = MixedAngioDataset(items, 1, MixedSampleConfig(crop=64)).real[0][0]
+    basic = MixedAngioDataset(items, 1, MixedSampleConfig(crop=64, fov_method="basic")).real[0][0]
+    assert float(basic[:4].max()) == 0.0  # the strip stays the darkest thing in the image
+    np.testing.assert_allclose(robust[:4], np.median(robust[10:38]), atol=0.05)  # filled with the field's median

@@ -81,7 +81,11 @@ def main(argv=None) -> int:
         from monai_angio.data.mixed import MixedAngioDataset, MixedSampleConfig
 
         items, _ = split_real_cases(args.real, args.holdout, args.n_holdout, args.holdout_seed)
-        real = MixedAngioDataset(items, length=4096, config=MixedSampleConfig(crop=args.crop, real_fraction=1.0))
+        real = MixedAngioDataset(
+            items,
+            length=4096,
+            config=MixedSampleConfig(crop=args.crop, real_fraction=1.0, fov_method=args.fov_method),
+        )
     ds = CineWindowDataset(
         train, args.neighbors, args.iters * args.batch, args.crop, real, args.real_fraction if real else 0.0, args.seed
     )
