@@ -68,8 +68,10 @@ def field_of_view_mask(
             (dark vessels or a catheter leaving the image are no collimator).
         margin_fraction: the FOV is eroded by this fraction of the shorter side (at least 1 px when there is a
             collimator), to drop the soft penumbra of the collimator edge.
-        flat_fraction: a shadow region must be flat: the standard deviation of its (lightly smoothed) intensity below this
-            fraction of ``median_centre - p1``, and its mean within 15 % of that span above ``p1``.
+        flat_fraction: a shadow region must be flat: the spread of its (lightly smoothed) intensity below this
+            fraction of ``median_centre - p1`` (``"basic"``: the standard deviation, and its mean within 15 % of that
+            span above ``p1``; ``"robust"``: the 10th-90th percentile range, and its median within 15 % of ``p1``, or
+            within 5 % of a grey border's level).
         border_reference: take ``p1`` as the darker of the image's and its border ring's 1st percentile. The
             corners left by a round collimator a little wider than the frame can cover well under 1 % of the image
             (so the image's percentile misses them) but not of its border. The bundles keep the image's percentile
@@ -190,7 +192,8 @@ def _mask_below(
             elif i == 0:
                 refused = True
     if robust:
-        outside |= _border_strips(fine[0], p1, span, dark_fraction, flat_fraction, max(2 * r + 1, round(0.03 * min(h, w))))
+        max_depth = max(2 * r + 1, round(0.03 * min(h, w)))
+        outside |= _border_strips(fine[0], p1, span, dark_fraction, flat_fraction, max_depth)
     if not outside.any():
         return full
     inside = ~outside
@@ -228,7 +231,8 @@ def _is_flat(values: np.ndarray, level: float, span: float, flat_fraction: float
     if robust:
         lo, mid, hi = (float(v) for v in np.percentile(values, (10, 50, 90)))
         return hi - lo < flat_fraction * span and abs(mid - level) < tolerance * span
-    return float(values.std()) < flat_fraction * span and float(values.mean()) < level + tolerance * span
+    v = values.astype(np.float64)
+    return float(v.std()) < flat_fraction * span and float(v.mean()) < level + tolerance * span
 
 
 def _ring_level(smooth: np.ndarray, width: float) -> Optional[float]:
@@ -256,7 +260,8 @@ def _border_strips(fine: np.ndarray, p1: float, span: float, dark_fraction: floa
         while depth < min(max_depth, d.shape[0] // 2) and d[depth].mean() >= 0.9:
             depth += 1
         # flatness without the two innermost lines, which the light smoothing mixes with the field
-        if depth and _is_flat(np.rot90(fine, side)[: max(1, depth - 2)].ravel(), p1, span, flat_fraction, 0.15, True):
+        inner = np.rot90(fine, side)[: max(1, depth - 2)].ravel()
+        if depth and _is_flat(inner, p1, span, flat_fraction, 0.15, True):
             np.rot90(out, side)[:depth] = True
     return out
 
