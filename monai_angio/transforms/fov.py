@@ -48,6 +48,16 @@ __all__ = [
 FOV_METHODS = ("basic", "robust")
 
 
+def _check_method(method: str) -> None:
+    if method not in FOV_METHODS:
+        raise ValueError(f"field-of-view method must be one of {FOV_METHODS}, got {method!r}")
+
+
+def _border_ring(a: np.ndarray) -> np.ndarray:
+    """The outermost pixels of a 2D array, each once."""
+    return np.concatenate([a[0], a[-1], a[1:-1, 0], a[1:-1, -1]])
+
+
 def field_of_view_mask(
     image: NdarrayOrTensor,
     dark_fraction: float = 0.35,
@@ -104,8 +114,7 @@ def _field_of_view_masks(
 ) -> List[np.ndarray]:
     """:func:`field_of_view_mask` for each ``border_reference`` in ``references``, smoothing the frame once (a
     reference that gives the same dark level as an earlier one reuses its mask)."""
-    if method not in FOV_METHODS:
-        raise ValueError(f"field-of-view method must be one of {FOV_METHODS}, got {method!r}")
+    _check_method(method)
     img = convert_to_numpy(image).astype(np.float32)
     if img.ndim == 3 and img.shape[0] == 1:
         img = img[0]
@@ -125,8 +134,7 @@ def _field_of_view_masks(
     for border_reference in references:
         p1 = p1_image
         if border_reference:
-            ring = np.concatenate([smooth[0], smooth[-1], smooth[1:-1, 0], smooth[1:-1, -1]])
-            p1 = min(p1, float(np.percentile(ring, 1)))
+            p1 = min(p1, float(np.percentile(_border_ring(smooth), 1)))
         if p1 not in done:
             done[p1] = _mask_below(img, smooth, fine, p1, med, dark_fraction, min_area_fraction, margin_fraction,
                                    flat_fraction, method)
@@ -177,7 +185,7 @@ def _mask_below(
         lab, n = ndi.label(shadow)
         if n == 0:
             continue
-        border = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
+        border = np.unique(_border_ring(lab))
         border = border[border > 0]
         if border.size == 0:
             continue
@@ -240,7 +248,7 @@ def _ring_level(smooth: np.ndarray, width: float) -> Optional[float]:
 
     A dim grey collimator border covers much of the ring at one level; anatomy crossing the ring does not.
     """
-    ring = np.sort(np.concatenate([smooth[0], smooth[-1], smooth[1:-1, 0], smooth[1:-1, -1]]))
+    ring = np.sort(_border_ring(smooth))
     count = np.searchsorted(ring, ring + width, side="right") - np.arange(ring.size)
     j = int(np.argmax(count))
     if count[j] < 0.25 * ring.size:
@@ -259,9 +267,11 @@ def _border_strips(fine: np.ndarray, p1: float, span: float, dark_fraction: floa
         depth = 0
         while depth < min(max_depth, d.shape[0] // 2) and d[depth].mean() >= 0.9:
             depth += 1
+        if not depth:
+            continue
         # flatness without the two innermost lines, which the light smoothing mixes with the field
         inner = np.rot90(fine, side)[: max(1, depth - 2)].ravel()
-        if depth and _is_flat(inner, p1, span, flat_fraction, 0.15, True):
+        if _is_flat(inner, p1, span, flat_fraction, 0.15, True):
             np.rot90(out, side)[:depth] = True
     return out
 
@@ -289,8 +299,7 @@ class FieldOfView(Transform):
         border_reference: bool = False,
         method: str = "basic",
     ) -> None:
-        if method not in FOV_METHODS:
-            raise ValueError(f"field-of-view method must be one of {FOV_METHODS}, got {method!r}")
+        _check_method(method)
         self.border_reference = border_reference
         self.kwargs = {
             "dark_fraction": dark_fraction,
