@@ -21,6 +21,7 @@ of the phantoms where the two methods differ most (true field cyan, ``basic`` ye
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import time
 from typing import Dict, List, Optional, Sequence
@@ -33,7 +34,8 @@ from monai_angio.transforms.fov import FOV_METHODS, field_of_view_mask
 
 __all__ = ["score_detection", "evaluate_fov", "main"]
 
-MARGIN_FRACTION = 0.015  # field_of_view_mask's default margin
+#: the detector's margin, read from field_of_view_mask's signature so the two cannot drift apart
+MARGIN_FRACTION = float(inspect.signature(field_of_view_mask).parameters["margin_fraction"].default)
 
 
 def score_detection(fov: np.ndarray, truth: np.ndarray, labels: np.ndarray) -> Dict[str, float]:

@@ -168,7 +168,7 @@ class MixedAngioDataset(torch.utils.data.Dataset):
         )
 
     @staticmethod
-    def _load_real(item: Dict[str, str], fov_method: str = "robust") -> Tuple[np.ndarray, np.ndarray]:
+    def _load_real(item: Dict[str, str], fov_method: str) -> Tuple[np.ndarray, np.ndarray]:
         img, mask = read_gray(item["image"]), read_mask(item["label"])
         if img.shape != mask.shape:
             raise AngioInputError(f"mask shape {mask.shape} != image shape {img.shape}", item["label"])
