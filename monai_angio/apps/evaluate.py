@@ -7,6 +7,7 @@ Examples::
     monai-angio evaluate arcade/syntax/test/annotations/test.json --layout arcade --out /tmp/eval_arcade
     monai-angio evaluate /data/cimat --out /tmp/eval_ho --n-holdout 10 --holdout-seed 0   # held-back cases only
     monai-angio evaluate /data/cimat --out /tmp/eval_512 --zoom 1.7067    # 300 px data with vessels as at 512 px
+    monai-angio evaluate /data/cimat --out /tmp/eval_g --appearance gamma=1.6,jpeg=40   # another image chain
 
 Writes ``per_image.csv``, ``summary.json`` and ``contact_sheet.png`` (best, median and worst image by model Dice:
 image | truth | model overlay | Frangi overlay, with a legend) into ``--out``, which must lie outside the package's
@@ -23,7 +24,7 @@ from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
 
-from monai_angio.bundle.locate import DEFAULT_BUNDLE, PathLike
+from monai_angio.bundle.locate import DEFAULT_BUNDLE, PathLike, parse_config_overrides
 from monai_angio.data.real import DEFAULT_IMAGE_PATTERN, DEFAULT_MASK_PATTERN
 from monai_angio.errors import AngioInputError
 from monai_angio.utils import atomic_path
@@ -145,6 +146,18 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         default=1.0,
         help="resize images and masks by this factor first (e.g. 1.7067: 300 px data at 512 px; default 1)",
     )
+    p.add_argument(
+        "--appearance",
+        default=None,
+        help="acquisition shift applied to every image after --zoom, to test another cath lab's image chain: "
+        "name=value,... of ramp, noise, blur, gamma, sharpen, sharpen_sigma, bits, jpeg, seed "
+        "(e.g. gamma=1.6 or sharpen=1.5,jpeg=40; default none)",
+    )
+    p.add_argument(
+        "--set", action="append", default=[], metavar="ID=VALUE", dest="overrides",
+        help="override a config id of the bundle's inference.json (repeatable; VALUE read as JSON), e.g. "
+        "noise_threshold_sigma=0.04",
+    )  # fmt: skip
     p.add_argument("--no-contact-sheet", action="store_true", help="do not write contact_sheet.png")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--allow-inside-repo", action="store_true", help="allow --out inside the repository")
@@ -170,11 +183,13 @@ def run(args: argparse.Namespace) -> int:
             min_component_size=args.min_size,
             frangi_sigmas=None if args.frangi_sigmas is None else [float(s) for s in args.frangi_sigmas.split(",")],
             zoom=args.zoom,
+            appearance=args.appearance,
+            bundle_overrides=parse_config_overrides(args.overrides, args.bundle),
             contact_sheet=not args.no_contact_sheet,
             overwrite=args.overwrite,
             allow_inside_repo=args.allow_inside_repo,
         )
-    except (AngioInputError, FileExistsError, FileNotFoundError, RuntimeError) as e:
+    except (AngioInputError, FileExistsError, FileNotFoundError, RuntimeError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr, flush=True)
         return 2
     skipped = res["summary"].get("skipped", [])

@@ -539,6 +539,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--weights", default=None, help="checkpoint to use instead of <bundle>/models/model.pt")
     p.add_argument(
+        "--set", action="append", default=[], metavar="ID=VALUE", dest="overrides",
+        help="override a config id of the bundle's inference.json (repeatable; VALUE read as JSON), e.g. "
+        "noise_threshold_sigma=0.04 to smooth very noisy frames (the flagship's README)",
+    )  # fmt: skip
+    p.add_argument(
         "--runtime",
         choices=("auto", "torch", "openvino", "onnx"),
         default="auto",
@@ -608,6 +613,7 @@ def run(args: argparse.Namespace) -> int:
             "as labels[x, y, t] instead",
             file=sys.stderr,
         )
+    from monai_angio.bundle.locate import parse_config_overrides
     from monai_angio.bundle.runner import load_bundle
 
     runtime = getattr(args, "runtime", "auto")
@@ -622,6 +628,7 @@ def run(args: argparse.Namespace) -> int:
             allow_random_weights=args.random_weights,
             runtime=runtime,
             ort_optimization=ort_level or "extended",
+            **parse_config_overrides(getattr(args, "overrides", []), args.bundle),
         )
     except (FileNotFoundError, RuntimeError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

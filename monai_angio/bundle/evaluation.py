@@ -213,7 +213,10 @@ def format_table(summary: Dict[str, Any]) -> str:
     m = summary["metrics"]
     lines = [
         f"{summary['n_images']} image(s); bundle {summary['config'].get('bundle')}, "
-        f"weights {summary['config'].get('weights')}",
+        f"weights {summary['config'].get('weights')}"
+        + (f"; zoom {summary['config']['zoom']:g}" if summary["config"].get("zoom", 1.0) != 1.0 else "")
+        + (f"; appearance {summary['config']['appearance']}"
+           if summary["config"].get("appearance", "none") != "none" else ""),
         "",
         "| metric | model mean | median | min | max | Frangi mean | median | min | max |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -280,6 +283,20 @@ def zoom_case(image: np.ndarray, mask: np.ndarray, zoom: float) -> Tuple[np.ndar
     return xi[0, 0].numpy(), mi[0, 0].numpy()
 
 
+def _appearance(appearance: Optional[Any]) -> Any:
+    """``appearance`` of :func:`evaluate_real` as an :class:`~monai_angio.transforms.AcquisitionShift`."""
+    from monai_angio.transforms import AcquisitionShift, parse_acquisition_shift
+
+    if isinstance(appearance, AcquisitionShift):
+        return appearance
+    if appearance is not None and not isinstance(appearance, str):
+        raise AngioInputError(f"appearance must be an AcquisitionShift or 'name=value,...' text, got {appearance!r}")
+    try:
+        return parse_acquisition_shift(appearance)
+    except ValueError as e:
+        raise AngioInputError(str(e)) from None
+
+
 def _list_cases(
     data: Path,
     layout: str,
@@ -323,6 +340,8 @@ def evaluate_real(
     min_component_size: Optional[int] = None,
     frangi_sigmas: Optional[Sequence[float]] = None,
     zoom: float = 1.0,
+    appearance: Optional[Any] = None,
+    bundle_overrides: Optional[Dict[str, Any]] = None,
     contact_sheet_writer: Optional[Callable[..., Any]] = None,
     overwrite: bool = False,
     allow_inside_repo: bool = False,
@@ -355,6 +374,12 @@ def evaluate_real(
         frangi_sigmas: Frangi scales (px); None: :func:`~monai_angio.transforms.default_sigmas` per image.
         zoom: resize every image and its mask by this factor before evaluating (:func:`zoom_case`), e.g.
             ``512 / 300`` to see 300 px data with vessels as wide in pixels as a 512 px system shows them; 1: as read.
+        appearance: an acquisition shift applied to every image after the zoom, to see the model under another
+            cath lab's image chain (gamma, noise, blur, edge enhancement, bit depth, JPEG, exposure ramp): an
+            :class:`~monai_angio.transforms.AcquisitionShift` or its ``"name=value,..."`` text
+            (:func:`~monai_angio.transforms.parse_acquisition_shift`); None: as read. Frangi sees the same image.
+        bundle_overrides: config id -> value overrides of the bundle's inference config (e.g.
+            ``{"noise_threshold_sigma": 0.04}``); ignored when ``model`` is given.
         contact_sheet_writer: ``writer(path, panels, title=..., overwrite=...)`` that draws ``contact_sheet.png``
             from the best, median and worst case (e.g. :func:`monai_angio.apps.evaluate.save_contact_sheet`);
             None: no contact sheet.
@@ -374,6 +399,7 @@ def evaluate_real(
     say = log or (lambda _m: None)
     if not (np.isfinite(zoom) and 0.1 <= zoom <= 10.0):
         raise AngioInputError(f"zoom must be a number in [0.1, 10], got {zoom!r}")
+    shift = _appearance(appearance)
     data = Path(data).expanduser().resolve()
     out = Path(out_dir).expanduser().resolve()
     if out == data or (mask_folder is not None and out == Path(mask_folder).resolve()):
@@ -405,7 +431,7 @@ def evaluate_real(
         if model is None:
             from monai_angio.bundle.runner import load_bundle
 
-            model = load_bundle(bundle, device=device, weights=weights)
+            model = load_bundle(bundle, device=device, weights=weights, **(bundle_overrides or {}))
             say(
                 f"loaded bundle {getattr(model, 'name', bundle)} weights {getattr(model, 'weights', weights)} "
                 f"({time.perf_counter() - t0:.1f} s)"
@@ -428,6 +454,8 @@ def evaluate_real(
                     raise AngioInputError(f"mask is {truth.shape} but the image is {img.shape}", it["label"])
                 if zoom != 1.0:
                     img, truth = zoom_case(img, truth, zoom)
+                if not shift.is_identity:
+                    img = np.asarray(shift(img), np.float32)
                 t1 = time.perf_counter()
                 labels = np.asarray(model.predict(img[None].astype(np.float32)))
                 if labels.shape != (1,) + img.shape:
@@ -496,6 +524,8 @@ def evaluate_real(
             "min_component_size": min_size,
             "frangi_sigmas": None if frangi_sigmas is None else [float(s) for s in frangi_sigmas],
             "zoom": float(zoom),
+            "appearance": shift.describe(),
+            "bundle_overrides": dict(bundle_overrides or {}),
             "frangi_default_sigmas_first_image": [
                 float(s) for s in default_sigmas((int(rows[0]["height"]), int(rows[0]["width"])))
             ]

@@ -7,9 +7,10 @@ The bundles live in ``<repo>/bundles/<name>/`` in the MONAI model-zoo layout (``
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Any, List, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 __all__ = [
     "BUNDLE_NAMES",
@@ -20,6 +21,7 @@ __all__ = [
     "bundle_path",
     "bundle_config_path",
     "load_bundle_config",
+    "parse_config_overrides",
 ]
 
 PathLike = Union[str, os.PathLike]
@@ -116,7 +118,8 @@ def load_bundle_config(name: PathLike, config: Union[str, Sequence[str]] = "infe
     """Read one or more configs of a bundle into a :class:`monai.bundle.ConfigParser`.
 
     ``bundle_root`` is set to the bundle folder, the metadata (when present) is loaded under ``_meta_`` and the
-    ``override`` entries (config ids, ``#`` separated) are applied last.
+    ``override`` entries (config ids, ``#`` separated) are applied last (an id the config lacks is added; command
+    lines check theirs first with :func:`parse_config_overrides`).
 
     Args:
         name: bundle name or folder.
@@ -139,3 +142,38 @@ def load_bundle_config(name: PathLike, config: Union[str, Sequence[str]] = "infe
     for key, value in override.items():
         parser[key] = value
     return parser
+
+
+def parse_config_overrides(
+    items: Sequence[str], bundle: Optional[PathLike] = None, config: str = "inference"
+) -> Dict[str, Any]:
+    """Config overrides from ``ID=VALUE`` texts (the ``--set`` of ``monai-angio segment`` / ``evaluate``).
+
+    ``VALUE`` is read as JSON where it parses (``0.04``, ``null``, ``true``, ``[1, 2]``), else kept as text. With
+    ``bundle``, every id must exist in that bundle's ``config`` (a typo would otherwise add an unused id and
+    silently change nothing).
+
+    Raises:
+        ValueError: an item without ``=`` or with an empty id, an id given twice, or one the bundle lacks.
+    """
+    out: Dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ValueError(f"expected ID=VALUE (e.g. noise_threshold_sigma=0.04), got {item!r}")
+        if key in out:
+            raise ValueError(f"config id {key!r} set twice")
+        try:
+            out[key] = json.loads(text)
+        except ValueError:
+            out[key] = text
+    if out and bundle is not None:
+        parser = load_bundle_config(bundle, config)
+        missing = [k for k in out if k not in parser]
+        if missing:
+            raise ValueError(
+                f"bundle {resolve_bundle(bundle).name} has no config id {', '.join(map(repr, missing))} in its "
+                f"{config} config; --set can only change ids it has"
+            )
+    return out

@@ -25,7 +25,6 @@ Scene elements (static over a cine unless stated):
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -33,6 +32,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 from scipy.ndimage import binary_dilation, gaussian_filter, gaussian_filter1d, zoom
 from scipy.special import ndtr
+
+from monai_angio.utils.codecs import jpeg_roundtrip
 
 __all__ = [
     "FEATURES",
@@ -676,17 +677,6 @@ def text_overlay(g: np.random.Generator, shape: Tuple[int, int], meta: Optional[
         drawn += lines
     value = float(g.uniform(0.85, 1.0)) if g.random() < 0.75 else float(g.uniform(0.0, 0.08))
     return alpha, value, drawn
-
-
-def jpeg_roundtrip(image: np.ndarray, quality: int) -> np.ndarray:
-    """Encode an image in [0, 1] as 8-bit JPEG (PIL) at ``quality`` and decode it back (float32 in [0, 1])."""
-    from PIL import Image
-
-    u8 = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
-    buf = io.BytesIO()
-    Image.fromarray(u8).save(buf, format="JPEG", quality=int(quality))
-    buf.seek(0)
-    return np.asarray(Image.open(buf), np.float32) / np.float32(255.0)
 
 
 def post_process(image: np.ndarray, params: Dict[str, Any], fov: Optional[FieldOfView],

@@ -6,6 +6,10 @@
 - :mod:`.temporal`: :class:`TemporalWindow` / :class:`TemporalWindowd`, :func:`expand_cine_items`.
 - :mod:`.fov`: field of view (collimator) detection, normalisation inside it, masking outside it.
 - :mod:`.spatial`: :class:`LimitSize` (downscale only huge inputs; invertible).
+- :mod:`.acquisition`: :class:`AcquisitionShift` / :class:`AcquisitionShiftd` (a fixed image chain of another cath
+  lab: gamma, noise, blur, edge enhancement, bit depth, JPEG, exposure ramp; for robustness measurements).
+- :mod:`.denoise`: :class:`NoiseAdaptiveSmooth` / :class:`NoiseAdaptiveSmoothd` (smooth only frames noisier than the
+  network's training level), :func:`estimate_noise_sigma`.
 - :mod:`.intensity`: :class:`MinMaxNormalize` / :class:`MinMaxNormalized`.
 - :mod:`.augment`: :class:`RandAngioAugmentd` (rotation, shift, zoom, brightness; no flip).
 - :mod:`.postprocess`: :class:`OtsuThreshold`, :class:`RemoveSmallComponents` (+ ``d`` versions).
@@ -51,6 +55,15 @@ __all__ = [
     "expand_cine_items",
     "MinMaxNormalize",
     "MinMaxNormalized",
+    "AcquisitionShift",
+    "AcquisitionShiftd",
+    "NoiseAdaptiveSmooth",
+    "NoiseAdaptiveSmoothd",
+    "estimate_noise_sigma",
+    "gaussian_noise_gain",
+    "smoothing_sigma_for",
+    "parse_acquisition_shift",
+    "SHIFT_PARAMETERS",
     "RandAngioAugmentd",
     "ArgmaxLabel",
     "ArgmaxLabeld",
@@ -76,6 +89,9 @@ __all__ = [
 # where each name lives: imported on first use (PEP 562), so that importing the package stays cheap
 _EXPORTS = {
     "augment": ["RandAngioAugmentd"],
+    "denoise": ["NoiseAdaptiveSmooth", "NoiseAdaptiveSmoothd", "estimate_noise_sigma", "gaussian_noise_gain",
+                "smoothing_sigma_for"],
+    "acquisition": ["AcquisitionShift", "AcquisitionShiftd", "parse_acquisition_shift", "SHIFT_PARAMETERS"],
     "intensity": ["MinMaxNormalize", "MinMaxNormalized"],
     "readers": [
         "SUPPORTED_EXTENSIONS", "check_frame_indices", "count_frames", "read_angiogram", "read_dicom", "read_image",

@@ -446,3 +446,28 @@ def test_labels_nifti_is_x_first_and_row_first_is_deprecated(tiny_bundle, inputs
     np.testing.assert_array_equal(np.moveaxis(np.asarray(nib.load(str(old)).dataobj), -1, 0), res.labels)
     np.testing.assert_array_equal(read_angiogram(old)[0], res.labels)  # its descrip says rows first
     assert json.loads((tmp_path / "old" / "cine_summary.json").read_text())["labels_nifti_axes"] == "row,column,frame"
+
+
+def test_set_overrides_a_config_id_and_refuses_unknown_ones(tmp_path, capsys):
+    """``--set ID=VALUE`` reaches the bundle's config (here the flagship's off-by-default noise smoothing); an id
+    the bundle lacks is an error naming it, before anything runs."""
+    from monai_angio.bundle.locate import parse_config_overrides
+
+    assert parse_config_overrides(["noise_threshold_sigma=0.04", "x=[1, 2]", "name=abc", "n=null"]) == {
+        "noise_threshold_sigma": 0.04, "x": [1, 2], "name": "abc", "n": None}
+    for bad, words in ((["a"], "ID=VALUE"), (["=1"], "ID=VALUE"), (["a=1", "a=2"], "set twice")):
+        with pytest.raises(ValueError, match=words):
+            parse_config_overrides(bad)
+    with pytest.raises(ValueError, match="no config id 'noise_treshold'"):
+        parse_config_overrides(["noise_treshold=0.04"], FLAGSHIP)
+    default = load_bundle(FLAGSHIP)
+    smooth = [t for t in default.frame_steps if type(t).__name__ == "NoiseAdaptiveSmoothd"]
+    assert len(smooth) == 1 and smooth[0].op.threshold_sigma is None  # shipped off
+    on = load_bundle(FLAGSHIP, **parse_config_overrides(["noise_threshold_sigma=0.04"], FLAGSHIP))
+    op = next(t for t in on.frame_steps if type(t).__name__ == "NoiseAdaptiveSmoothd").op
+    assert op.threshold_sigma == 0.04 and op.target_sigma == 0.025
+    png = tmp_path / "x.png"
+    write_png(png, 64)
+    assert main(["segment", str(png), "--bundle", FLAGSHIP, "--out", str(tmp_path / "o"),
+                 "--set", "noise_treshold=0.04"]) == 2
+    assert "no config id 'noise_treshold'" in capsys.readouterr().err and not (tmp_path / "o").exists()

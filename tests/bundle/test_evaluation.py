@@ -133,3 +133,30 @@ def test_arcade_json_is_scored_against_its_filled_polygons_and_leaves_no_masks(t
     assert sorted(p.name for p in split.rglob("*")) == ["7.png", "annotations", "images", "test.json"]
     with pytest.raises(Exception, match="layout must be one of"):
         evaluate_real(ann, tmp_path / "o2", model=Dark(), layout="coco", log=None)
+
+
+def test_appearance_shift_reaches_the_model_and_is_recorded(tmp_path: Path) -> None:
+    from monai_angio.data import read_gray
+    from monai_angio.errors import AngioInputError
+    from monai_angio.transforms import AcquisitionShift
+
+    _folder(tmp_path / "data")
+    seen = []
+
+    class _Recorder:
+        name, weights, min_component_size = "recorder", None, 0
+
+        def predict(self, frames: np.ndarray) -> np.ndarray:
+            seen.append(frames[0].copy())
+            return np.zeros(frames.shape, np.uint8)
+
+    res = evaluate_real(tmp_path / "data", tmp_path / "o", model=_Recorder(), ids=["2"], appearance="gamma=2",
+                        log=None)
+    expected = AcquisitionShift(gamma=2.0)(read_gray(tmp_path / "data" / "2.png"))
+    np.testing.assert_allclose(seen[0], expected, rtol=1e-6)
+    assert res["summary"]["config"]["appearance"] == "gamma=2" and "appearance gamma=2" in res["table"]
+    res = evaluate_real(tmp_path / "data", tmp_path / "o2", model=_Recorder(), ids=["2"], log=None)
+    np.testing.assert_array_equal(seen[1], read_gray(tmp_path / "data" / "2.png"))
+    assert res["summary"]["config"]["appearance"] == "none"
+    with pytest.raises(AngioInputError, match="unknown parameter 'gama'"):
+        evaluate_real(tmp_path / "data", tmp_path / "o3", model=_Recorder(), appearance="gama=2", log=None)

@@ -204,3 +204,24 @@ def test_normalisation_of_an_integer_frame_is_float32() -> None:
     np.testing.assert_array_equal(out.numpy(), ref.numpy())
     mask = FieldOfView()(torch.from_numpy(np.repeat(frame, 3, 0)))
     assert mask.shape == (1, 64, 64)
+
+
+def test_robust_finds_a_black_border_under_strong_noise(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Noise of 0.08 on a field at 0.6, clipped at black (as a detector does), widens a black border's spread past
+    the flatness budget; the robust test allows for the frame's measured noise, and only for such a noisy frame."""
+    from monai_angio.transforms import fov as fov_module
+
+    rng = np.random.default_rng(5)
+    img = _textured(seed=5)
+    inside = np.zeros(img.shape, bool)
+    inside[14:-14, 14:-14] = True
+    img[~inside] = 0.0
+    noisy = np.clip(img + 0.08 * rng.standard_normal(img.shape), 0.0, None).astype(np.float32)
+    fov = field_of_view_mask(noisy, method="robust")
+    assert not (fov & ~inside).any() and (fov & inside).sum() > 0.9 * inside.sum()
+    monkeypatch.setattr(fov_module, "_noise_allowance", lambda *a: 0.0)
+    assert field_of_view_mask(noisy, method="robust").all()  # without the allowance the border stays in
+    monkeypatch.undo()
+    span = float(np.median(img[50:150, 50:150]))
+    assert fov_module._noise_allowance(img, span, 0.06) == 0.0  # the clean frame: the test as it always was
+    assert fov_module._noise_allowance(noisy, span, 0.06) > 0.75 * 0.06 * span
