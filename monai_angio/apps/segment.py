@@ -321,6 +321,7 @@ def segment_file(
             "device": str(model.device),
             "runtime": model.runtime,
             "ort_optimization": model.ort_optimization if model.runtime == "onnx" else None,
+            "config_overrides": dict(getattr(model, "overrides", {}) or {}),
             "temporal_neighbors": model.num_neighbors,
             "input_shape": input_shape,
             "frames": idx,

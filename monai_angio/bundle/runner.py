@@ -176,6 +176,7 @@ class BundleRunner:
         ort_optimization: ONNX Runtime graph optimisation level (:data:`~monai_angio.bundle.runtime.ORT_OPTIMIZATION_LEVELS`).
         engine: the callable the inferer runs (the torch module, an :class:`~monai_angio.bundle.runtime.OpenVinoNetwork`
             or an :class:`~monai_angio.bundle.runtime.OnnxNetwork`), built on the first batch.
+        overrides: the config id -> value overrides the bundle was loaded with (recorded in outputs).
     """
 
     name: str
@@ -198,6 +199,7 @@ class BundleRunner:
     ort_optimization: str = "extended"
     engine: Any = field(default=None, repr=False)
     parser: Any = field(default=None, repr=False)
+    overrides: Dict[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------------------------------- building
 
@@ -331,6 +333,7 @@ class BundleRunner:
             ort_optimization=ort_optimization,
             engine=None if chosen in _EXPORTED else network,
             parser=parser,
+            overrides=dict(override),
         )
 
     # ------------------------------------------------------------------------------------------- running

@@ -83,6 +83,12 @@ def recipe_parser(
         help="leave the inner boundary ring of wide phantom arteries unlabelled (real masks set the boundary)",
     )
     p.add_argument(
+        "--acquisition-aug",
+        action="store_true",
+        help="also draw random acquisition shifts for every sample: edge enhancement, noise up to 0.06, JPEG, "
+        "exposure ramp (RandAcquisitionShiftd)",
+    )
+    p.add_argument(
         "--scale-range",
         type=_zoom_range,
         default=(0.7, 1.5),
@@ -274,6 +280,7 @@ def run_recipe(
             flip_prob=getattr(args, "flip", 0.0),
             phantom_edge_ignore=bool(getattr(args, "phantom_edge_ignore", False)),
             fov_method=getattr(args, "fov_method", "robust"),
+            acquisition_aug=bool(getattr(args, "acquisition_aug", False)),
             **kw,
         )
         dataset = MixedAngioDataset(items, length=args.iters * args.batch, config=cfg)

@@ -38,6 +38,7 @@ from scipy import ndimage
 from monai_angio.data.real import read_gray, read_mask
 from monai_angio.errors import AngioInputError
 from monai_angio.losses.partial import NOT_ARTERY, UNKNOWN
+from monai_angio.transforms.acquisition import RandAcquisitionShiftd
 from monai_angio.transforms.fov import field_of_view_mask, fov_normalize
 
 __all__ = ["MixedSampleConfig", "MixedAngioDataset", "encode_real_mask", "encode_phantom", "zoom_image_and_label"]
@@ -109,6 +110,9 @@ class MixedSampleConfig:
             projection's orientation is kept, as in the shipped stages 1-9).
         phantom_edge_ignore: code the inner boundary ring of wide phantom arteries as unknown
             (:func:`encode_phantom`).
+        acquisition_aug: also draw random acquisition shifts (:class:`~monai_angio.transforms.RandAcquisitionShiftd`:
+            edge enhancement, strong noise, JPEG, exposure ramp) for every sample, after the other intensity steps
+            (False: the samples of earlier recipes, unchanged).
         fov_method: field-of-view detection for real images (:func:`~monai_angio.transforms.fov.field_of_view_mask`;
             phantoms use their true field of view). ``"robust"``, what the bundles' ``inference.json`` runs; the
             flagship's stages 1-16 were trained with ``"basic"``.
@@ -125,6 +129,7 @@ class MixedSampleConfig:
     extra: Dict[str, float] = field(default_factory=dict)
     phantom_edge_ignore: bool = False
     fov_method: str = "robust"
+    acquisition_aug: bool = False
 
 
 class MixedAngioDataset(torch.utils.data.Dataset):
@@ -164,6 +169,7 @@ class MixedAngioDataset(torch.utils.data.Dataset):
                 RandScaleIntensityd(keys="image", prob=0.3, factors=0.15),
                 RandGaussianSmoothd(keys="image", prob=0.2, sigma_x=(0.3, 1.2), sigma_y=(0.3, 1.2)),
                 RandGaussianNoised(keys="image", prob=0.4, std=0.03),
+                *([RandAcquisitionShiftd(keys="image")] if self.cfg.acquisition_aug else []),
             ]
         )
 

@@ -7,7 +7,8 @@
 - :mod:`.fov`: field of view (collimator) detection, normalisation inside it, masking outside it.
 - :mod:`.spatial`: :class:`LimitSize` (downscale only huge inputs; invertible).
 - :mod:`.acquisition`: :class:`AcquisitionShift` / :class:`AcquisitionShiftd` (a fixed image chain of another cath
-  lab: gamma, noise, blur, edge enhancement, bit depth, JPEG, exposure ramp; for robustness measurements).
+  lab: gamma, noise, blur, edge enhancement, bit depth, JPEG, exposure ramp; for robustness measurements) and
+  :class:`RandAcquisitionShiftd` (the same steps drawn at random, for training).
 - :mod:`.denoise`: :class:`NoiseAdaptiveSmooth` / :class:`NoiseAdaptiveSmoothd` (smooth only frames noisier than the
   network's training level), :func:`estimate_noise_sigma`.
 - :mod:`.intensity`: :class:`MinMaxNormalize` / :class:`MinMaxNormalized`.
@@ -57,6 +58,7 @@ __all__ = [
     "MinMaxNormalized",
     "AcquisitionShift",
     "AcquisitionShiftd",
+    "RandAcquisitionShiftd",
     "NoiseAdaptiveSmooth",
     "NoiseAdaptiveSmoothd",
     "estimate_noise_sigma",
@@ -91,7 +93,8 @@ _EXPORTS = {
     "augment": ["RandAngioAugmentd"],
     "denoise": ["NoiseAdaptiveSmooth", "NoiseAdaptiveSmoothd", "estimate_noise_sigma", "gaussian_noise_gain",
                 "smoothing_sigma_for"],
-    "acquisition": ["AcquisitionShift", "AcquisitionShiftd", "parse_acquisition_shift", "SHIFT_PARAMETERS"],
+    "acquisition": ["AcquisitionShift", "AcquisitionShiftd", "RandAcquisitionShiftd", "parse_acquisition_shift",
+                    "SHIFT_PARAMETERS"],
     "intensity": ["MinMaxNormalize", "MinMaxNormalized"],
     "readers": [
         "SUPPORTED_EXTENSIONS", "check_frame_indices", "count_frames", "read_angiogram", "read_dicom", "read_image",

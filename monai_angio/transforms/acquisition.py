@@ -4,8 +4,8 @@ Angiograms from another hospital differ less in anatomy than in how the image wa
 curve (gamma), quantum and read-out noise, detector blur, the edge enhancement most X-ray systems apply, a fall-off
 of exposure across the field, the bit depth and lossy JPEG. :class:`AcquisitionShift` applies such a chain with
 fixed, named parameters (deterministic: the noise has its own seed), so a model's accuracy can be measured under
-each change separately (``monai-angio evaluate --appearance gamma=1.6``, ``benchmarks/evaluate_appearance.py``).
-It is a measuring instrument, not a training augmentation: every parameter is given, none is drawn.
+each change separately (``monai-angio evaluate --appearance gamma=1.6``, ``benchmarks/evaluate_appearance.py``):
+every parameter is given, none is drawn. :class:`RandAcquisitionShiftd` draws them, for training.
 
 The chain runs in detector order on the image scaled to ``[0, 1]`` by its own finite minimum and maximum and is
 scaled back to that range afterwards, so 8-bit, 16-bit and float inputs are treated alike:
@@ -29,14 +29,15 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 from monai.config import KeysCollection
-from monai.transforms import MapTransform, Transform
+from monai.transforms import MapTransform, RandomizableTransform, Transform
 from monai.utils import convert_to_dst_type
 from scipy.ndimage import gaussian_filter
 
 from monai_angio.errors import AngioInputError
 from monai_angio.utils.codecs import jpeg_roundtrip
 
-__all__ = ["AcquisitionShift", "AcquisitionShiftd", "parse_acquisition_shift", "SHIFT_PARAMETERS"]
+__all__ = ["AcquisitionShift", "AcquisitionShiftd", "RandAcquisitionShiftd", "parse_acquisition_shift",
+           "SHIFT_PARAMETERS"]
 
 #: parameter name -> (type, default, valid range as (low, high), both inclusive); the default changes nothing
 SHIFT_PARAMETERS: Dict[str, tuple] = {
@@ -202,3 +203,66 @@ def parse_acquisition_shift(spec: Optional[str]) -> AcquisitionShift:
         except ValueError:
             raise ValueError(f"acquisition shift {spec!r}: {name} must be {_KIND[kind]}, got {value!r}") from None
     return AcquisitionShift(**kwargs)
+
+
+class RandAcquisitionShiftd(RandomizableTransform, MapTransform):
+    """Random acquisition shifts for training: each step of :class:`AcquisitionShift` switched on by its own
+    probability, with its parameter drawn from a range (the same draw for every key).
+
+    The steps and defaults cover what :data:`SHIFT_PARAMETERS` measures and the usual intensity augmentations of
+    the training sampler leave out: edge enhancement (``sharpen`` 0.5-2 at radius 1-4 px), noise up to 0.06 of the
+    image range, JPEG at quality 20-60, an exposure ramp up to 0.5. Ranges are ``(low, high)``, drawn uniformly.
+
+    Args:
+        keys: image keys (never labels).
+        prob: probability that any step runs at all.
+        sharpen_prob, noise_prob, jpeg_prob, ramp_prob: probability of each step (given ``prob``).
+        sharpen, sharpen_sigma, noise, jpeg, ramp: parameter ranges.
+        allow_missing_keys: don't raise if a key is missing.
+    """
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        prob: float = 1.0,
+        sharpen_prob: float = 0.3,
+        noise_prob: float = 0.2,
+        jpeg_prob: float = 0.2,
+        ramp_prob: float = 0.2,
+        sharpen: tuple = (0.5, 2.0),
+        sharpen_sigma: tuple = (1.0, 4.0),
+        noise: tuple = (0.0, 0.06),
+        jpeg: tuple = (20, 60),
+        ramp: tuple = (0.0, 0.5),
+        allow_missing_keys: bool = False,
+    ) -> None:
+        MapTransform.__init__(self, keys, allow_missing_keys)
+        RandomizableTransform.__init__(self, prob)
+        self.probs = {"sharpen": sharpen_prob, "noise": noise_prob, "jpeg": jpeg_prob, "ramp": ramp_prob}
+        self.ranges = {"sharpen": sharpen, "sharpen_sigma": sharpen_sigma, "noise": noise, "jpeg": jpeg, "ramp": ramp}
+        self.shift = AcquisitionShift()
+
+    def randomize(self, data: Any = None) -> None:
+        """Draw the steps and their parameters (always the same number of draws)."""
+        super().randomize(None)
+        kwargs: Dict[str, Any] = {"seed": int(self.R.randint(0, 2**31 - 1))}
+        for name in ("sharpen", "noise", "jpeg", "ramp"):
+            on = self.R.rand() < self.probs[name]
+            lo, hi = self.ranges[name]
+            value = self.R.uniform(lo, hi)
+            if name == "sharpen":
+                sigma = self.R.uniform(*self.ranges["sharpen_sigma"])
+                if on:
+                    kwargs.update(sharpen=float(value), sharpen_sigma=float(sigma))
+            elif on:
+                kwargs[name] = int(round(value)) if name == "jpeg" else float(value)
+        self.shift = AcquisitionShift(**kwargs)
+
+    def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
+        d = dict(data)
+        self.randomize()
+        if not self._do_transform:
+            return d
+        for key in self.key_iterator(d):
+            d[key] = self.shift(d[key])
+        return d

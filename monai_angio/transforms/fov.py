@@ -230,9 +230,9 @@ def _noise_allowance(img: np.ndarray, span: float, flat_fraction: float) -> floa
     The trigger lies between the noisiest cases seen on each side: a development cath-lab phantom whose dark
     diaphragm must stay in the field (noise spread 0.57 of the budget; two of 128 phantoms lost part of one at a
     trigger of a sixth) and a real training image with noise of 4 % of its range whose black border must leave it
-    (0.99). Without it, collimator shadows with noise of
-    5 % of the image range stayed inside the field of view, the normalisation then squeezed the vessels' contrast,
-    and three real training images fell below 0.1 artery Dice.
+    (0.99). Without it, collimator shadows with noise of 5 % of the image range stayed inside the field of view,
+    the normalisation then squeezed the vessels' contrast, and three real training images fell below 0.1 artery
+    Dice.
     """
     spread = 2.56 * estimate_noise_sigma(img) * gaussian_noise_gain(1.0)
     return spread if spread >= 0.75 * flat_fraction * span else 0.0

@@ -466,8 +466,13 @@ def test_set_overrides_a_config_id_and_refuses_unknown_ones(tmp_path, capsys):
     on = load_bundle(FLAGSHIP, **parse_config_overrides(["noise_threshold_sigma=0.04"], FLAGSHIP))
     op = next(t for t in on.frame_steps if type(t).__name__ == "NoiseAdaptiveSmoothd").op
     assert op.threshold_sigma == 0.04 and op.target_sigma == 0.025
+    assert on.overrides == {"noise_threshold_sigma": 0.04} and default.overrides == {}
     png = tmp_path / "x.png"
     write_png(png, 64)
     assert main(["segment", str(png), "--bundle", FLAGSHIP, "--out", str(tmp_path / "o"),
                  "--set", "noise_treshold=0.04"]) == 2
     assert "no config id 'noise_treshold'" in capsys.readouterr().err and not (tmp_path / "o").exists()
+    assert main(["segment", str(png), "--bundle", FLAGSHIP, "--out", str(tmp_path / "o"), "--runtime", "torch",
+                 "--set", "noise_threshold_sigma=0.04"]) == 0
+    summary = json.loads((tmp_path / "o" / "x_summary.json").read_text())
+    assert summary["config_overrides"] == {"noise_threshold_sigma": 0.04}  # the run's provenance

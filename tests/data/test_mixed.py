@@ -140,3 +140,24 @@ def test_real_images_use_the_configured_field_of_view_method(tmp_path: Path) -> 
     basic = MixedAngioDataset(items, 1, MixedSampleConfig(crop=64, fov_method="basic")).real[0][0]
     assert float(basic[:4].max()) == 0.0  # the strip stays the darkest thing in the image
     np.testing.assert_allclose(robust[:4], np.median(robust[10:38]), atol=0.05)  # filled with the field's median
+
+
+def test_acquisition_aug_changes_images_not_labels_and_is_off_by_default(tmp_path: Path) -> None:
+    """``acquisition_aug=True`` adds random acquisition shifts after the other steps: the same geometry and labels,
+    other pixels on some samples; the default adds no step, so earlier recipes draw the samples they always drew."""
+    img = np.full((96, 96), 180, np.uint8)
+    img[40:48, :] = 60
+    mask = np.zeros((96, 96), np.uint8)
+    mask[40:48, :] = 255
+    Image.fromarray(img).save(tmp_path / "1.png")
+    Image.fromarray(mask).save(tmp_path / "1_gt.png")
+    items = [{"image": str(tmp_path / "1.png"), "label": str(tmp_path / "1_gt.png")}]
+    plain = MixedAngioDataset(items, 8, MixedSampleConfig(crop=64, real_fraction=1.0))
+    shifted = MixedAngioDataset(items, 8, MixedSampleConfig(crop=64, real_fraction=1.0, acquisition_aug=True))
+    assert not any("Acquisition" in type(t).__name__ for t in plain.aug.transforms)
+    changed = 0
+    for i in range(8):
+        a, b = plain[i], shifted[i]
+        assert np.array_equal(a["label"].numpy(), b["label"].numpy())
+        changed += not np.allclose(a["image"].numpy(), b["image"].numpy())
+    assert changed >= 2  # each step has its own probability (0.2-0.3): most of eight samples get at least one

@@ -110,3 +110,27 @@ def test_needs_a_2d_image_with_finite_values() -> None:
         AcquisitionShift(gamma=2.0)(np.zeros(5, np.float32))
     with pytest.raises(AngioInputError, match="no finite value"):
         AcquisitionShift(gamma=2.0)(np.full((4, 4), np.nan, np.float32))
+
+
+def test_random_shift_draws_within_its_ranges_reproducibly_and_leaves_labels_alone() -> None:
+    from monai_angio.transforms import RandAcquisitionShiftd
+
+    img = _ramp_image(0.0, 1.0)[None]
+    label = np.ones_like(img)
+    t = RandAcquisitionShiftd(keys="image", sharpen_prob=1.0, noise_prob=1.0, jpeg_prob=1.0, ramp_prob=1.0,
+                              sharpen=(1.5, 1.5), sharpen_sigma=(2.0, 2.0), noise=(0.01, 0.03), jpeg=(30, 30),
+                              ramp=(0.2, 0.4))
+    t.set_random_state(7)
+    d = t({"image": img, "label": label})
+    p = t.shift.params
+    assert p["sharpen"] == 1.5 and p["sharpen_sigma"] == 2.0 and p["jpeg"] == 30
+    assert 0.01 <= p["noise"] <= 0.03 and 0.2 <= p["ramp"] <= 0.4
+    np.testing.assert_array_equal(d["label"], label)
+    np.testing.assert_allclose(d["image"], AcquisitionShift(**p)(img))
+    t.set_random_state(7)
+    np.testing.assert_array_equal(t({"image": img})["image"], d["image"])  # seeded: the same draw
+    off = RandAcquisitionShiftd(keys="image", prob=0.0)
+    assert off({"image": img})["image"] is img
+    none_on = RandAcquisitionShiftd(keys="image", sharpen_prob=0, noise_prob=0, jpeg_prob=0, ramp_prob=0)
+    none_on({"image": img})
+    assert none_on.shift.is_identity
