@@ -52,14 +52,19 @@ def test_dataset_passes_phantom_edge_ignore_on() -> None:
     assert moved.any() and (off[moved] == 1).all() and (on[moved] == UNKNOWN).all()
 
 
-def test_samples_real_and_synthetic(tmp_path: Path) -> None:
+def _one_vessel_case(folder: Path, cols: slice = slice(None)) -> list:
+    """A 96 px real case (``1.png`` + ``1_gt.png``): a dark horizontal vessel in rows 40-47, ``cols``."""
     img = np.full((96, 96), 180, np.uint8)
-    img[40:48, :] = 60
+    img[40:48, cols] = 60
     mask = np.zeros((96, 96), np.uint8)
-    mask[40:48, :] = 255
-    Image.fromarray(img).save(tmp_path / "1.png")
-    Image.fromarray(mask).save(tmp_path / "1_gt.png")
-    items = [{"image": str(tmp_path / "1.png"), "label": str(tmp_path / "1_gt.png")}]
+    mask[40:48, cols] = 255
+    Image.fromarray(img).save(folder / "1.png")
+    Image.fromarray(mask).save(folder / "1_gt.png")
+    return [{"image": str(folder / "1.png"), "label": str(folder / "1_gt.png")}]
+
+
+def test_samples_real_and_synthetic(tmp_path: Path) -> None:
+    items = _one_vessel_case(tmp_path)
     real = MixedAngioDataset(items, 3, MixedSampleConfig(crop=64, real_fraction=1.0))
     s = real[0]
     assert s["image"].shape == (1, 64, 64) and s["label"].shape == (1, 64, 64)
@@ -74,13 +79,7 @@ def test_samples_real_and_synthetic(tmp_path: Path) -> None:
 def test_flips_move_image_and_label_together(tmp_path: Path) -> None:
     """``flip_prob=1``: every sample is flipped up-down and left-right, the label with its image; ``0`` adds no
     flip (the samples of recipes without flips are unchanged)."""
-    img = np.full((96, 96), 180, np.uint8)
-    img[40:48, 10:70] = 60  # an off-centre vessel: a flip moves it
-    mask = np.zeros((96, 96), np.uint8)
-    mask[40:48, 10:70] = 255
-    Image.fromarray(img).save(tmp_path / "1.png")
-    Image.fromarray(mask).save(tmp_path / "1_gt.png")
-    items = [{"image": str(tmp_path / "1.png"), "label": str(tmp_path / "1_gt.png")}]
+    items = _one_vessel_case(tmp_path, slice(10, 70))  # an off-centre vessel: a flip moves it
     kw = dict(crop=96, real_fraction=1.0, scale_range=(1.0, 1.0), rotate_deg=0.0)
     plain = MixedAngioDataset(items, 1, MixedSampleConfig(**kw))
     flipped = MixedAngioDataset(items, 1, MixedSampleConfig(flip_prob=1.0, **kw))
@@ -145,13 +144,7 @@ def test_real_images_use_the_configured_field_of_view_method(tmp_path: Path) -> 
 def test_acquisition_aug_changes_images_not_labels_and_is_off_by_default(tmp_path: Path) -> None:
     """``acquisition_aug=True`` adds random acquisition shifts after the other steps: the same geometry and labels,
     other pixels on some samples; the default adds no step, so earlier recipes draw the samples they always drew."""
-    img = np.full((96, 96), 180, np.uint8)
-    img[40:48, :] = 60
-    mask = np.zeros((96, 96), np.uint8)
-    mask[40:48, :] = 255
-    Image.fromarray(img).save(tmp_path / "1.png")
-    Image.fromarray(mask).save(tmp_path / "1_gt.png")
-    items = [{"image": str(tmp_path / "1.png"), "label": str(tmp_path / "1_gt.png")}]
+    items = _one_vessel_case(tmp_path)
     plain = MixedAngioDataset(items, 8, MixedSampleConfig(crop=64, real_fraction=1.0))
     shifted = MixedAngioDataset(items, 8, MixedSampleConfig(crop=64, real_fraction=1.0, acquisition_aug=True))
     assert not any("Acquisition" in type(t).__name__ for t in plain.aug.transforms)
