@@ -38,7 +38,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -253,6 +253,9 @@ def segment_file(
                 "the source declares BurnedInAnnotation YES: its pixels may show patient data as text"
                 + (", and the PNG/GIF overlays copy those pixels (use --no-overlays)" if write_overlays else "")
             )
+        noise = _noise_note(model)
+        if noise is not None and noise[1]:
+            res.warnings.append(noise[1])
         extra = int(min_component_size or 0)
         if extra > 0:
             labels = _remove_small(labels, extra)
@@ -322,6 +325,7 @@ def segment_file(
             "runtime": model.runtime,
             "ort_optimization": model.ort_optimization if model.runtime == "onnx" else None,
             "config_overrides": dict(getattr(model, "overrides", {}) or {}),
+            "noise_sigma": None if noise is None else round(noise[0], 4),
             "temporal_neighbors": model.num_neighbors,
             "input_shape": input_shape,
             "frames": idx,
@@ -371,6 +375,31 @@ def segment_file(
             Path(written).unlink(missing_ok=True)
         res.outputs = {}
     return res
+
+
+def _noise_note(model: Any) -> Optional[Tuple[float, str]]:
+    """``(largest frame noise, warning or "")`` from the runner's ``noise_sigma`` diagnostics; None if the bundle
+    does not measure noise. The warning names the bundle's noise switch when it is off."""
+    from monai_angio.transforms.denoise import NOISY_FRAME_SIGMA
+
+    values = (getattr(model, "diagnostics", None) or {}).get("noise_sigma")
+    if not values:
+        return None
+    worst = float(max(values))
+    if worst <= NOISY_FRAME_SIGMA:
+        return worst, ""
+    smoothing = next((t.op for t in model.frame_steps if type(t).__name__ == "NoiseAdaptiveSmoothd"), None)
+    on = smoothing is not None and smoothing.threshold_sigma is not None
+    return worst, (
+        f"noisy input: frame noise {worst:.3f} of the normalised range, above the {NOISY_FRAME_SIGMA} of the "
+        "network's training images; "
+        + (
+            "frames above noise_threshold_sigma were smoothed: check the catheter mask before calibrating QCA from it"
+            if on
+            else "expect lower accuracy (the bundle README, 'Acquisition shifts'); --set noise_threshold_sigma=0.04 "
+            "smooths such frames"
+        )
+    )
 
 
 def _remove_small(labels: np.ndarray, min_size: int) -> np.ndarray:

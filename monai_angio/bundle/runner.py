@@ -54,9 +54,12 @@ from monai_angio.transforms.limits import check_frame_size
 from monai_angio.transforms.readers import check_frame_indices, count_frames
 from monai_angio.transforms.validation import check_finite, check_segmentable, get_filename
 
-__all__ = ["BundleRunner", "load_bundle", "load_state_dict", "class_names_from_metadata"]
+__all__ = ["BundleRunner", "load_bundle", "load_state_dict", "class_names_from_metadata", "DIAGNOSTIC_KEYS"]
 
 PathLike = Union[str, os.PathLike]
+
+#: item keys a bundle's preprocessing may fill with a per-frame measurement, collected into ``BundleRunner.diagnostics``
+DIAGNOSTIC_KEYS = ("noise_sigma",)
 
 #: exported runtime -> (availability check, its name in messages, the pip package that provides it); the checks
 #: look the module functions up at call time, so tests can patch ``onnx_available`` / ``openvino_available`` here
@@ -177,6 +180,8 @@ class BundleRunner:
         engine: the callable the inferer runs (the torch module, an :class:`~monai_angio.bundle.runtime.OpenVinoNetwork`
             or an :class:`~monai_angio.bundle.runtime.OnnxNetwork`), built on the first batch.
         overrides: the config id -> value overrides the bundle was loaded with (recorded in outputs).
+        diagnostics: per-frame values the preprocessing measured in the last :meth:`predict`, by key of
+            :data:`DIAGNOSTIC_KEYS` (e.g. ``"noise_sigma"`` from the flagship's ``NoiseAdaptiveSmoothd``), in frame order.
     """
 
     name: str
@@ -200,6 +205,7 @@ class BundleRunner:
     engine: Any = field(default=None, repr=False)
     parser: Any = field(default=None, repr=False)
     overrides: Dict[str, Any] = field(default_factory=dict)
+    diagnostics: Dict[str, List[float]] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------------------------------- building
 
@@ -519,6 +525,9 @@ class BundleRunner:
                 y = y[:, :, y.shape[2] // 2]
             preds.extend(y[i] for i in range(y.shape[0]))
         for j, (it, p) in enumerate(zip(items, preds)):
+            for key in DIAGNOSTIC_KEYS:
+                if key in it:
+                    self.diagnostics.setdefault(key, []).append(float(it[key]))
             img = it["image"]
             it["pred"] = MetaTensor(p, meta=dict(getattr(img, "meta", {})))
             for step in self.post_steps:
@@ -578,6 +587,7 @@ class BundleRunner:
         if bad:
             raise AngioInputError(f"frame {bad[0]} requested but the input has {t} frame(s)", filename)
         base = self._streamed_keys(frames, filename) if stream else self._prepare(frames, filename)
+        self.diagnostics = {}
         out = np.zeros((len(indices), h, w), dtype=np.uint8)
         self.network.eval()
         batch = max(1, int(batch_size))

@@ -62,6 +62,8 @@ __all__ = [
     "NoiseAdaptiveSmooth",
     "NoiseAdaptiveSmoothd",
     "estimate_noise_sigma",
+    "frame_noise",
+    "NOISY_FRAME_SIGMA",
     "gaussian_noise_gain",
     "smoothing_sigma_for",
     "parse_acquisition_shift",
@@ -91,8 +93,8 @@ __all__ = [
 # where each name lives: imported on first use (PEP 562), so that importing the package stays cheap
 _EXPORTS = {
     "augment": ["RandAngioAugmentd"],
-    "denoise": ["NoiseAdaptiveSmooth", "NoiseAdaptiveSmoothd", "estimate_noise_sigma", "gaussian_noise_gain",
-                "smoothing_sigma_for"],
+    "denoise": ["NoiseAdaptiveSmooth", "NoiseAdaptiveSmoothd", "estimate_noise_sigma", "frame_noise",
+                "NOISY_FRAME_SIGMA", "gaussian_noise_gain", "smoothing_sigma_for"],
     "acquisition": ["AcquisitionShift", "AcquisitionShiftd", "RandAcquisitionShiftd", "parse_acquisition_shift",
                     "SHIFT_PARAMETERS"],
     "intensity": ["MinMaxNormalize", "MinMaxNormalized"],

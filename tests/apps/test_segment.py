@@ -476,3 +476,27 @@ def test_set_overrides_a_config_id_and_refuses_unknown_ones(tmp_path, capsys):
                  "--set", "noise_threshold_sigma=0.04"]) == 0
     summary = json.loads((tmp_path / "o" / "x_summary.json").read_text())
     assert summary["config_overrides"] == {"noise_threshold_sigma": 0.04}  # the run's provenance
+
+
+def test_noisy_input_is_measured_and_warned_about(tmp_path, capsys):
+    """The flagship measures each frame's noise (its ``NoiseAdaptiveSmoothd``, off by default): the summary records
+    the largest, and a frame noisier than any the network trained on gets a warning naming the switch."""
+    from monai_angio.data import write_png_image
+    from monai_angio.data.synthetic import PhantomConfig, generate_phantom
+
+    img = generate_phantom(3, PhantomConfig(size=256)).image
+    write_png_image(tmp_path / "clean.png", img, bit_depth=16)
+    noisy = np.clip(img + np.random.default_rng(0).normal(0, 0.08, img.shape), 0, 1).astype(np.float32)
+    write_png_image(tmp_path / "noisy.png", noisy, bit_depth=16)
+    out = tmp_path / "o"
+    assert main(["segment", str(tmp_path / "clean.png"), str(tmp_path / "noisy.png"), "--bundle", FLAGSHIP,
+                 "--out", str(out), "--runtime", "torch", "--no-seg"]) == 0
+    err = capsys.readouterr().err
+    clean = json.loads((out / "clean_summary.json").read_text())
+    loud = json.loads((out / "noisy_summary.json").read_text())
+    assert clean["noise_sigma"] < 0.04 < loud["noise_sigma"]
+    assert "noisy.png: noisy input" in err and "clean.png: noisy input" not in err
+    assert "--set noise_threshold_sigma=0.04" in err and loud["warnings"]
+    assert main(["segment", str(tmp_path / "noisy.png"), "--bundle", FLAGSHIP, "--out", str(tmp_path / "o2"),
+                 "--runtime", "torch", "--no-seg", "--set", "noise_threshold_sigma=0.04"]) == 0
+    assert "were smoothed" in capsys.readouterr().err

@@ -88,3 +88,15 @@ def test_metatensor_keeps_its_metadata_and_the_dictionary_version_measures_in_th
     for bad in ({"target_sigma": 0}, {"target_sigma": 0.05, "threshold_sigma": 0.04}):
         with pytest.raises(ValueError, match="target_sigma <= threshold_sigma"):
             NoiseAdaptiveSmooth(**bad)
+
+
+def test_noise_key_reports_the_noise_also_while_the_smoothing_is_off() -> None:
+    from monai_angio.transforms import frame_noise
+
+    rng = np.random.default_rng(4)
+    img = (_scene() + rng.normal(0, 0.05, (128, 128)).astype(np.float32))[None]
+    off = NoiseAdaptiveSmoothd(keys="image", threshold_sigma=None, noise_key="noise_sigma")({"image": img})
+    assert off["image"] is img and off["noise_sigma"] == pytest.approx(0.05, rel=0.1)
+    assert off["noise_sigma"] == frame_noise(img)
+    plain = NoiseAdaptiveSmoothd(keys="image")({"image": img})
+    assert "noise_sigma" not in plain  # no key asked for, none added
