@@ -394,7 +394,9 @@ def _noise_note(model: Any) -> Optional[Tuple[float, str]]:
         f"noisy input: frame noise {worst:.3f} of the normalised range, above the {NOISY_FRAME_SIGMA} of the "
         "network's training images; "
         + (
-            "frames above noise_threshold_sigma were smoothed: check the catheter mask before calibrating QCA from it"
+            "frames above noise_threshold_sigma were smoothed"
+            + (": check the catheter mask before calibrating QCA from it" if "catheter" in model.class_names.values()
+               else "")
             if on
             else "expect lower accuracy (the bundle README, 'Acquisition shifts'); --set noise_threshold_sigma=0.04 "
             "smooths such frames"

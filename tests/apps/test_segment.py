@@ -500,3 +500,12 @@ def test_noisy_input_is_measured_and_warned_about(tmp_path, capsys):
     assert main(["segment", str(tmp_path / "noisy.png"), "--bundle", FLAGSHIP, "--out", str(tmp_path / "o2"),
                  "--runtime", "torch", "--no-seg", "--set", "noise_threshold_sigma=0.04"]) == 0
     assert "were smoothed" in capsys.readouterr().err
+
+
+def test_major_vessel_bundle_smooths_noisy_frames_by_default():
+    """The major-vessel U-Net (no catheter class) runs the noise-adaptive smoothing by default; the flagship
+    declares it off (a smoothed wire could be labelled catheter); both measure the noise."""
+    on = next(t for t in load_bundle("xca_major_vessel_unet").frame_steps if type(t).__name__ == "NoiseAdaptiveSmoothd")
+    off = next(t for t in load_bundle(FLAGSHIP).frame_steps if type(t).__name__ == "NoiseAdaptiveSmoothd")
+    assert (on.op.threshold_sigma, on.op.target_sigma, on.noise_key) == (0.04, 0.025, "noise_sigma")
+    assert off.op.threshold_sigma is None and off.noise_key == "noise_sigma"
