@@ -509,3 +509,8 @@ def test_major_vessel_bundle_smooths_noisy_frames_by_default():
     off = next(t for t in load_bundle(FLAGSHIP).frame_steps if type(t).__name__ == "NoiseAdaptiveSmoothd")
     assert (on.op.threshold_sigma, on.op.target_sigma, on.noise_key) == (0.04, 0.025, "noise_sigma")
     assert off.op.threshold_sigma is None and off.noise_key == "noise_sigma"
+
+
+def test_unet3plus_bundle_smooths_noisy_frames_by_default():
+    step = next(t for t in load_bundle("xca_vessel_unet3plus").frame_steps if type(t).__name__ == "NoiseAdaptiveSmoothd")
+    assert (step.op.threshold_sigma, step.op.target_sigma, step.noise_key) == (0.04, 0.025, "noise_sigma")
