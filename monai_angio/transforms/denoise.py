@@ -182,9 +182,11 @@ class NoiseAdaptiveSmoothd(MapTransform):
         d = dict(data)
         for i, key in enumerate(self.key_iterator(d)):
             fov = d.get(self.fov_key)
-            if i == 0 and self.noise_key is not None:
-                d[self.noise_key] = frame_noise(d[key], fov)
-            d[key] = self.op(d[key], fov)
+            img = d[key]
+            d[key] = self.op(img, fov)
+            if i == 0 and self.noise_key is not None:  # the op's own measurement when it ran, else measured here
+                measured = [noise for noise, _sigma in self.op.last_sigmas]
+                d[self.noise_key] = max(measured) if measured else frame_noise(img, fov)
         return d
 
 

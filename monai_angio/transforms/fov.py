@@ -131,14 +131,17 @@ def _field_of_view_masks(
     med = float(np.median(centre))
     fine: List[np.ndarray] = []  # the lightly smoothed frame, computed once when a shadow candidate needs it
     done: Dict[float, np.ndarray] = {}  # mask per dark level: references giving the same level share one array
+    noise_spread: Optional[float] = None
     out = []
     for border_reference in references:
         p1 = p1_image
         if border_reference:
             p1 = min(p1, float(np.percentile(_border_ring(smooth), 1)))
         if p1 not in done:
+            if noise_spread is None:  # measured once per frame, whatever the number of dark references
+                noise_spread = _noise_spread(img) if method == "robust" else 0.0
             done[p1] = _mask_below(img, smooth, fine, p1, med, dark_fraction, min_area_fraction, margin_fraction,
-                                   flat_fraction, method)
+                                   flat_fraction, method, noise_spread)
         out.append(done[p1])
     return out
 
@@ -154,8 +157,10 @@ def _mask_below(
     margin_fraction: float,
     flat_fraction: float,
     method: str = "basic",
+    noise_spread: float = 0.0,
 ) -> np.ndarray:
-    """The field of view of ``img`` (smoothed: ``smooth``) with dark reference ``p1`` and centre median ``med``."""
+    """The field of view of ``img`` (smoothed: ``smooth``) with dark reference ``p1`` and centre median ``med``;
+    ``noise_spread``: the frame's :func:`_noise_spread` (robust only)."""
     h, w = img.shape
     full = np.ones((h, w), dtype=bool)
     if med - p1 <= 1e-6 * max(1.0, abs(med)):
@@ -164,7 +169,7 @@ def _mask_below(
     if not fine:
         fine.append(ndi.gaussian_filter(img, 1.0))  # quantum noise down, edges kept
     robust = method == "robust"
-    allowance = _noise_allowance(img, span, flat_fraction) if robust else 0.0
+    allowance = _noise_allowance(noise_spread, span, flat_fraction) if robust else 0.0
     # shadow candidates: (pixels, the level a shadow must sit at, tolerance on its median as a fraction of span)
     levels = (1.0, 0.4) if robust else (1.0,)
     candidates = [(smooth < p1 + f * dark_fraction * span, p1, 0.15) for f in levels]
@@ -220,21 +225,24 @@ def _mask_below(
     return fov
 
 
-def _noise_allowance(img: np.ndarray, span: float, flat_fraction: float) -> float:
+def _noise_spread(img: np.ndarray) -> float:
+    """The 10th-90th percentile range (2.56 standard deviations) of a frame's noise
+    (:func:`~monai_angio.transforms.denoise.estimate_noise_sigma`) after the 1 px filter the flatness test reads."""
+    return 2.56 * estimate_noise_sigma(img) * gaussian_noise_gain(1.0)
+
+
+def _noise_allowance(spread: float, span: float, flat_fraction: float) -> float:
     """Spread of a very noisy frame's noise, which the robust flatness test adds to its budget in quadrature.
 
-    The spread is the 10th-90th percentile range (2.56 standard deviations) of the frame's noise
-    (:func:`~monai_angio.transforms.denoise.estimate_noise_sigma`) after the 1 px filter the test reads. It is
-    returned only when it alone takes three quarters of the budget ``flat_fraction * span`` or more (hardly any
-    shadow of such a frame could pass); otherwise 0, so frames the test can judge keep the masks they always had.
-    The trigger lies between the noisiest cases seen on each side: a development cath-lab phantom whose dark
-    diaphragm must stay in the field (noise spread 0.57 of the budget; two of 128 phantoms lost part of one at a
-    trigger of a sixth) and a real training image with noise of 4 % of its range whose black border must leave it
-    (0.99). Without it, collimator shadows with noise of 5 % of the image range stayed inside the field of view,
-    the normalisation then squeezed the vessels' contrast, and three real training images fell below 0.1 artery
-    Dice.
+    ``spread`` is the frame's :func:`_noise_spread`. It is returned only when it alone takes three quarters of the
+    budget ``flat_fraction * span`` or more (hardly any shadow of such a frame could pass); otherwise 0, so frames
+    the test can judge keep the masks they always had. The trigger lies between the noisiest cases seen on each
+    side: a development cath-lab phantom whose dark diaphragm must stay in the field (noise spread 0.57 of the
+    budget; two of 128 phantoms lost part of one at a trigger of a sixth) and a real training image with noise of
+    4 % of its range whose black border must leave it (0.99). Without it, collimator shadows with noise of 5 % of
+    the image range stayed inside the field of view, the normalisation then squeezed the vessels' contrast, and
+    three real training images fell below 0.1 artery Dice.
     """
-    spread = 2.56 * estimate_noise_sigma(img) * gaussian_noise_gain(1.0)
     return spread if spread >= 0.75 * flat_fraction * span else 0.0
 
 

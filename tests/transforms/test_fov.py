@@ -223,5 +223,6 @@ def test_robust_finds_a_black_border_under_strong_noise(monkeypatch: pytest.Monk
     assert field_of_view_mask(noisy, method="robust").all()  # without the allowance the border stays in
     monkeypatch.undo()
     span = float(np.median(img[50:150, 50:150]))
-    assert fov_module._noise_allowance(img, span, 0.06) == 0.0  # the clean frame: the test as it always was
-    assert fov_module._noise_allowance(noisy, span, 0.06) > 0.75 * 0.06 * span
+    allowance = fov_module._noise_allowance
+    assert allowance(fov_module._noise_spread(img), span, 0.06) == 0.0  # the clean frame: the test as it always was
+    assert allowance(fov_module._noise_spread(noisy), span, 0.06) > 0.75 * 0.06 * span
