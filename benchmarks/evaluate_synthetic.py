@@ -8,7 +8,10 @@ masks), "catheter" is label 2. "artery_dice_thin_ignored" is the artery Dice wit
 expert masks, which draw thin branches as vessel. "local_artery_f1" is the major-vessel study's local F1: the artery
 F1 (= Dice) inside a box around the phantom's most severe stenosis (128 px at 512 px, scaled with the image size), for
 phantoms with a lesion; the summary also gives the share of phantoms whose artery F1 is above 0.8 (the study's 93.7 %
-figure).
+figure). "major_artery_dice" (bundles with a major-artery map, the flagship from 0.12.0) is that map
+(``<stem>_major.nii.gz`` of ``monai-angio segment``: the label map's artery where the network's major-artery class
+outweighs its branch class) against the phantom's major arteries: the flagship's clinical class on its own, while
+label 1 follows the real experts and draws branches too.
 
 Phantoms are generated from seeds the training recipe never draws (training seeds come from a random generator over
 ``0 .. 2**31``; these are a fixed block of small integers, so a collision is practically impossible and can be
@@ -54,6 +57,7 @@ def evaluate_synthetic(
         box = max(16, int(round(128 * size / 512)))
         worst = max(ph.stenoses, key=lambda st: st.percent_diameter, default=None)
         local = float(local_f1(lab == 1, ph.label == 1, worst.center_rc, box)) if worst is not None else float("nan")
+        major = runner.extra_maps.get("major")
         vessels = np.asarray(ph.vessel_mask) > 0
         known = ~(vessels & (ph.label == 0))  # thin drawn branches: unknown
         row = {
@@ -63,6 +67,7 @@ def evaluate_synthetic(
             "local_artery_f1": local,
             "vessel_dice": float(dice(lab == 1, vessels & (ph.label != 2))),
             "catheter_dice": float(dice(lab == 2, ph.label == 2)),
+            "major_artery_dice": float(dice(major[0] > 0, ph.label == 1)) if major is not None else float("nan"),
             "seconds": time.perf_counter() - t0,
         }
         rows.append(row)
@@ -70,9 +75,11 @@ def evaluate_synthetic(
             f"[{i + 1:2d}/{n}] seed {seed + i}: artery {row['artery_dice']:.3f} "
             f"(thin ignored {row['artery_dice_thin_ignored']:.3f}) vessel {row['vessel_dice']:.3f} "
             f"catheter {row['catheter_dice']:.3f}"
+            + (f" major artery {row['major_artery_dice']:.3f}" if major is not None else "")
         )
     summary = {}
-    for key in ("artery_dice", "artery_dice_thin_ignored", "vessel_dice", "catheter_dice", "local_artery_f1"):
+    for key in ("artery_dice", "artery_dice_thin_ignored", "vessel_dice", "catheter_dice", "local_artery_f1",
+                "major_artery_dice"):
         v = np.array([r[key] for r in rows])
         v = v[np.isfinite(v)]
         if v.size:

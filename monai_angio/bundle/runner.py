@@ -54,12 +54,23 @@ from monai_angio.transforms.limits import check_frame_size
 from monai_angio.transforms.readers import check_frame_indices, count_frames
 from monai_angio.transforms.validation import check_finite, check_segmentable, get_filename
 
-__all__ = ["BundleRunner", "load_bundle", "load_state_dict", "class_names_from_metadata", "DIAGNOSTIC_KEYS"]
+__all__ = [
+    "BundleRunner",
+    "load_bundle",
+    "load_state_dict",
+    "class_names_from_metadata",
+    "DIAGNOSTIC_KEYS",
+    "EXTRA_MAP_KEYS",
+]
 
 PathLike = Union[str, os.PathLike]
 
 #: item keys a bundle's preprocessing may fill with a per-frame measurement, collected into ``BundleRunner.diagnostics``
 DIAGNOSTIC_KEYS = ("noise_sigma",)
+
+#: item keys a bundle's postprocessing may fill with a second binary map besides the label map (the major-artery map
+#: of :class:`~monai_angio.transforms.ArteryBranchLabeld`), collected into ``BundleRunner.extra_maps``
+EXTRA_MAP_KEYS = ("major",)
 
 #: exported runtime -> (availability check, its name in messages, the pip package that provides it); the checks
 #: look the module functions up at call time, so tests can patch ``onnx_available`` / ``openvino_available`` here
@@ -122,10 +133,14 @@ def load_state_dict(path: PathLike, device: Union[str, torch.device] = "cpu") ->
 def class_names_from_metadata(meta: Mapping, out_channels: Optional[int] = None) -> Dict[int, str]:
     """Label value -> class name from ``network_data_format.outputs.pred.channel_def`` (defaults if absent).
 
-    A single-channel (sigmoid) output yields ``{0: background, 1: <its name>}``.
+    A single-channel (sigmoid) output yields ``{0: background, 1: <its name>}``. Where the postprocessing merges
+    network channels (the flagship's major-artery and branch classes both become label 1), ``pred`` holds a
+    ``label_def`` of the label map's values, which is used instead of ``channel_def``.
     """
     try:
         pred = meta["network_data_format"]["outputs"]["pred"]
+        if isinstance(pred.get("label_def"), Mapping) and len(pred["label_def"]) >= 2:
+            return {int(k): str(v) for k, v in pred["label_def"].items()}
         names = {int(k): str(v) for k, v in pred["channel_def"].items()}
         out_channels = out_channels or int(pred.get("num_channels", len(names)))
         if out_channels == 1 and 1 not in names:
@@ -182,6 +197,9 @@ class BundleRunner:
         overrides: the config id -> value overrides the bundle was loaded with (recorded in outputs).
         diagnostics: per-frame values the preprocessing measured in the last :meth:`predict`, by key of
             :data:`DIAGNOSTIC_KEYS` (e.g. ``"noise_sigma"`` from the flagship's ``NoiseAdaptiveSmoothd``), in frame order.
+        extra_maps: the second maps the postprocessing made in the last :meth:`predict`, by key of
+            :data:`EXTRA_MAP_KEYS` (``"major"``: the major arteries of a major-artery / branch network), each ``uint8``
+            shaped like the label map.
     """
 
     name: str
@@ -206,6 +224,7 @@ class BundleRunner:
     parser: Any = field(default=None, repr=False)
     overrides: Dict[str, Any] = field(default_factory=dict)
     diagnostics: Dict[str, List[float]] = field(default_factory=dict, repr=False)
+    extra_maps: Dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------------------------------- building
 
@@ -541,6 +560,10 @@ class BundleRunner:
                     name,
                 )
             out[at + j] = np.rint(lab).astype(np.uint8)
+            for key in EXTRA_MAP_KEYS:
+                if key in it:
+                    extra = np.asarray(torch.as_tensor(it[key]).detach().cpu()).reshape(h, w)
+                    self.extra_maps.setdefault(key, np.zeros_like(out))[at + j] = np.rint(extra).astype(np.uint8)
 
     @torch.no_grad()
     def predict(
@@ -587,7 +610,7 @@ class BundleRunner:
         if bad:
             raise AngioInputError(f"frame {bad[0]} requested but the input has {t} frame(s)", filename)
         base = self._streamed_keys(frames, filename) if stream else self._prepare(frames, filename)
-        self.diagnostics = {}
+        self.diagnostics, self.extra_maps = {}, {}
         out = np.zeros((len(indices), h, w), dtype=np.uint8)
         self.network.eval()
         batch = max(1, int(batch_size))

@@ -281,6 +281,7 @@ def run_recipe(
             phantom_edge_ignore=bool(getattr(args, "phantom_edge_ignore", False)),
             fov_method=getattr(args, "fov_method", "robust"),
             acquisition_aug=bool(getattr(args, "acquisition_aug", False)),
+            branch_class=bool(getattr(args, "branch_class", False)),
             **kw,
         )
         dataset = MixedAngioDataset(items, length=args.iters * args.batch, config=cfg)

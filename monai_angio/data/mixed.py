@@ -9,6 +9,8 @@ augmented with MONAI transforms (rotation, scale, crop, gamma, noise, blur). Tar
 - real masks: vessel -> 1 (artery), everything else -> 3 (not artery: background *or* catheter);
 - synthetic: 0 / 1 / 2 as generated; thin drawn branches below the 2 mm major-artery criterion -> 4 (unknown), so
   synthetic data never teach "thin branch = background" while real experts label such branches;
+- with ``branch_class`` (4-class networks): phantom thin branches -> 5 (branch) and real vessels -> 6 (major
+  artery *or* branch), so phantoms teach which vessels meet the criterion and real masks teach only "vessel";
 - optionally (``phantom_edge_ignore``) the inner one-pixel ring of phantom arteries at least ~4 px wide -> 4
   (unknown): the phantom labels the geometric vessel edge, real experts trace the visible edge about a pixel
   inside it, so the real masks alone then set where the artery boundary is drawn;
@@ -37,30 +39,36 @@ from scipy import ndimage
 
 from monai_angio.data.real import read_gray, read_mask
 from monai_angio.errors import AngioInputError
-from monai_angio.losses.partial import NOT_ARTERY, UNKNOWN
+from monai_angio.losses.partial import BRANCH, NOT_ARTERY, UNKNOWN, VESSEL
 from monai_angio.transforms.acquisition import RandAcquisitionShiftd
 from monai_angio.transforms.fov import field_of_view_mask, fov_normalize
 
 __all__ = ["MixedSampleConfig", "MixedAngioDataset", "encode_real_mask", "encode_phantom", "zoom_image_and_label"]
 
 
-def encode_real_mask(mask: np.ndarray) -> np.ndarray:
-    """Binary vessel mask (any nonzero = vessel) -> coded target: 1 artery, 3 not artery."""
-    return np.where(np.asarray(mask) > 0, 1, NOT_ARTERY).astype(np.uint8)
+def encode_real_mask(mask: np.ndarray, branch_class: bool = False) -> np.ndarray:
+    """Binary vessel mask (any nonzero = vessel) -> coded target: 1 artery (6, vessel, with ``branch_class``),
+    3 not artery."""
+    vessel = VESSEL if branch_class else 1
+    return np.where(np.asarray(mask) > 0, vessel, NOT_ARTERY).astype(np.uint8)
 
 
-def encode_phantom(label: np.ndarray, vessel_mask: np.ndarray, edge_ignore: bool = False) -> np.ndarray:
-    """Phantom label (0/1/2) + all-vessel mask -> coded target with thin branches as unknown (4).
+def encode_phantom(
+    label: np.ndarray, vessel_mask: np.ndarray, edge_ignore: bool = False, branch_class: bool = False
+) -> np.ndarray:
+    """Phantom label (0/1/2) + all-vessel mask -> coded target with thin branches as unknown (4), or as branch (5).
 
     Args:
         label: phantom label map (0 background, 1 artery, 2 catheter).
         vessel_mask: every drawn vessel, thin branches included.
+        branch_class: code thin branches 5 (branch: taught as a class of its own by a 4-class network) instead of
+            4 (unknown).
         edge_ignore: also code as unknown the artery pixels that touch a non-artery pixel (8-neighbourhood)
             wherever the artery is at least ~4 px wide (a pixel at distance >= 2 from its edge within 5 x 5), so
             the boundary's exact position is learnt from other (real) labels; narrower arteries stay known.
     """
     t = np.asarray(label).astype(np.uint8).copy()
-    t[(np.asarray(vessel_mask) > 0) & (t == 0)] = UNKNOWN
+    t[(np.asarray(vessel_mask) > 0) & (t == 0)] = BRANCH if branch_class else UNKNOWN
     if edge_ignore:
         art = t == 1
         depth = ndimage.distance_transform_edt(art)
@@ -113,6 +121,8 @@ class MixedSampleConfig:
         acquisition_aug: also draw random acquisition shifts (:class:`~monai_angio.transforms.RandAcquisitionShiftd`:
             edge enhancement, strong noise, JPEG, exposure ramp) for every sample, after the other intensity steps
             (False: the samples of earlier recipes, unchanged).
+        branch_class: code phantom thin branches as branch (5) and real vessels as vessel (6), for a 4-class network
+            that keeps major arteries and branches apart (:mod:`monai_angio.losses.partial`); False: 4 and 1.
         fov_method: field-of-view detection for real images (:func:`~monai_angio.transforms.fov.field_of_view_mask`;
             phantoms use their true field of view). ``"robust"``, what the bundles' ``inference.json`` runs; the
             flagship's stages 1-16 were trained with ``"basic"``.
@@ -130,6 +140,7 @@ class MixedSampleConfig:
     phantom_edge_ignore: bool = False
     fov_method: str = "robust"
     acquisition_aug: bool = False
+    branch_class: bool = False
 
 
 class MixedAngioDataset(torch.utils.data.Dataset):
@@ -149,7 +160,7 @@ class MixedAngioDataset(torch.utils.data.Dataset):
         self.cfg = config or MixedSampleConfig()
         self.length = int(length)
         self.epoch = 0
-        self.real = [self._load_real(it, self.cfg.fov_method) for it in real_items]
+        self.real = [self._load_real(it, self.cfg.fov_method, self.cfg.branch_class) for it in real_items]
         c = self.cfg.crop
         p = float(self.cfg.flip_prob)  # no flip transforms at 0, so earlier recipes draw the same samples
         flips = [RandFlipd(keys=["image", "label"], prob=p, spatial_axis=a) for a in (0, 1)] if p > 0 else []
@@ -174,12 +185,12 @@ class MixedAngioDataset(torch.utils.data.Dataset):
         )
 
     @staticmethod
-    def _load_real(item: Dict[str, str], fov_method: str) -> Tuple[np.ndarray, np.ndarray]:
+    def _load_real(item: Dict[str, str], fov_method: str, branch_class: bool = False) -> Tuple[np.ndarray, np.ndarray]:
         img, mask = read_gray(item["image"]), read_mask(item["label"])
         if img.shape != mask.shape:
             raise AngioInputError(f"mask shape {mask.shape} != image shape {img.shape}", item["label"])
         fov = field_of_view_mask(img, method=fov_method)
-        return fov_normalize(img, fov), encode_real_mask(mask)
+        return fov_normalize(img, fov), encode_real_mask(mask, branch_class)
 
     def set_epoch(self, epoch: int) -> None:
         """Draw new samples for ``epoch``."""
@@ -198,7 +209,9 @@ class MixedAngioDataset(torch.utils.data.Dataset):
         fov = getattr(ph, "fov_mask", None)
         if fov is None:
             fov = field_of_view_mask(ph.image)
-        return fov_normalize(ph.image, fov), encode_phantom(ph.label, ph.vessel_mask, self.cfg.phantom_edge_ignore)
+        return fov_normalize(ph.image, fov), encode_phantom(
+            ph.label, ph.vessel_mask, self.cfg.phantom_edge_ignore, self.cfg.branch_class
+        )
 
     def __getitem__(self, index: int) -> Dict[str, torch.Tensor]:
         rng = np.random.default_rng([self.cfg.seed, self.epoch, int(index)])

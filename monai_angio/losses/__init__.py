@@ -8,7 +8,17 @@
 - :class:`DeepSupervisedHybridLoss` -- MONAI ``DeepSupervisionLoss`` around the hybrid loss (UNet 3+ side outputs).
 """
 
-from .partial import NOT_ARTERY, UNKNOWN, CodedBinaryLoss, PartialLabelLoss, allowed_classes, masked_soft_cldice
+from .partial import (
+    BRANCH,
+    NOT_ARTERY,
+    UNKNOWN,
+    VESSEL,
+    CodedBinaryLoss,
+    PartialLabelLoss,
+    allowed_classes,
+    masked_soft_cldice,
+    vessel_truth,
+)
 from .hybrid import DeepSupervisedHybridLoss, HybridBCEDiceLoss
 from .pgdl import PenalizedGeneralizedDiceLoss, penalize_gdl
 from .pgdl_focal import PGDLFocalLoss
@@ -25,4 +35,7 @@ __all__ = [
     "masked_soft_cldice",
     "NOT_ARTERY",
     "UNKNOWN",
+    "BRANCH",
+    "VESSEL",
+    "vessel_truth",
 ]

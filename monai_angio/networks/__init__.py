@@ -1,6 +1,8 @@
 """Segmentation networks for X-ray coronary angiography, built on MONAI.
 
 - :class:`EfficientUNetPlusPlus`: EfficientNet-B0..B7 encoder + light UNet++ decoder (artery/catheter).
+- :class:`ArterySplitNetwork`: a 3-class network + a context head splitting its artery class into major artery and
+  branch (the flagship's clinical class apart from the branches real experts also draw).
 - :class:`UNet3Plus`: UNet 3+ with full-scale deep supervision and optional CGM (vessel).
 - :class:`TemporalFusionStem`, :class:`TemporalSegmenter`, :func:`temporal_cenet`: 2N+1-frame fusion.
 - :class:`CENet`: CE-Net (ResNet-34, DAC, RMP).
@@ -12,6 +14,7 @@ Importing this package registers the DenseNet encoders in ``monai.networks.nets.
 import os
 from typing import Optional, Sequence, Union
 
+from monai_angio.networks.artery_split import ArterySplitNetwork, SplitContextHead
 from monai_angio.networks.blocks import InvertedResidualDecoderBlock, SCSEBlock
 from monai_angio.networks.cenet import CENet, CENetDecoderBlock, DACBlock, ResNet34Features, RMPBlock
 from monai_angio.networks.efficientunetpp import EfficientUNetPlusPlus, UNetPlusPlusDecoder
@@ -19,13 +22,15 @@ from monai_angio.networks.encoders import DenseNetEncoder, register_densenet_enc
 from monai_angio.networks.major_vessel import MAJOR_VESSEL_BACKBONES, MajorVesselUNet, major_vessel_unet
 from monai_angio.networks.temporal import TemporalFusionStem, TemporalSegmenter
 from monai_angio.networks.unet3plus import UNet3Plus, gate_logits
-from monai_angio.networks.weights import load_local_state_dict
+from monai_angio.networks.weights import load_local_state_dict, split_class_channel
 
 __all__ = [
     "SCSEBlock",
     "InvertedResidualDecoderBlock",
     "UNetPlusPlusDecoder",
     "EfficientUNetPlusPlus",
+    "ArterySplitNetwork",
+    "SplitContextHead",
     "UNet3Plus",
     "gate_logits",
     "TemporalFusionStem",
@@ -42,6 +47,7 @@ __all__ = [
     "major_vessel_unet",
     "MAJOR_VESSEL_BACKBONES",
     "load_local_state_dict",
+    "split_class_channel",
 ]
 
 

@@ -172,8 +172,12 @@ class EfficientUNetPlusPlus(nn.Module):
             self.encoder.eval()
         return self
 
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The decoder's full-resolution features of ``x`` (what the segmentation head turns into logits)."""
+        check_spatial_divisible(x, 32, self.spatial_dims, "EfficientUNetPlusPlus")
+        encoded: list[torch.Tensor] = self.encoder(x)
+        return self.decoder(encoded)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Segment ``x`` of shape ``(B, in_channels, *spatial)``; returns logits of the same spatial size."""
-        check_spatial_divisible(x, 32, self.spatial_dims, "EfficientUNetPlusPlus")
-        features: list[torch.Tensor] = self.encoder(x)
-        return self.segmentation_head(self.decoder(features))
+        return self.segmentation_head(self.features(x))

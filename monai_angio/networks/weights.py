@@ -11,7 +11,7 @@ from torch import nn
 
 from monai_angio.errors import AngioInputError
 
-__all__ = ["load_local_state_dict"]
+__all__ = ["load_local_state_dict", "split_class_channel"]
 
 
 def _unwrap(obj: object) -> Mapping[str, torch.Tensor]:
@@ -83,3 +83,39 @@ def load_local_state_dict(
         )
     module.load_state_dict(state, strict=True)
     return module
+
+
+def split_class_channel(
+    state: Mapping[str, torch.Tensor], weight_key: str, bias_key: str, channel: int
+) -> dict[str, torch.Tensor]:
+    """A copy of ``state`` whose output layer gains a class that shares ``channel``'s probability, split in half.
+
+    The layer's output channel ``channel`` is duplicated as a new last channel and both copies' biases are lowered
+    by ``log 2``: after a softmax the two classes get half the old class's probability each and every other class
+    keeps its own, so the summed probability -- and the label map that merges the two -- is exactly the old
+    network's. Fine-tuning then learns to tell the two apart (e.g. major arteries from smaller branches,
+    :mod:`monai_angio.losses.partial`) from an unchanged starting point.
+
+    Args:
+        state: the old network's state dict.
+        weight_key: the output layer's weight (``(C, ...)``).
+        bias_key: its bias (``(C,)``).
+        channel: the class to split.
+
+    Returns:
+        a new state dict (CPU tensors) whose layer has ``C + 1`` output channels.
+
+    Raises:
+        KeyError: a key is not in ``state``.
+        ValueError: ``channel`` is out of range.
+    """
+    out = {k: v.detach().cpu().clone() for k, v in state.items()}
+    w, b = out[weight_key], out[bias_key]
+    if not 0 <= channel < w.shape[0]:
+        raise ValueError(f"channel {channel} out of range for {w.shape[0]} output channels")
+    half = torch.log(torch.tensor(2.0, dtype=b.dtype))
+    b = b.clone()
+    b[channel] = b[channel] - half
+    out[weight_key] = torch.cat([w, w[channel : channel + 1]], 0)
+    out[bias_key] = torch.cat([b, b[channel : channel + 1]], 0)
+    return out

@@ -14,6 +14,8 @@
 - :mod:`.intensity`: :class:`MinMaxNormalize` / :class:`MinMaxNormalized`.
 - :mod:`.augment`: :class:`RandAngioAugmentd` (rotation, shift, zoom, brightness; no flip).
 - :mod:`.postprocess`: :class:`OtsuThreshold`, :class:`RemoveSmallComponents` (+ ``d`` versions).
+- :mod:`.artery_classes`: :class:`ArteryBranchLabeld` (a major-artery / branch network's merged label map and its
+  major-artery map), :class:`MaskByLabeld`.
 - :mod:`.validation`: :class:`CheckFinite`, :class:`EnsureAngioShape` (+ ``d`` versions).
 - :mod:`.vesselness`: :class:`FrangiVesselness` / :class:`FrangiVesselnessd`, :func:`frangi_segment` (training-free
   Frangi + Otsu vessel baseline inside the field of view).
@@ -71,6 +73,11 @@ __all__ = [
     "RandAngioAugmentd",
     "ArgmaxLabel",
     "ArgmaxLabeld",
+    "ArteryBranchLabel",
+    "ArteryBranchLabeld",
+    "MaskByLabel",
+    "MaskByLabeld",
+    "merge_branch_channel",
     "OtsuThreshold",
     "OtsuThresholdd",
     "otsu_threshold",
@@ -107,6 +114,10 @@ _EXPORTS = {
     "postprocess": [
         "ArgmaxLabel", "ArgmaxLabeld", "OtsuThreshold", "OtsuThresholdd", "RemoveSmallComponents",
         "RemoveSmallComponentsd", "otsu_threshold", "remove_small_components",
+    ],
+    "artery_classes": [
+        "ArteryBranchLabel", "ArteryBranchLabeld", "MaskByLabel", "MaskByLabeld",
+        "merge_branch_channel",
     ],
     "fov": [
         "FieldOfView", "FieldOfViewd", "FOVNormalize", "FOVNormalized", "MaskOutsideFOVd", "field_of_view_mask",

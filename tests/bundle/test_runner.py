@@ -163,3 +163,48 @@ def test_pickled_objects_in_weights_are_refused(tmp_path: Path) -> None:
     with pytest.raises(AngioInputError, match="objects other than tensors") as err:
         load_state_dict(path)
     assert "weights_only" not in str(err.value)
+
+
+def test_major_artery_bundle_keeps_the_label_map_and_adds_the_major_map(tmp_path: Path) -> None:
+    """The flagship with its network wrapped in :class:`~monai_angio.networks.ArterySplitNetwork` (shipped weights
+    as the base, a random head) and ``ArteryBranchLabeld`` + ``MaskByLabeld`` in its postprocessing: the label map
+    is the flagship's, pixel for pixel; the runner collects the major-artery map (inside label 1, not all of it) and
+    names the labels from the metadata's ``label_def``."""
+    import json
+
+    from monai_angio.data.synthetic import PhantomConfig, generate_phantom
+    from monai_angio.networks import ArterySplitNetwork
+
+    root = tmp_path / "split"
+    shutil.copytree(resolve_bundle("xca_artery_catheter_efficientunetpp"), root)
+    cfg_path = root / "configs" / "inference.json"
+    cfg = json.loads(cfg_path.read_text())
+    cfg["network_def"] = {"_target_": "monai_angio.networks.ArterySplitNetwork", "base": cfg["network_def"]}
+    cfg["num_classes"] = 3  # the base's classes; the wrapper adds the branch
+    post = cfg["postprocessing"]["transforms"]
+    k = next(i for i, t in enumerate(post) if t["_target_"].endswith("ArgmaxLabeld"))
+    post[k] = {"_target_": "monai_angio.transforms.ArteryBranchLabeld", "keys": "pred", "major_key": "major"}
+    k = next(i for i, t in enumerate(post) if t["_target_"].endswith("RemoveSmallComponentsd"))
+    post.insert(k + 1, {"_target_": "monai_angio.transforms.MaskByLabeld", "keys": "major", "label_key": "pred"})
+    cfg_path.write_text(json.dumps(cfg))
+    meta_path = root / "configs" / "metadata.json"
+    meta = json.loads(meta_path.read_text())
+    pred = meta["network_data_format"]["outputs"]["pred"]
+    pred["num_channels"] = 4
+    pred["channel_def"] = {"0": "background", "1": "major artery", "2": "catheter", "3": "artery branch"}
+    pred["label_def"] = {"0": "background", "1": "artery", "2": "catheter"}
+    meta_path.write_text(json.dumps(meta))
+    base = load_bundle("xca_artery_catheter_efficientunetpp", runtime="torch")
+    torch.manual_seed(0)
+    net = ArterySplitNetwork(base.network)
+    torch.save(net.state_dict(), root / "models" / "model.pt")
+
+    split = load_bundle(root, runtime="torch")
+    assert split.class_names == {0: "background", 1: "artery", 2: "catheter"}
+    image = generate_phantom(5, PhantomConfig(size=256)).image[None]
+    labels = split.predict(image)
+    np.testing.assert_array_equal(labels, base.predict(image))
+    major = split.extra_maps["major"]
+    assert major.shape == labels.shape and major.dtype == np.uint8
+    assert major.any() and not (major.astype(bool) & (labels != 1)).any() and major.sum() < (labels == 1).sum()
+    assert base.extra_maps == {}

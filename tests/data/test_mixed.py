@@ -14,7 +14,7 @@ from monai_angio.data.mixed import (
     encode_real_mask,
     zoom_image_and_label,
 )
-from monai_angio.losses import NOT_ARTERY, UNKNOWN
+from monai_angio.losses import BRANCH, NOT_ARTERY, UNKNOWN, VESSEL
 
 
 def test_encodings() -> None:
@@ -22,6 +22,26 @@ def test_encodings() -> None:
     label = np.array([[0, 1, 2, 0]])
     vessel = np.array([[0, 1, 0, 1]], bool)  # the last pixel: a thin branch drawn but not labelled artery
     assert encode_phantom(label, vessel).tolist() == [[0, 1, 2, UNKNOWN]]
+    # 4-class coding: the thin branch becomes a class of its own, a real vessel "major artery or branch"
+    assert encode_phantom(label, vessel, branch_class=True).tolist() == [[0, 1, 2, BRANCH]]
+    assert encode_real_mask(np.array([[0, 255]]), branch_class=True).tolist() == [[NOT_ARTERY, VESSEL]]
+
+
+def test_dataset_branch_class_codes_real_and_phantom_samples(tmp_path: Path) -> None:
+    """``branch_class``: real vessel pixels are coded 6 where they were 1; phantom branches 5 where they were 4,
+    with the same image drawn; nothing else moves."""
+    items = _one_vessel_case(tmp_path)
+    kw = dict(crop=64, real_fraction=1.0)
+    off = MixedAngioDataset(items, 1, MixedSampleConfig(**kw))[0]
+    on = MixedAngioDataset(items, 1, MixedSampleConfig(branch_class=True, **kw))[0]
+    assert np.array_equal(off["image"].numpy(), on["image"].numpy())
+    a, b = off["label"].numpy(), on["label"].numpy()
+    assert (a == 1).any() and np.array_equal(b == VESSEL, a == 1) and np.array_equal(a != 1, (a == b) & (a != 1))
+    kw = dict(crop=96, synthetic_sizes=(128,), scale_range=(1.0, 1.0), rotate_deg=0.0)
+    a = MixedAngioDataset([], 1, MixedSampleConfig(**kw))[0]["label"].numpy()
+    b = MixedAngioDataset([], 1, MixedSampleConfig(branch_class=True, **kw))[0]["label"].numpy()
+    moved = a != b
+    assert moved.any() and (a[moved] == UNKNOWN).all() and (b[moved] == BRANCH).all()
 
 
 def test_phantom_edge_ignore_leaves_the_boundary_ring_of_wide_arteries_unknown() -> None:

@@ -7,7 +7,15 @@ import math
 import pytest
 import torch
 
-from monai_angio.losses import NOT_ARTERY, UNKNOWN, PartialLabelLoss, allowed_classes, masked_soft_cldice
+from monai_angio.losses import (
+    BRANCH,
+    NOT_ARTERY,
+    UNKNOWN,
+    VESSEL,
+    PartialLabelLoss,
+    allowed_classes,
+    masked_soft_cldice,
+)
 
 
 def _logits(p: list) -> torch.Tensor:
@@ -61,10 +69,91 @@ def test_gradients_and_validation() -> None:
     assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
     allowed, known = allowed_classes(torch.tensor([[[[0, 1, 2, 3, 4]]]]))
     assert allowed[0, :, 0, 3].tolist() == [1, 0, 1] and known[0, :, 0, 3].tolist() == [0, 1, 0]
-    with pytest.raises(ValueError, match="0..4"):
+    with pytest.raises(ValueError, match="0..6"):
         PartialLabelLoss()(torch.zeros(1, 3, 2, 2), torch.full((1, 1, 2, 2), 7))
     with pytest.raises(ValueError, match="3-class"):
         PartialLabelLoss()(torch.zeros(1, 2, 2, 2), torch.zeros(1, 1, 2, 2))
+
+
+def _logits4(p: list) -> torch.Tensor:
+    """(1, 4, 1, N) logits whose softmax is exactly the given per-pixel probabilities."""
+    return torch.log(torch.tensor(p, dtype=torch.float64)).T[None, :, None, :]
+
+
+def test_four_class_marginal_cross_entropy_by_hand() -> None:
+    """Real vessel -> major artery or branch; real zero -> background or catheter; phantom branch -> branch."""
+    p = [[0.1, 0.5, 0.1, 0.3], [0.4, 0.2, 0.3, 0.1], [0.2, 0.3, 0.1, 0.4], [0.1, 0.6, 0.2, 0.1]]
+    x = _logits4(p)
+    t = torch.tensor([[[[VESSEL, NOT_ARTERY, BRANCH, 1]]]])
+    loss = PartialLabelLoss(gamma=0.0, lambda_dice=0.0, num_classes=4)(x, t)
+    expected = -(math.log(0.8) + math.log(0.7) + math.log(0.4) + math.log(0.6)) / 4
+    assert float(loss) == pytest.approx(expected, rel=1e-6)
+    unknown = PartialLabelLoss(gamma=0.0, lambda_dice=0.0, num_classes=4)(x, torch.full_like(t, UNKNOWN))
+    assert float(unknown) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_code_weights_scale_the_focal_term_per_code() -> None:
+    p = [[0.1, 0.5, 0.1, 0.3], [0.2, 0.3, 0.1, 0.4]]
+    x = _logits4(p)
+    t = torch.tensor([[[[1, BRANCH]]]])
+    loss = PartialLabelLoss(gamma=0.0, lambda_dice=0.0, num_classes=4, code_weights={BRANCH: 4.0})(x, t)
+    assert float(loss) == pytest.approx(-(math.log(0.5) + 4.0 * math.log(0.4)) / 2, rel=1e-6)
+    with pytest.raises(ValueError, match="code_weights"):
+        PartialLabelLoss(code_weights={9: 1.0})
+
+
+def test_four_class_real_vessel_never_teaches_the_split() -> None:
+    """A real mask's vessel costs the same whether the network calls it major artery or branch (CE and Dice)."""
+    t = torch.full((1, 1, 4, 4), VESSEL)
+    t[..., :2] = NOT_ARTERY
+    as_major, as_branch = torch.zeros(1, 4, 4, 4), torch.zeros(1, 4, 4, 4)
+    as_major[:, 0, :, :2] = as_branch[:, 0, :, :2] = 8.0
+    as_major[:, 1, :, 2:] = 8.0
+    as_branch[:, 3, :, 2:] = 8.0
+    loss = PartialLabelLoss(num_classes=4)
+    assert float(loss(as_major, t)) == pytest.approx(float(loss(as_branch, t)), abs=1e-6)
+
+
+def test_four_class_masked_dice_by_hand() -> None:
+    p = [[0.1, 0.5, 0.1, 0.3], [0.4, 0.2, 0.3, 0.1]]
+    x = _logits4(p)
+    t = torch.tensor([[[[VESSEL, NOT_ARTERY]]]])
+    loss = PartialLabelLoss(lambda_ce=0.0, k=0.0, smooth=0.0, num_classes=4)(x, t)
+    # background / catheter membership known only at the vessel pixel (it is neither): no member, left out;
+    # major artery / branch membership known only at the not-vessel pixel (it is neither): no member, left out
+    assert float(loss) == pytest.approx(0.0, abs=1e-9)
+    t = torch.tensor([[[[BRANCH, NOT_ARTERY]]]])
+    loss = PartialLabelLoss(lambda_ce=0.0, k=0.0, smooth=0.0, num_classes=4)(x, t)
+    # a branch pixel is known for every class: background, catheter, major have no member there and only appear
+    # in the denominators; the branch Dice is 2 * 0.3 / (0.3 + 0.1 + 1)
+    assert float(loss) == pytest.approx(1 - 2 * 0.3 / 1.4, rel=1e-6)
+
+
+def test_codes_five_and_six_in_a_three_class_network() -> None:
+    allowed, known = allowed_classes(torch.tensor([[[[BRANCH, VESSEL]]]]))
+    assert allowed[0, :, 0, 0].tolist() == [1, 1, 1] and known[0, :, 0, 0].tolist() == [0, 0, 0]
+    assert allowed[0, :, 0, 1].tolist() == [0, 1, 0] and known[0, :, 0, 1].tolist() == [1, 1, 1]
+    allowed4, known4 = allowed_classes(torch.tensor([[[[BRANCH, VESSEL]]]]), num_classes=4)
+    assert allowed4[0, :, 0, 1].tolist() == [0, 1, 0, 1] and known4[0, :, 0, 1].tolist() == [1, 0, 1, 0]
+    with pytest.raises(ValueError, match="3 or 4"):
+        PartialLabelLoss(num_classes=5)
+    with pytest.raises(ValueError, match="4-class"):
+        PartialLabelLoss(num_classes=4)(torch.zeros(1, 3, 2, 2), torch.zeros(1, 1, 2, 2))
+
+
+def test_four_class_cldice_reads_the_vessel_probability() -> None:
+    """The clDice term of a 4-class loss sees major artery + branch as one vessel."""
+    t = torch.full((1, 1, 16, 16), NOT_ARTERY)
+    t[..., 6:10, :] = VESSEL
+    x_major, x_split = torch.zeros(1, 4, 16, 16), torch.zeros(1, 4, 16, 16)
+    x_major[:, 0] = x_split[:, 0] = 6.0
+    x_major[:, 0, 6:10, :] = x_split[:, 0, 6:10, :] = -6.0
+    x_major[:, 1, 6:10, :] = 6.0
+    x_split[:, 1, 6:10, :8] = 6.0
+    x_split[:, 3, 6:10, 8:] = 6.0
+    loss = PartialLabelLoss(lambda_ce=0.0, lambda_dice=0.0, lambda_cldice=1.0, cldice_iters=3, num_classes=4)
+    assert float(loss(x_major, t)) == pytest.approx(float(loss(x_split, t)), abs=1e-5)
+    assert float(loss(x_major, t)) < 0.05
 
 
 def test_coded_binary_loss_leaves_unknown_out() -> None:

@@ -92,3 +92,23 @@ def test_torchscript():
     x = torch.rand(1, 1, 64, 64)
     with torch.inference_mode():
         torch.testing.assert_close(scripted(x), net(x))
+
+
+def test_split_class_channel_keeps_the_merged_probabilities() -> None:
+    """A 3-class network's artery channel split into two (major artery + branch): the 4-class network's summed
+    artery probability and every other class's probability equal the 3-class network's."""
+    from monai_angio.networks import split_class_channel
+
+    torch.manual_seed(0)
+    three = EfficientUNetPlusPlus(spatial_dims=2, in_channels=1, out_channels=3, backbone="efficientnet-b0").eval()
+    four = EfficientUNetPlusPlus(spatial_dims=2, in_channels=1, out_channels=4, backbone="efficientnet-b0").eval()
+    state = split_class_channel(three.state_dict(), "segmentation_head.0.weight", "segmentation_head.0.bias", 1)
+    four.load_state_dict(state)
+    x = torch.rand(1, 1, 64, 64)
+    with torch.no_grad():
+        p3, p4 = three(x).softmax(1), four(x).softmax(1)
+    assert torch.allclose(p4[:, 1] + p4[:, 3], p3[:, 1], atol=1e-6)
+    assert torch.allclose(p4[:, [0, 2]], p3[:, [0, 2]], atol=1e-6)
+    assert torch.allclose(p4[:, 1], p4[:, 3], atol=1e-6)
+    with pytest.raises(ValueError, match="out of range"):
+        split_class_channel(three.state_dict(), "segmentation_head.0.weight", "segmentation_head.0.bias", 3)

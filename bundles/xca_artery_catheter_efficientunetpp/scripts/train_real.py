@@ -23,9 +23,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from monai_angio.bundle.training import recipe_parser, run_recipe
-from monai_angio.losses import PartialLabelLoss
-from monai_angio.networks import EfficientUNetPlusPlus
+import torch
+
+from monai_angio.bundle.training import load_initial_weights, recipe_parser, run_recipe
+from monai_angio.losses import BRANCH, PartialLabelLoss
+from monai_angio.networks import ArterySplitNetwork, EfficientUNetPlusPlus, split_class_channel
 
 BUNDLE = Path(__file__).resolve().parents[1]
 
@@ -37,13 +39,63 @@ def main(argv=None) -> int:
         "--cldice", type=float, default=0.0, help="weight of the masked soft clDice on the artery channel (0 = off)"
     )
     p.add_argument("--cldice-iters", type=int, default=10, help="soft-skeleton iterations of the clDice term")
-    args = p.parse_args(argv)
-    net = EfficientUNetPlusPlus(spatial_dims=2, in_channels=1, out_channels=3, backbone="efficientnet-b0")
-    loss = PartialLabelLoss(
-        gamma=args.focal_gamma, k=0.75, lambda_cldice=args.cldice, cldice_iters=args.cldice_iters
+    p.add_argument(
+        "--branch-class",
+        action="store_true",
+        help="4 classes: background, major artery (>= 2 mm at origin), catheter, branch; phantoms teach the split, "
+        "real masks only 'vessel'. A 3-class --init gets its artery channel split in two (split_class_channel)",
     )
+    p.add_argument(
+        "--branch-weight",
+        type=float,
+        default=1.0,
+        help="with --branch-class: weight of phantom thin-branch pixels in the focal term (they are few)",
+    )
+    p.add_argument(
+        "--split-head",
+        action="store_true",
+        help="train only a major-artery / branch head (ArterySplitNetwork) on the frozen 3-class --init network "
+        "(implies --branch-class; real images carry no split, so --real-fraction 0 is the sensible choice)",
+    )
+    args = p.parse_args(argv)
+    args.branch_class = bool(args.branch_class or args.split_head)
+    classes = 4 if args.branch_class else 3
+    if args.split_head:
+        base = EfficientUNetPlusPlus(spatial_dims=2, in_channels=1, out_channels=3, backbone="efficientnet-b0")
+        if args.init and not args.resume:
+            load_initial_weights(base, args.init)
+            print(f"frozen base from {args.init}", flush=True)
+        args.init = ""
+        net = ArterySplitNetwork(base, freeze_base=True)
+    else:
+        net = EfficientUNetPlusPlus(spatial_dims=2, in_channels=1, out_channels=classes, backbone="efficientnet-b0")
+    loss = PartialLabelLoss(
+        gamma=args.focal_gamma,
+        k=0.75,
+        lambda_cldice=args.cldice,
+        cldice_iters=args.cldice_iters,
+        num_classes=classes,
+        code_weights={BRANCH: args.branch_weight} if args.branch_class else None,
+    )
+    if args.branch_class and not args.split_head and args.init and not args.resume:
+        args.init = _four_class_init(args.init, args.out)
     run_recipe(args, net, loss)
     return 0
+
+
+def _four_class_init(path: str, out: str) -> str:
+    """A 3-class ``--init`` checkpoint with the artery channel split into major artery + branch, saved in ``out``."""
+    sd = torch.load(path, map_location="cpu", weights_only=True)
+    sd = sd["model"] if isinstance(sd, dict) and "model" in sd else sd
+    if sd[HEAD + ".weight"].shape[0] == 4:
+        return path
+    target = Path(out) / "init_4class.pt"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(split_class_channel(sd, HEAD + ".weight", HEAD + ".bias", channel=1), target)
+    return str(target)
+
+
+HEAD = "segmentation_head.0"
 
 
 if __name__ == "__main__":
