@@ -8,10 +8,10 @@ masks), "catheter" is label 2. "artery_dice_thin_ignored" is the artery Dice wit
 expert masks, which draw thin branches as vessel. "local_artery_f1" is the major-vessel study's local F1: the artery
 F1 (= Dice) inside a box around the phantom's most severe stenosis (128 px at 512 px, scaled with the image size), for
 phantoms with a lesion; the summary also gives the share of phantoms whose artery F1 is above 0.8 (the study's 93.7 %
-figure). "major_artery_dice" (bundles with a major-artery map, the flagship from 0.12.0) is that map
-(``<stem>_major.nii.gz`` of ``monai-angio segment``: the label map's artery where the network's major-artery class
-outweighs its branch class) against the phantom's major arteries: the flagship's clinical class on its own, while
-label 1 follows the real experts and draws branches too.
+figure). "major_artery_dice" (only for a bundle whose postprocessing makes a major-artery map,
+:class:`~monai_angio.transforms.ArteryBranchLabeld`: the label map's artery where a major-artery / branch network's
+major class outweighs its branch class; none of the shipped bundles does yet) is that map against the phantom's major
+arteries: the flagship's clinical class on its own, while label 1 follows the real experts and draws branches too.
 
 Phantoms are generated from seeds the training recipe never draws (training seeds come from a random generator over
 ``0 .. 2**31``; these are a fixed block of small integers, so a collision is practically impossible and can be

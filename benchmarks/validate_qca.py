@@ -26,6 +26,7 @@ Prints a markdown table with commercial QCA phantom results for context.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from typing import Dict, List, Optional
@@ -359,6 +360,23 @@ def markdown_table(res: Dict[str, Dict[str, float]], args: argparse.Namespace) -
     return "\n".join(lines)
 
 
+def _phantom_overrides(items: List[str]) -> Dict[str, object]:
+    """``["guidewire_prob=0", ...]`` -> ``{"guidewire_prob": 0.0}``, checked against the PhantomConfig fields."""
+    import ast
+
+    fields = {f.name for f in dataclasses.fields(PhantomConfig)}
+    out: Dict[str, object] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or key.strip() not in fields:
+            raise SystemExit(f"--phantom {item!r}: expected FIELD=VALUE with a PhantomConfig field")
+        try:
+            out[key.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            out[key.strip()] = value.strip()
+    return out
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Run the validation and print the markdown table."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -377,7 +395,17 @@ def main(argv: Optional[List[str]] = None) -> int:
         "--methods", default="mask,edge",
         help="comma-separated diameter methods: mask (mask boundary, no image) and/or edge (image borders)",
     )
+    ap.add_argument(
+        "--cathlab", action="store_true",
+        help="cath-lab phantoms (PhantomConfig.cathlab: collimators, anatomy, wires, a guidewire in the catheter, "
+        "exposure, edge enhancement, JPEG) with the same lesions and catheter sizes",
+    )
+    ap.add_argument(
+        "--phantom", action="append", default=[], metavar="FIELD=VALUE",
+        help="override a PhantomConfig field, e.g. --phantom guidewire_prob=0 (repeatable)",
+    )
     args = ap.parse_args(argv)
+    overrides = _phantom_overrides(args.phantom)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     t0 = time.time()
     conds = ["ground-truth masks", "1-px boundary noise"] + (["model-predicted masks"] if args.model_n > 0 else [])
@@ -395,13 +423,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     for k in track(range(args.n), desc="phantoms", unit="phantom"):  # a line per 10 phantoms in a log file
         seed = args.seed + k
         prng = np.random.default_rng(seed)
-        cfg = PhantomConfig(
-            size=args.size,
-            n_stenoses=(1, 2),
-            stenosis_percent=(20.0, 85.0),
-            dose=float(prng.choice([1000.0, 3000.0, 10000.0])),
-            catheter_french=(5, 6, 7),
-        )
+        lesions = dict(n_stenoses=(1, 2), stenosis_percent=(20.0, 85.0), catheter_french=(5, 6, 7))
+        if args.cathlab:  # the realistic image chain, devices and anatomy, with its own dose and noise
+            cfg = dataclasses.replace(PhantomConfig.cathlab(size=args.size), **lesions, **overrides)
+        else:
+            cfg = PhantomConfig(size=args.size, dose=float(prng.choice([1000.0, 3000.0, 10000.0])), **lesions)
+            cfg = dataclasses.replace(cfg, **overrides)
         ph = generate_phantom(seed, cfg)
         labels = {"ground-truth masks": ph.label, "1-px boundary noise": degrade_label(ph.label, prng, args.fraction, args.corr)}
         if model is not None and k < args.model_n:

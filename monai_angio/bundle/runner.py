@@ -134,7 +134,7 @@ def class_names_from_metadata(meta: Mapping, out_channels: Optional[int] = None)
     """Label value -> class name from ``network_data_format.outputs.pred.channel_def`` (defaults if absent).
 
     A single-channel (sigmoid) output yields ``{0: background, 1: <its name>}``. Where the postprocessing merges
-    network channels (the flagship's major-artery and branch classes both become label 1), ``pred`` holds a
+    network channels (a major-artery / branch network's two artery classes both become label 1), ``pred`` holds a
     ``label_def`` of the label map's values, which is used instead of ``channel_def``.
     """
     try:

@@ -12,6 +12,10 @@ The recipe behind the shipped ``models/model.pt`` (see ``docs/README.md``):
   schedule, 2-core CPU friendly (256 px crops), checkpoints every epoch into ``--out`` (never over the shipped
   weights), resumable with ``--resume``.
 
+Experimental (not shipped; bundle README, "Major arteries apart from branches"): ``--branch-class`` trains 4 classes
+(background, major artery, catheter, branch) from a 3-class ``--init`` whose artery channel is split in two;
+``--split-head`` trains only an :class:`~monai_angio.networks.ArterySplitNetwork` head on the frozen ``--init``.
+
 Example (the command that produced the shipped weights is in the bundle README)::
 
     python bundles/xca_artery_catheter_efficientunetpp/scripts/train_real.py \
@@ -30,6 +34,7 @@ from monai_angio.losses import BRANCH, PartialLabelLoss
 from monai_angio.networks import ArterySplitNetwork, EfficientUNetPlusPlus, split_class_channel
 
 BUNDLE = Path(__file__).resolve().parents[1]
+HEAD = "segmentation_head.0"  # the network's output layer, split by --branch-class
 
 
 def main(argv=None) -> int:
@@ -93,9 +98,6 @@ def _four_class_init(path: str, out: str) -> str:
     target.parent.mkdir(parents=True, exist_ok=True)
     torch.save(split_class_channel(sd, HEAD + ".weight", HEAD + ".bias", channel=1), target)
     return str(target)
-
-
-HEAD = "segmentation_head.0"
 
 
 if __name__ == "__main__":
