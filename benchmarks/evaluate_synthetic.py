@@ -57,7 +57,7 @@ def evaluate_synthetic(
         box = max(16, int(round(128 * size / 512)))
         worst = max(ph.stenoses, key=lambda st: st.percent_diameter, default=None)
         local = float(local_f1(lab == 1, ph.label == 1, worst.center_rc, box)) if worst is not None else float("nan")
-        major = runner.extra_maps.get("major")
+        major = (getattr(runner, "extra_maps", None) or {}).get("major")
         vessels = np.asarray(ph.vessel_mask) > 0
         known = ~(vessels & (ph.label == 0))  # thin drawn branches: unknown
         row = {
