@@ -573,7 +573,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--set", action="append", default=[], metavar="ID=VALUE", dest="overrides",
         help="override a config id of the bundle's inference.json (repeatable; VALUE read as JSON), e.g. "
-        "noise_threshold_sigma=0.04 to smooth very noisy frames (the flagship's README)",
+        "noise_threshold_sigma=null to skip the smoothing of very noisy frames (the flagship's README)",
     )  # fmt: skip
     p.add_argument(
         "--runtime",

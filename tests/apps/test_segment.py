@@ -449,8 +449,8 @@ def test_labels_nifti_is_x_first_and_row_first_is_deprecated(tiny_bundle, inputs
 
 
 def test_set_overrides_a_config_id_and_refuses_unknown_ones(tmp_path, capsys):
-    """``--set ID=VALUE`` reaches the bundle's config (here the flagship's off-by-default noise smoothing); an id
-    the bundle lacks is an error naming it, before anything runs."""
+    """``--set ID=VALUE`` reaches the bundle's config (here the flagship's noise smoothing, on by default, switched
+    off); an id the bundle lacks is an error naming it, before anything runs."""
     from monai_angio.bundle.locate import parse_config_overrides
 
     assert parse_config_overrides(["noise_threshold_sigma=0.04", "x=[1, 2]", "name=abc", "n=null"]) == {
@@ -462,25 +462,26 @@ def test_set_overrides_a_config_id_and_refuses_unknown_ones(tmp_path, capsys):
         parse_config_overrides(["noise_treshold=0.04"], FLAGSHIP)
     default = load_bundle(FLAGSHIP)
     smooth = [t for t in default.frame_steps if type(t).__name__ == "NoiseAdaptiveSmoothd"]
-    assert len(smooth) == 1 and smooth[0].op.threshold_sigma is None  # shipped off
-    on = load_bundle(FLAGSHIP, **parse_config_overrides(["noise_threshold_sigma=0.04"], FLAGSHIP))
-    op = next(t for t in on.frame_steps if type(t).__name__ == "NoiseAdaptiveSmoothd").op
-    assert op.threshold_sigma == 0.04 and op.target_sigma == 0.025
-    assert on.overrides == {"noise_threshold_sigma": 0.04} and default.overrides == {}
+    assert len(smooth) == 1 and smooth[0].op.threshold_sigma == 0.04  # shipped on
+    off = load_bundle(FLAGSHIP, **parse_config_overrides(["noise_threshold_sigma=null"], FLAGSHIP))
+    op = next(t for t in off.frame_steps if type(t).__name__ == "NoiseAdaptiveSmoothd").op
+    assert op.threshold_sigma is None and op.target_sigma == 0.025
+    assert off.overrides == {"noise_threshold_sigma": None} and default.overrides == {}
     png = tmp_path / "x.png"
     write_png(png, 64)
     assert main(["segment", str(png), "--bundle", FLAGSHIP, "--out", str(tmp_path / "o"),
                  "--set", "noise_treshold=0.04"]) == 2
     assert "no config id 'noise_treshold'" in capsys.readouterr().err and not (tmp_path / "o").exists()
     assert main(["segment", str(png), "--bundle", FLAGSHIP, "--out", str(tmp_path / "o"), "--runtime", "torch",
-                 "--set", "noise_threshold_sigma=0.04"]) == 0
+                 "--set", "noise_threshold_sigma=null"]) == 0
     summary = json.loads((tmp_path / "o" / "x_summary.json").read_text())
-    assert summary["config_overrides"] == {"noise_threshold_sigma": 0.04}  # the run's provenance
+    assert summary["config_overrides"] == {"noise_threshold_sigma": None}  # the run's provenance
 
 
 def test_noisy_input_is_measured_and_warned_about(tmp_path, capsys):
-    """The flagship measures each frame's noise (its ``NoiseAdaptiveSmoothd``, off by default): the summary records
-    the largest, and a frame noisier than any the network trained on gets a warning naming the switch."""
+    """The flagship measures each frame's noise (its ``NoiseAdaptiveSmoothd``): the summary records the largest; a
+    frame noisier than any the network trained on is smoothed (total variation, by default) and gets a warning;
+    with the smoothing switched off the warning names the switch."""
     from monai_angio.data import write_png_image
     from monai_angio.data.synthetic import PhantomConfig, generate_phantom
 
@@ -496,19 +497,20 @@ def test_noisy_input_is_measured_and_warned_about(tmp_path, capsys):
     loud = json.loads((out / "noisy_summary.json").read_text())
     assert clean["noise_sigma"] < 0.04 < loud["noise_sigma"]
     assert "noisy.png: noisy input" in err and "clean.png: noisy input" not in err
-    assert "--set noise_threshold_sigma=0.04" in err and loud["warnings"]
+    assert "were smoothed" in err and loud["warnings"]
     assert main(["segment", str(tmp_path / "noisy.png"), "--bundle", FLAGSHIP, "--out", str(tmp_path / "o2"),
-                 "--runtime", "torch", "--no-seg", "--set", "noise_threshold_sigma=0.04"]) == 0
-    assert "were smoothed" in capsys.readouterr().err
+                 "--runtime", "torch", "--no-seg", "--set", "noise_threshold_sigma=null"]) == 0
+    assert "--set noise_threshold_sigma=0.04" in capsys.readouterr().err
 
 
 def test_major_vessel_bundle_smooths_noisy_frames_by_default():
-    """The major-vessel U-Net (no catheter class) runs the noise-adaptive smoothing by default; the flagship
-    declares it off (a smoothed wire could be labelled catheter); both measure the noise."""
+    """The major-vessel U-Net (no catheter class) runs the Gaussian noise-adaptive smoothing by default; the flagship
+    runs the total-variation one (a Gaussian-smoothed wire could be labelled catheter); both measure the noise."""
     on = next(t for t in load_bundle("xca_major_vessel_unet").frame_steps if type(t).__name__ == "NoiseAdaptiveSmoothd")
-    off = next(t for t in load_bundle(FLAGSHIP).frame_steps if type(t).__name__ == "NoiseAdaptiveSmoothd")
-    assert (on.op.threshold_sigma, on.op.target_sigma, on.noise_key) == (0.04, 0.025, "noise_sigma")
-    assert off.op.threshold_sigma is None and off.noise_key == "noise_sigma"
+    tv = next(t for t in load_bundle(FLAGSHIP).frame_steps if type(t).__name__ == "NoiseAdaptiveSmoothd")
+    assert (on.op.threshold_sigma, on.op.target_sigma, on.op.method, on.noise_key) == (0.04, 0.025, "gaussian",
+                                                                                      "noise_sigma")
+    assert (tv.op.threshold_sigma, tv.op.target_sigma, tv.op.method, tv.noise_key) == (0.04, 0.025, "tv", "noise_sigma")
 
 
 def test_unet3plus_bundle_smooths_noisy_frames_by_default():
