@@ -10,7 +10,7 @@
   lab: gamma, noise, blur, edge enhancement, bit depth, JPEG, exposure ramp; for robustness measurements) and
   :class:`RandAcquisitionShiftd` (the same steps drawn at random, for training).
 - :mod:`.denoise`: :class:`NoiseAdaptiveSmooth` / :class:`NoiseAdaptiveSmoothd` (smooth only frames noisier than the
-  network's training level), :func:`estimate_noise_sigma`.
+  network's training level, with a Gaussian or by total variation), :func:`estimate_noise_sigma`.
 - :mod:`.intensity`: :class:`MinMaxNormalize` / :class:`MinMaxNormalized`.
 - :mod:`.augment`: :class:`RandAngioAugmentd` (rotation, shift, zoom, brightness; no flip).
 - :mod:`.postprocess`: :class:`OtsuThreshold`, :class:`RemoveSmallComponents` (+ ``d`` versions).
@@ -68,6 +68,8 @@ __all__ = [
     "NOISY_FRAME_SIGMA",
     "gaussian_noise_gain",
     "smoothing_sigma_for",
+    "tv_denoise_to",
+    "SMOOTHING_METHODS",
     "parse_acquisition_shift",
     "SHIFT_PARAMETERS",
     "RandAngioAugmentd",
@@ -101,7 +103,8 @@ __all__ = [
 _EXPORTS = {
     "augment": ["RandAngioAugmentd"],
     "denoise": ["NoiseAdaptiveSmooth", "NoiseAdaptiveSmoothd", "estimate_noise_sigma", "frame_noise",
-                "NOISY_FRAME_SIGMA", "gaussian_noise_gain", "smoothing_sigma_for"],
+                "NOISY_FRAME_SIGMA", "SMOOTHING_METHODS", "gaussian_noise_gain", "smoothing_sigma_for",
+                "tv_denoise_to"],
     "acquisition": ["AcquisitionShift", "AcquisitionShiftd", "RandAcquisitionShiftd", "parse_acquisition_shift",
                     "SHIFT_PARAMETERS"],
     "intensity": ["MinMaxNormalize", "MinMaxNormalized"],

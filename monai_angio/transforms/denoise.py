@@ -15,6 +15,11 @@ removes flat areas and linear ramps and keeps 6 x the noise's standard deviation
 collimator edges by using the median absolute response (``sigma = 1.4826 * median(|I * K|) / 6``), on the field of
 view eroded by two pixels. The smoothing sigma is solved on the discrete kernel that is applied
 (``scipy.ndimage.gaussian_filter``), whose white-noise gain is ``sum(k_i ** 2)`` for the separable 2D filter.
+
+``method="tv"`` replaces the Gaussian by total-variation denoising (Chambolle's, :func:`tv_denoise_to`), its weight
+bisected until the frame's measured noise is at ``target_sigma``. It keeps thin high-contrast lines thin: a Gaussian
+turns a noisy ECG lead or sternal wire into a wider, fainter tube that a network with a catheter class may call
+catheter (the flagship uses "tv" since bundle 0.12.0; the vessel-only bundles use the Gaussian).
 """
 
 from __future__ import annotations
