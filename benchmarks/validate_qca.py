@@ -361,19 +361,18 @@ def markdown_table(res: Dict[str, Dict[str, float]], args: argparse.Namespace) -
 
 
 def _phantom_overrides(items: List[str]) -> Dict[str, object]:
-    """``["guidewire_prob=0", ...]`` -> ``{"guidewire_prob": 0.0}``, checked against the PhantomConfig fields."""
-    import ast
+    """``["guidewire_prob=0", ...]`` -> ``{"guidewire_prob": 0}``: read as ``--set`` reads a bundle id (VALUE as JSON,
+    :func:`~monai_angio.bundle.locate.parse_config_overrides`), checked against the PhantomConfig fields."""
+    from monai_angio.bundle.locate import parse_config_overrides
 
+    try:
+        out = parse_config_overrides(items)
+    except ValueError as e:
+        raise SystemExit(f"--phantom: {e}; expected FIELD=VALUE with a PhantomConfig field") from None
     fields = {f.name for f in dataclasses.fields(PhantomConfig)}
-    out: Dict[str, object] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or key.strip() not in fields:
-            raise SystemExit(f"--phantom {item!r}: expected FIELD=VALUE with a PhantomConfig field")
-        try:
-            out[key.strip()] = ast.literal_eval(value.strip())
-        except (ValueError, SyntaxError):
-            out[key.strip()] = value.strip()
+    unknown = [k for k in out if k not in fields]
+    if unknown:
+        raise SystemExit(f"--phantom {unknown[0]!r}: expected FIELD=VALUE with a PhantomConfig field")
     return out
 
 
@@ -402,7 +401,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     )
     ap.add_argument(
         "--phantom", action="append", default=[], metavar="FIELD=VALUE",
-        help="override a PhantomConfig field, e.g. --phantom guidewire_prob=0 (repeatable)",
+        help="override a PhantomConfig field, VALUE read as JSON, e.g. --phantom guidewire_prob=0 (repeatable)",
     )
     args = ap.parse_args(argv)
     overrides = _phantom_overrides(args.phantom)

@@ -148,9 +148,11 @@ def cathlab_config(fraction: float = 1.0) -> Callable:
 
 
 def load_initial_weights(network: torch.nn.Module, path: str) -> None:
-    """Load a state dict (plain, or a checkpoint dict with ``"model"``) onto ``network`` (CPU, weights only)."""
-    sd = torch.load(path, map_location="cpu", weights_only=True)
-    network.load_state_dict(sd["model"] if isinstance(sd, dict) and "model" in sd else sd)
+    """Load a state dict (plain, or a checkpoint dict with ``"model"``) onto ``network`` (CPU, weights only), read as
+    every bundle reads its weights (:func:`~monai_angio.bundle.runner.load_state_dict`)."""
+    from monai_angio.bundle.runner import load_state_dict
+
+    network.load_state_dict(load_state_dict(path))
 
 
 def compact_state_dict(state: Dict[str, torch.Tensor], min_numel: int = 4096) -> Dict[str, torch.Tensor]:

@@ -224,7 +224,8 @@ class PartialLabelLoss(_Loss):
             if not 0 <= int(code) <= VESSEL or float(w) < 0:
                 raise ValueError(f"code_weights: code {code} must be in 0..{VESSEL} and its weight >= 0, got {w}")
             weights[int(code)] = float(w)
-        self.register_buffer("code_weights", weights, persistent=False)
+        # None without weights: the plain mean, no per-pixel lookup on the training hot path
+        self.register_buffer("code_weights", weights if code_weights else None, persistent=False)
         self.gamma, self.k, self.lambda_dice, self.lambda_ce, self.smooth = gamma, k, lambda_dice, lambda_ce, smooth
         self.lambda_cldice, self.cldice_iters = float(lambda_cldice), int(cldice_iters)
 
@@ -241,8 +242,11 @@ class PartialLabelLoss(_Loss):
         logq = torch.logsumexp(logp.masked_fill(allowed == 0, float("-inf")), dim=1)
         q = logq.exp()
         focal = -((1.0 - q).clamp_min(0) ** self.gamma) * logq
-        t = target.long()[:, 0] if target.ndim == input.ndim else target.long()
-        ce = (focal * self.code_weights.to(focal.device)[t]).mean()
+        if self.code_weights is None:
+            ce = focal.mean()
+        else:
+            t = target.long()[:, 0] if target.ndim == input.ndim else target.long()
+            ce = (focal * self.code_weights.to(focal.device)[t]).mean()
 
         one_hot = allowed * known  # 1 where the pixel is known to be that class
         dims = (0, 2, 3)

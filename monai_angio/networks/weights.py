@@ -114,8 +114,7 @@ def split_class_channel(
     if not 0 <= channel < w.shape[0]:
         raise ValueError(f"channel {channel} out of range for {w.shape[0]} output channels")
     half = torch.log(torch.tensor(2.0, dtype=b.dtype))
-    b = b.clone()
-    b[channel] = b[channel] - half
+    b[channel] = b[channel] - half  # ``out`` holds clones: the caller's state is untouched
     out[weight_key] = torch.cat([w, w[channel : channel + 1]], 0)
     out[bias_key] = torch.cat([b, b[channel : channel + 1]], 0)
     return out

@@ -130,7 +130,7 @@ def tv_denoise_to(
     from skimage.restoration import denoise_tv_chambolle
 
     lo, hi = 0.0, 2.0 * float(noise)
-    best = denoise_tv_chambolle(frame, weight=hi)
+    best = None
     for _ in range(steps):
         mid = 0.5 * (lo + hi)
         cand = denoise_tv_chambolle(frame, weight=mid)
@@ -138,6 +138,8 @@ def tv_denoise_to(
             hi, best = mid, cand
         else:
             lo = mid
+    if best is None:  # no bisection weight reached the target: the strongest one
+        best = denoise_tv_chambolle(frame, weight=hi)
     return float(hi), best.astype(np.float32)
 
 

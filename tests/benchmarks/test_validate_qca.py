@@ -10,9 +10,9 @@ vq = load_script("validate_qca")
 
 
 def test_phantom_overrides_are_typed_and_checked() -> None:
-    assert vq._phantom_overrides(["guidewire_prob=0", "catheter_french=(6,)"]) == {
+    assert vq._phantom_overrides(["guidewire_prob=0", "catheter_french=[6]"]) == {
         "guidewire_prob": 0,
-        "catheter_french": (6,),
+        "catheter_french": [6],
     }
     with pytest.raises(SystemExit, match="no_such_field"):
         vq._phantom_overrides(["no_such_field=1"])

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import torch
 
+from monai_angio.bundle.runner import load_state_dict
 from monai_angio.bundle.training import load_initial_weights, recipe_parser, run_recipe
 from monai_angio.losses import BRANCH, PartialLabelLoss
 from monai_angio.networks import ArterySplitNetwork, EfficientUNetPlusPlus, split_class_channel
@@ -90,8 +91,7 @@ def main(argv=None) -> int:
 
 def _four_class_init(path: str, out: str) -> str:
     """A 3-class ``--init`` checkpoint with the artery channel split into major artery + branch, saved in ``out``."""
-    sd = torch.load(path, map_location="cpu", weights_only=True)
-    sd = sd["model"] if isinstance(sd, dict) and "model" in sd else sd
+    sd = load_state_dict(path)
     if sd[HEAD + ".weight"].shape[0] == 4:
         return path
     target = Path(out) / "init_4class.pt"
