@@ -12,6 +12,9 @@ figure). "major_artery_dice" (only for a bundle whose postprocessing makes a maj
 :class:`~monai_angio.transforms.ArteryBranchLabeld`: the label map's artery where a major-artery / branch network's
 major class outweighs its branch class; none of the shipped bundles does yet) is that map against the phantom's major
 arteries: the flagship's clinical class on its own, while label 1 follows the real experts and draws branches too.
+"device_as_artery_px" counts label-1 pixels on a dark non-artery device (guidewire, sternal wire, clip, ECG or
+pacemaker lead: the phantom's ``device_mask`` grown by 2 px) farther than 2 px from any drawn vessel or the catheter:
+the wires a model mistakes for arteries, 0 on plain phantoms, which have no devices.
 
 Phantoms are generated from seeds the training recipe never draws (training seeds come from a random generator over
 ``0 .. 2**31``; these are a fixed block of small integers, so a collision is practically impossible and can be
@@ -31,6 +34,7 @@ import time
 from typing import Dict, List, Optional
 
 import numpy as np
+from scipy import ndimage
 
 from monai_angio.bundle import load_bundle
 from monai_angio.data.synthetic import PhantomConfig, generate_phantom
@@ -60,6 +64,8 @@ def evaluate_synthetic(
         major = (getattr(runner, "extra_maps", None) or {}).get("major")
         vessels = np.asarray(ph.vessel_mask) > 0
         known = ~(vessels & (ph.label == 0))  # thin drawn branches: unknown
+        near = ndimage.binary_dilation(vessels | (ph.label > 0), iterations=2)
+        on_device = ndimage.binary_dilation(np.asarray(ph.device_mask, bool), iterations=2) & ~near
         row = {
             "seed": seed + i,
             "artery_dice": float(dice(lab == 1, ph.label == 1)),
@@ -68,6 +74,7 @@ def evaluate_synthetic(
             "vessel_dice": float(dice(lab == 1, vessels & (ph.label != 2))),
             "catheter_dice": float(dice(lab == 2, ph.label == 2)),
             "major_artery_dice": float(dice(major[0] > 0, ph.label == 1)) if major is not None else float("nan"),
+            "device_as_artery_px": float(((lab == 1) & on_device).sum()),
             "seconds": time.perf_counter() - t0,
         }
         rows.append(row)
@@ -79,7 +86,7 @@ def evaluate_synthetic(
         )
     summary = {}
     for key in ("artery_dice", "artery_dice_thin_ignored", "vessel_dice", "catheter_dice", "local_artery_f1",
-                "major_artery_dice"):
+                "major_artery_dice", "device_as_artery_px"):
         v = np.array([r[key] for r in rows])
         v = v[np.isfinite(v)]
         if v.size:

@@ -14,6 +14,9 @@ augmented with MONAI transforms (rotation, scale, crop, gamma, noise, blur). Tar
 - optionally (``phantom_edge_ignore``) the inner one-pixel ring of phantom arteries at least ~4 px wide -> 4
   (unknown): the phantom labels the geometric vessel edge, real experts trace the visible edge about a pixel
   inside it, so the real masks alone then set where the artery boundary is drawn;
+- optionally (``device_code``) phantom background pixels under a dark device (guidewire, sternal wire, clip, ECG or
+  pacemaker lead: :attr:`~monai_angio.data.synthetic.Phantom.device_mask`) -> 7 (device: background, weighted on its
+  own by the loss's ``code_weights``);
 - pixels brought in by padding or rotation -> 4 (unknown).
 """
 
@@ -39,7 +42,7 @@ from scipy import ndimage
 
 from monai_angio.data.real import read_gray, read_mask
 from monai_angio.errors import AngioInputError
-from monai_angio.losses.partial import BRANCH, NOT_ARTERY, UNKNOWN, VESSEL
+from monai_angio.losses.partial import BRANCH, DEVICE, NOT_ARTERY, UNKNOWN, VESSEL
 from monai_angio.transforms.acquisition import RandAcquisitionShiftd
 from monai_angio.transforms.fov import field_of_view_mask, fov_normalize
 
@@ -54,7 +57,11 @@ def encode_real_mask(mask: np.ndarray, branch_class: bool = False) -> np.ndarray
 
 
 def encode_phantom(
-    label: np.ndarray, vessel_mask: np.ndarray, edge_ignore: bool = False, branch_class: bool = False
+    label: np.ndarray,
+    vessel_mask: np.ndarray,
+    edge_ignore: bool = False,
+    branch_class: bool = False,
+    device_mask: Optional[np.ndarray] = None,
 ) -> np.ndarray:
     """Phantom label (0/1/2) + all-vessel mask -> coded target with thin branches as unknown (4), or as branch (5).
 
@@ -66,9 +73,13 @@ def encode_phantom(
         edge_ignore: also code as unknown the artery pixels that touch a non-artery pixel (8-neighbourhood)
             wherever the artery is at least ~4 px wide (a pixel at distance >= 2 from its edge within 5 x 5), so
             the boundary's exact position is learnt from other (real) labels; narrower arteries stay known.
+        device_mask: pixels covered by dark non-artery devices; those that are background (not artery, catheter or
+            thin branch) get code 7 (device), background that the loss can weight on its own. None: no code 7.
     """
     t = np.asarray(label).astype(np.uint8).copy()
     t[(np.asarray(vessel_mask) > 0) & (t == 0)] = BRANCH if branch_class else UNKNOWN
+    if device_mask is not None:
+        t[(np.asarray(device_mask) > 0) & (t == 0)] = DEVICE
     if edge_ignore:
         art = t == 1
         depth = ndimage.distance_transform_edt(art)
@@ -123,6 +134,8 @@ class MixedSampleConfig:
             (False: the samples of earlier recipes, unchanged).
         branch_class: code phantom thin branches as branch (5) and real vessels as vessel (6), for a 4-class network
             that keeps major arteries and branches apart (:mod:`monai_angio.losses.partial`); False: 4 and 1.
+        device_code: code the background pixels under a phantom's dark devices as 7 (device) instead of 0, so the
+            loss can weight them (:func:`encode_phantom`); False: 0, the samples of earlier recipes.
         fov_method: field-of-view detection for real images (:func:`~monai_angio.transforms.fov.field_of_view_mask`;
             phantoms use their true field of view). ``"robust"``, what the bundles' ``inference.json`` runs; the
             flagship's stages 1-16 were trained with ``"basic"``.
@@ -141,6 +154,7 @@ class MixedSampleConfig:
     fov_method: str = "robust"
     acquisition_aug: bool = False
     branch_class: bool = False
+    device_code: bool = False
 
 
 class MixedAngioDataset(torch.utils.data.Dataset):
@@ -209,8 +223,9 @@ class MixedAngioDataset(torch.utils.data.Dataset):
         fov = getattr(ph, "fov_mask", None)
         if fov is None:
             fov = field_of_view_mask(ph.image)
+        devices = getattr(ph, "device_mask", None) if self.cfg.device_code else None
         return fov_normalize(ph.image, fov), encode_phantom(
-            ph.label, ph.vessel_mask, self.cfg.phantom_edge_ignore, self.cfg.branch_class
+            ph.label, ph.vessel_mask, self.cfg.phantom_edge_ignore, self.cfg.branch_class, devices
         )
 
     def __getitem__(self, index: int) -> Dict[str, torch.Tensor]:

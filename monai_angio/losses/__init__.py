@@ -10,6 +10,7 @@
 
 from .partial import (
     BRANCH,
+    DEVICE,
     NOT_ARTERY,
     UNKNOWN,
     VESSEL,
@@ -37,5 +38,6 @@ __all__ = [
     "UNKNOWN",
     "BRANCH",
     "VESSEL",
+    "DEVICE",
     "vessel_truth",
 ]

@@ -16,6 +16,9 @@ value  meaning                            allowed classes
 5      branch (a phantom's thin branch     {background, artery, catheter}: unknown
        below the 2 mm criterion)
 6      vessel (a real mask's one)          {artery}
+7      device (a phantom's guidewire,      {background}
+       wire, clip or lead: background
+       that looks like a vessel)
 =====  =================================  ==========================================
 
 Values 5 and 6 serve the **4-class** variant (``num_classes=4``: background, major artery, catheter, branch),
@@ -30,6 +33,7 @@ value  allowed classes (4-class)                    membership known for
 4      every class                                  none
 5      {branch}                                     every class
 6      {major artery, branch}: a real vessel        background, catheter (the pixel is neither)
+7      {background}                                 every class
 =====  ==========================================  ==============================================
 
 A real vessel pixel thus teaches "vessel" (the sum of both artery classes) and never which of the two it is; only
@@ -48,6 +52,11 @@ The loss is the sum of
 The label map of a 4-class network merges both artery classes into label 1 (what real experts draw), and the
 major-artery map is the part of it where the major class outweighs the branch class
 (:class:`~monai_angio.transforms.ArteryBranchLabeld`).
+
+Value 7 is background, like 0, for a pixel that a dark non-artery device covers (guidewires, sternal wires, clips,
+ECG and pacemaker leads of the cath-lab phantoms). It exists so that those few, hard pixels can be weighted on their
+own (``code_weights={DEVICE: w}``): a thin dark line is what a vessel looks like, and without the weight the many
+real vessel pixels outvote them. Without weights it is scored exactly as 0.
 
 For fully labelled batches (values 0-2 only) this is focal CE + a penalised mean soft Dice, the flagship's pGDL +
 focal recipe with plain instead of generalized class weights.
@@ -73,6 +82,7 @@ __all__ = [
     "UNKNOWN",
     "BRANCH",
     "VESSEL",
+    "DEVICE",
     "PartialLabelLoss",
     "CodedBinaryLoss",
     "allowed_classes",
@@ -84,6 +94,7 @@ NOT_ARTERY = 3
 UNKNOWN = 4
 BRANCH = 5
 VESSEL = 6
+DEVICE = 7
 
 # allowed[target value, class] and known[target value, class] (is the pixel's membership in that class known?),
 # by number of classes (module tables)
@@ -97,6 +108,7 @@ _ALLOWED = {
             [1.0, 1.0, 1.0],
             [1.0, 1.0, 1.0],
             [0.0, 1.0, 0.0],
+            [1.0, 0.0, 0.0],
         ]
     ),
     4: torch.tensor(
@@ -108,6 +120,7 @@ _ALLOWED = {
             [1.0, 1.0, 1.0, 1.0],
             [0.0, 0.0, 0.0, 1.0],
             [0.0, 1.0, 0.0, 1.0],
+            [1.0, 0.0, 0.0, 0.0],
         ]
     ),
 }
@@ -121,6 +134,7 @@ _KNOWN = {
             [0.0, 0.0, 0.0],
             [0.0, 0.0, 0.0],
             [1.0, 1.0, 1.0],
+            [1.0, 1.0, 1.0],
         ]
     ),
     4: torch.tensor(
@@ -132,6 +146,7 @@ _KNOWN = {
             [0.0, 0.0, 0.0, 0.0],
             [1.0, 1.0, 1.0, 1.0],
             [1.0, 0.0, 1.0, 0.0],
+            [1.0, 1.0, 1.0, 1.0],
         ]
     ),
 }
@@ -141,7 +156,7 @@ def allowed_classes(target: torch.Tensor, num_classes: int = 3) -> tuple[torch.T
     """``(B, 1, H, W)`` coded target -> ``(allowed, known)`` ``(B, C, H, W)`` float masks (the module tables).
 
     Args:
-        target: coded target, values 0..6.
+        target: coded target, values 0..7.
         num_classes: 3 (background, artery, catheter) or 4 (background, major artery, catheter, branch).
     """
     if num_classes not in _ALLOWED:
@@ -149,8 +164,8 @@ def allowed_classes(target: torch.Tensor, num_classes: int = 3) -> tuple[torch.T
     t = target.long()
     if t.ndim >= 2 and t.shape[1] == 1:
         t = t[:, 0]
-    if t.numel() and (int(t.min()) < 0 or int(t.max()) > VESSEL):
-        raise ValueError(f"partial-label target values must be in 0..{VESSEL}, got {int(t.min())}..{int(t.max())}")
+    if t.numel() and (int(t.min()) < 0 or int(t.max()) > DEVICE):
+        raise ValueError(f"partial-label target values must be in 0..{DEVICE}, got {int(t.min())}..{int(t.max())}")
     allowed = _ALLOWED[num_classes].to(target.device)[t].movedim(-1, 1)
     known = _KNOWN[num_classes].to(target.device)[t].movedim(-1, 1)
     return allowed, known
@@ -198,9 +213,10 @@ class PartialLabelLoss(_Loss):
             on the vessel probability (major artery + branch) against every artery pixel (codes 1, 5, 6).
         cldice_iters: soft-skeleton iterations of that term (at least the widest vessel radius in pixels).
         num_classes: 3 (background, artery, catheter) or 4 (background, major artery, catheter, branch).
-        code_weights: optional weight of each target code (0-6) in the focal term, e.g. ``{5: 4.0}`` to weigh the
-            few thin-branch pixels of a phantom as much as its many major-artery pixels; the term is then the mean of
-            the weighted per-pixel losses (unlisted codes weigh 1).
+        code_weights: optional weight of each target code (0-7) in the focal term, e.g. ``{5: 4.0}`` to weigh the
+            few thin-branch pixels of a phantom as much as its many major-artery pixels, or ``{7: 5.0}`` the pixels
+            of dark devices that look like vessels; the term is then the mean of the weighted per-pixel losses
+            (unlisted codes weigh 1).
     """
 
     def __init__(
@@ -219,10 +235,10 @@ class PartialLabelLoss(_Loss):
         if num_classes not in _ALLOWED:
             raise ValueError(f"num_classes must be 3 or 4, got {num_classes}")
         self.num_classes = int(num_classes)
-        weights = torch.ones(VESSEL + 1)
+        weights = torch.ones(DEVICE + 1)
         for code, w in (code_weights or {}).items():
-            if not 0 <= int(code) <= VESSEL or float(w) < 0:
-                raise ValueError(f"code_weights: code {code} must be in 0..{VESSEL} and its weight >= 0, got {w}")
+            if not 0 <= int(code) <= DEVICE or float(w) < 0:
+                raise ValueError(f"code_weights: code {code} must be in 0..{DEVICE} and its weight >= 0, got {w}")
             weights[int(code)] = float(w)
         # None without weights: the plain mean, no per-pixel lookup on the training hot path
         self.register_buffer("code_weights", weights if code_weights else None, persistent=False)
@@ -271,8 +287,8 @@ class CodedBinaryLoss(_Loss):
     """A binary (one-channel) vessel loss on the coded targets of the table above.
 
     Binary vessel networks (UNet 3+, CE-Net, major-vessel U-Net) learn "vessel" = artery (1, or a real vessel 6);
-    background (0), catheter (2) and "not artery" (3) are "not vessel"; unknown pixels (4) and phantom branches (5)
-    are left out. Leaving out works through
+    background (0), catheter (2), "not artery" (3) and devices (7) are "not vessel"; unknown pixels (4) and phantom
+    branches (5) are left out. Leaving out works through
     any wrapped loss unchanged: an unknown pixel's logit is replaced by ``ignore_logit`` (a confident "no") and its
     target by 0, so it adds (almost) nothing to BCE or soft Dice and passes no gradient. Side outputs of deep
     supervision (a list, full resolution first) get the unknown mask resized (nearest) to their size, as MONAI's

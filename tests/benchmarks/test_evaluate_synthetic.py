@@ -43,3 +43,38 @@ def test_thin_branches_are_left_out_of_the_thin_ignored_artery_dice(monkeypatch)
             assert row["artery_dice"] == pytest.approx(2 * major / (2 * major + thin[-1]))
     assert any(thin), "the test phantoms should draw some thin branches"
     assert res["summary"]["artery_dice_thin_ignored"]["mean"] == pytest.approx(1.0)
+
+
+class WiresToo(AllVesselsRunner):
+    """Cath-lab phantoms: every drawn vessel as artery, plus (``wires``) every device pixel as artery."""
+
+    def __init__(self, size: int, seed: int, wires: bool) -> None:
+        super().__init__(size, seed)
+        self.wires = wires
+
+    def predict(self, image: np.ndarray) -> np.ndarray:
+        ph = generate_phantom(self.seed + self.calls, PhantomConfig.cathlab(size=self.size))
+        self.calls += 1
+        lab = (np.asarray(ph.vessel_mask) > 0) | (self.wires & np.asarray(ph.device_mask, bool))
+        return np.where(ph.label == 2, 2, lab.astype(np.uint8))[None].astype(np.uint8)
+
+
+def test_device_pixels_labelled_artery_are_counted(monkeypatch):
+    """Wires labelled artery are counted where they are more than 2 px (city block) from every drawn vessel and the
+    catheter; a model that labels only the vessels scores 0."""
+    from scipy import ndimage
+
+    size, seed, n = 192, 900_000, 6
+    counts = {}
+    for wires in (False, True):
+        monkeypatch.setattr(ev, "load_bundle", lambda bundle, weights=None, w=wires: WiresToo(size, seed, w))
+        res = ev.evaluate_synthetic(n=n, size=size, seed=seed, cathlab=True, log=lambda m: None)
+        counts[wires] = [r["device_as_artery_px"] for r in res["rows"]]
+    assert counts[False] == [0.0] * n
+    expected = []
+    for i in range(n):
+        ph = generate_phantom(seed + i, PhantomConfig.cathlab(size=size))
+        far = ndimage.distance_transform_cdt(~((np.asarray(ph.vessel_mask) > 0) | (ph.label > 0)), metric="taxicab") > 2
+        expected.append(float((np.asarray(ph.device_mask, bool) & far).sum()))
+    assert sum(expected) > 0, "the test phantoms should draw some devices away from the vessels"
+    assert counts[True] == expected

@@ -14,7 +14,7 @@ from monai_angio.data.mixed import (
     encode_real_mask,
     zoom_image_and_label,
 )
-from monai_angio.losses import BRANCH, NOT_ARTERY, UNKNOWN, VESSEL
+from monai_angio.losses import BRANCH, DEVICE, NOT_ARTERY, UNKNOWN, VESSEL
 
 
 def test_encodings() -> None:
@@ -25,6 +25,35 @@ def test_encodings() -> None:
     # 4-class coding: the thin branch becomes a class of its own, a real vessel "major artery or branch"
     assert encode_phantom(label, vessel, branch_class=True).tolist() == [[0, 1, 2, BRANCH]]
     assert encode_real_mask(np.array([[0, 255]]), branch_class=True).tolist() == [[NOT_ARTERY, VESSEL]]
+
+
+def test_device_pixels_are_coded_only_where_they_are_background() -> None:
+    """A device over background becomes 7; where it crosses an artery, the catheter or a thin branch, their codes
+    stay (the artery is still there under a wire)."""
+    label = np.array([[0, 1, 2, 0, 0]])
+    vessel = np.array([[0, 1, 0, 1, 0]], bool)
+    device = np.array([[1, 1, 1, 1, 0]], bool)
+    assert encode_phantom(label, vessel, device_mask=device).tolist() == [[DEVICE, 1, 2, UNKNOWN, 0]]
+    assert encode_phantom(label, vessel).tolist() == [[0, 1, 2, UNKNOWN, 0]]
+
+
+def test_dataset_device_code_moves_only_background_under_devices() -> None:
+    """``device_code``: the same cath-lab sample, with the background under its devices coded 7 instead of 0."""
+    from monai_angio.bundle.training import cathlab_config
+
+    kw = dict(crop=128, synthetic_sizes=(128,), scale_range=(1.0, 1.0), rotate_deg=0.0, real_fraction=0.0,
+              synthetic_config=cathlab_config(1.0), seed=3)
+    off = MixedAngioDataset([], 4, MixedSampleConfig(**kw))
+    on = MixedAngioDataset([], 4, MixedSampleConfig(device_code=True, **kw))
+    moved_any = False
+    for i in range(4):
+        a, b = off[i], on[i]
+        assert np.array_equal(a["image"].numpy(), b["image"].numpy())
+        la, lb = a["label"].numpy(), b["label"].numpy()
+        moved = la != lb
+        assert (la[moved] == 0).all() and (lb[moved] == DEVICE).all()
+        moved_any |= bool(moved.any())
+    assert moved_any
 
 
 def test_dataset_branch_class_codes_real_and_phantom_samples(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import torch
 
 from monai_angio.losses import (
     BRANCH,
+    DEVICE,
     NOT_ARTERY,
     UNKNOWN,
     VESSEL,
@@ -69,8 +70,8 @@ def test_gradients_and_validation() -> None:
     assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
     allowed, known = allowed_classes(torch.tensor([[[[0, 1, 2, 3, 4]]]]))
     assert allowed[0, :, 0, 3].tolist() == [1, 0, 1] and known[0, :, 0, 3].tolist() == [0, 1, 0]
-    with pytest.raises(ValueError, match="0..6"):
-        PartialLabelLoss()(torch.zeros(1, 3, 2, 2), torch.full((1, 1, 2, 2), 7))
+    with pytest.raises(ValueError, match="0..7"):
+        PartialLabelLoss()(torch.zeros(1, 3, 2, 2), torch.full((1, 1, 2, 2), 8))
     with pytest.raises(ValueError, match="3-class"):
         PartialLabelLoss()(torch.zeros(1, 2, 2, 2), torch.zeros(1, 1, 2, 2))
 
@@ -100,6 +101,30 @@ def test_code_weights_scale_the_focal_term_per_code() -> None:
     assert float(loss) == pytest.approx(-(math.log(0.5) + 4.0 * math.log(0.4)) / 2, rel=1e-6)
     with pytest.raises(ValueError, match="code_weights"):
         PartialLabelLoss(code_weights={9: 1.0})
+
+
+def test_device_code_is_background_with_a_weight_of_its_own() -> None:
+    """Code 7 (a phantom's wire or lead) scores exactly as background (0) in both losses unless weighted; with
+    ``code_weights={7: w}`` its focal term is w times background's."""
+    from monai_angio.losses import CodedBinaryLoss, HybridBCEDiceLoss
+
+    p = [[0.2, 0.7, 0.1], [0.6, 0.3, 0.1], [0.1, 0.8, 0.1]]
+    x = _logits(p)
+    device = torch.tensor([[[[DEVICE, 0, 1]]]])
+    plain = device.clone()
+    plain[device == DEVICE] = 0
+    for loss in (PartialLabelLoss(), PartialLabelLoss(lambda_cldice=1.0, cldice_iters=1)):
+        assert float(loss(x, device)) == pytest.approx(float(loss(x, plain)), abs=1e-9)
+    x4 = _logits4([[0.2, 0.5, 0.1, 0.2], [0.6, 0.1, 0.1, 0.2], [0.1, 0.6, 0.1, 0.2]])
+    loss4 = PartialLabelLoss(num_classes=4)
+    assert float(loss4(x4, device)) == pytest.approx(float(loss4(x4, plain)), abs=1e-9)
+    weighted = PartialLabelLoss(gamma=0.0, lambda_dice=0.0, code_weights={DEVICE: 5.0})(x, device)
+    assert float(weighted) == pytest.approx(-(5.0 * math.log(0.2) + math.log(0.6) + math.log(0.8)) / 3, rel=1e-6)
+    allowed, known = allowed_classes(device)
+    assert allowed[0, :, 0, 0].tolist() == [1, 0, 0] and known[0, :, 0, 0].tolist() == [1, 1, 1]
+    binary = CodedBinaryLoss(HybridBCEDiceLoss())
+    y = torch.tensor([[[[1.5, -0.5, 2.0]]]])
+    assert float(binary(y, device)) == pytest.approx(float(binary(y, plain)), abs=1e-9)
 
 
 def test_four_class_real_vessel_never_teaches_the_split() -> None:

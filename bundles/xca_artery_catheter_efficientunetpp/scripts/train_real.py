@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Dict, Optional
 
 import torch
 
 from monai_angio.bundle.runner import load_state_dict
 from monai_angio.bundle.training import load_initial_weights, recipe_parser, run_recipe
-from monai_angio.losses import BRANCH, PartialLabelLoss
+from monai_angio.losses import BRANCH, DEVICE, PartialLabelLoss
 from monai_angio.networks import ArterySplitNetwork, EfficientUNetPlusPlus, split_class_channel
 
 BUNDLE = Path(__file__).resolve().parents[1]
@@ -58,6 +59,13 @@ def main(argv=None) -> int:
         help="with --branch-class: weight of phantom thin-branch pixels in the focal term (they are few)",
     )
     p.add_argument(
+        "--device-weight",
+        type=float,
+        default=None,
+        help="weight of the background pixels under a phantom's dark devices (guidewires, sternal wires, clips, "
+        "leads: code 7) in the focal term; unset: they are plain background, as in stages 1-16",
+    )
+    p.add_argument(
         "--split-head",
         action="store_true",
         help="train only a major-artery / branch head (ArterySplitNetwork) on the frozen 3-class --init network "
@@ -81,12 +89,22 @@ def main(argv=None) -> int:
         lambda_cldice=args.cldice,
         cldice_iters=args.cldice_iters,
         num_classes=classes,
-        code_weights={BRANCH: args.branch_weight} if args.branch_class else None,
+        code_weights=_code_weights(args),
     )
     if args.branch_class and not args.split_head and args.init and not args.resume:
         args.init = _four_class_init(args.init, args.out)
     run_recipe(args, net, loss)
     return 0
+
+
+def _code_weights(args) -> Optional[Dict[int, float]]:
+    """The focal term's per-code weights asked for by ``--branch-weight`` / ``--device-weight`` (None: none)."""
+    weights = {}
+    if args.branch_class:
+        weights[BRANCH] = args.branch_weight
+    if args.device_weight is not None:
+        weights[DEVICE] = args.device_weight
+    return weights or None
 
 
 def _four_class_init(path: str, out: str) -> str:
