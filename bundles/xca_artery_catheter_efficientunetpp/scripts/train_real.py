@@ -14,7 +14,9 @@ The recipe behind the shipped ``models/model.pt`` (see ``docs/README.md``):
 
 Experimental (not shipped; bundle README, "Major arteries apart from branches"): ``--branch-class`` trains 4 classes
 (background, major artery, catheter, branch) from a 3-class ``--init`` whose artery channel is split in two;
-``--split-head`` trains only an :class:`~monai_angio.networks.ArterySplitNetwork` head on the frozen ``--init``.
+``--split-head`` trains only an :class:`~monai_angio.networks.ArterySplitNetwork` head on the frozen ``--init``;
+``--device-weight W`` weighs the background under a phantom's dark devices (code 7) W times in the focal term
+("Wires and leads called artery").
 
 Example (the command that produced the shipped weights is in the bundle README)::
 
