@@ -20,9 +20,12 @@ Phantoms are generated from seeds the training recipe never draws (training seed
 ``0 .. 2**31``; these are a fixed block of small integers, so a collision is practically impossible and can be
 checked). The bundle runs through :class:`monai_angio.bundle.BundleRunner`, i.e. its own ``inference.json``.
 
+``--sheet PNG`` draws the worst phantoms (most device pixels called artery on cath-lab phantoms, otherwise the lowest
+artery Dice): the image, the truth (major artery, catheter, thin branches, devices) and the bundle's label map.
+
 Example::
 
-    python benchmarks/evaluate_synthetic.py --n 20 --size 512 [--weights runs/real/model.pt] [--cathlab]
+    python benchmarks/evaluate_synthetic.py --n 20 --size 512 [--weights runs/real/model.pt] [--cathlab] [--sheet x.png]
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import argparse
 import json
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 from scipy import ndimage
@@ -49,10 +52,14 @@ def evaluate_synthetic(
     seed: int = 900_000,
     cathlab: bool = False,
     log=print,
+    sheet: Optional[str] = None,
+    sheet_tiles: int = 3,
 ) -> Dict[str, object]:
-    """Per-phantom artery / catheter Dice and their summary (mean, median, min, max)."""
+    """Per-phantom artery / catheter Dice and their summary (mean, median, min, max); ``sheet``: also draw the
+    ``sheet_tiles`` worst phantoms there (:func:`worst_rows`, :func:`error_sheet`)."""
     runner = load_bundle(bundle, weights=weights)
     rows: List[Dict[str, float]] = []
+    labels: Dict[int, np.ndarray] = {}
     for i in range(n):
         cfg = PhantomConfig.cathlab(size=size) if cathlab else PhantomConfig(size=size)
         ph = generate_phantom(seed + i, cfg)
@@ -78,6 +85,8 @@ def evaluate_synthetic(
             "seconds": time.perf_counter() - t0,
         }
         rows.append(row)
+        if sheet:
+            labels[seed + i] = np.asarray(lab, np.uint8)
         log(
             f"[{i + 1:2d}/{n}] seed {seed + i}: artery {row['artery_dice']:.3f} "
             f"(thin ignored {row['artery_dice_thin_ignored']:.3f}) vessel {row['vessel_dice']:.3f} "
@@ -94,8 +103,57 @@ def evaluate_synthetic(
                             "max": float(v.max()), "n": int(v.size)}
     art = np.array([r["artery_dice"] for r in rows])
     summary["artery_f1_above_0.8"] = {"fraction": float((art > 0.8).mean()), "n": int(art.size)}
+    if sheet:
+        picked = worst_rows(rows, "device_as_artery_px" if cathlab else "artery_dice", sheet_tiles)
+        error_sheet([(r, labels[r["seed"]]) for r in picked], sheet, size, cathlab)
+        log(f"wrote {sheet}")
     return {"rows": rows, "summary": summary, "config": {"n": n, "size": size, "seed": seed, "cathlab": cathlab,
                                                          "bundle": bundle, "weights": weights}}
+
+
+def worst_rows(rows: Sequence[Dict[str, float]], key: str, k: int) -> List[Dict[str, float]]:
+    """The ``k`` rows worst by ``key``: the largest ``device_as_artery_px``, the lowest of a Dice (ties: seed order)."""
+    sign = -1.0 if key == "device_as_artery_px" else 1.0
+    return sorted(rows, key=lambda r: (sign * float(r[key]), r["seed"]))[: max(0, int(k))]
+
+
+#: truth colours of :func:`error_sheet` (the label map keeps the overlays' own: artery red, catheter green)
+TRUTH_COLORS = {1: (255, 0, 0), 2: (0, 255, 0), 3: (40, 120, 255), 4: (255, 220, 0)}
+
+
+def error_sheet(picked: Sequence[tuple], path: str, size: int, cathlab: bool) -> None:
+    """One row per ``(row, label map)``: the phantom, its truth and the label map, with a legend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    from monai_angio.apps.overlay import overlay_labels
+
+    fig, axes = plt.subplots(len(picked), 3, figsize=(12, 4.1 * len(picked) + 0.7), squeeze=False,
+                             constrained_layout=True)
+    for (row, lab), ax in zip(picked, axes):
+        cfg = PhantomConfig.cathlab(size=size) if cathlab else PhantomConfig(size=size)
+        ph = generate_phantom(int(row["seed"]), cfg)
+        truth = np.asarray(ph.label, np.uint8).copy()
+        truth[(np.asarray(ph.vessel_mask) > 0) & (truth == 0)] = 3
+        truth[np.asarray(ph.device_mask, bool) & (truth == 0)] = 4
+        ax[0].imshow(ph.image, cmap="gray")
+        ax[1].imshow(overlay_labels(ph.image, truth, alpha=0.7, colors=TRUTH_COLORS))
+        ax[2].imshow(overlay_labels(ph.image, lab, alpha=0.7))
+        ax[0].set_title(f"seed {row['seed']}", fontsize=10)
+        ax[1].set_title("truth", fontsize=10)
+        ax[2].set_title(f"label map: artery Dice {row['artery_dice']:.3f}, "
+                        f"{int(row['device_as_artery_px'])} device px as artery", fontsize=10)
+        for a in ax:
+            a.axis("off")
+    names = {1: "artery (>= 2 mm at origin; label map: artery)", 2: "catheter", 3: "thin branch (truth only)",
+             4: "device: lead, wire, clip (truth only)"}
+    handles = [Patch(color=np.asarray(c) / 255.0, label=names[v]) for v, c in TRUTH_COLORS.items()]
+    fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=9)
+    fig.savefig(path, dpi=60)
+    plt.close(fig)
 
 
 def main(argv=None) -> int:
@@ -107,9 +165,11 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=900_000)
     p.add_argument("--cathlab", action="store_true", help="realistic cath-lab phantoms (PhantomConfig.cathlab)")
     p.add_argument("--json", default=None, help="write the result here")
+    p.add_argument("--sheet", default=None, help="draw the worst phantoms into this PNG")
+    p.add_argument("--sheet-tiles", type=int, default=3, help="how many phantoms --sheet draws")
     args = p.parse_args(argv)
     res = evaluate_synthetic(args.bundle, args.weights, args.n, args.size, args.seed, args.cathlab,
-                             log=lambda m: print(m, flush=True))
+                             log=lambda m: print(m, flush=True), sheet=args.sheet, sheet_tiles=args.sheet_tiles)
     for key, s in res["summary"].items():
         if "mean" in s:
             print(f"{key}: mean {s['mean']:.3f} median {s['median']:.3f} min {s['min']:.3f} max {s['max']:.3f}")

@@ -78,3 +78,21 @@ def test_device_pixels_labelled_artery_are_counted(monkeypatch):
         expected.append(float((np.asarray(ph.device_mask, bool) & far).sum()))
     assert sum(expected) > 0, "the test phantoms should draw some devices away from the vessels"
     assert counts[True] == expected
+
+
+def test_worst_rows_and_the_error_sheet(monkeypatch, tmp_path):
+    """The sheet draws the phantoms with the most device pixels called artery (cath-lab) or the lowest artery Dice."""
+    rows = [{"seed": 1, "artery_dice": 0.9, "device_as_artery_px": 5.0},
+            {"seed": 2, "artery_dice": 0.5, "device_as_artery_px": 0.0},
+            {"seed": 3, "artery_dice": 0.7, "device_as_artery_px": 50.0}]
+    assert [r["seed"] for r in ev.worst_rows(rows, "device_as_artery_px", 2)] == [3, 1]
+    assert [r["seed"] for r in ev.worst_rows(rows, "artery_dice", 2)] == [2, 3]
+    size, seed, n = 128, 900_000, 3
+    monkeypatch.setattr(ev, "load_bundle", lambda bundle, weights=None: WiresToo(size, seed, True))
+    sheet = tmp_path / "worst.png"
+    res = ev.evaluate_synthetic(n=n, size=size, seed=seed, cathlab=True, log=lambda m: None, sheet=str(sheet),
+                                sheet_tiles=2)
+    from PIL import Image
+
+    assert Image.open(sheet).size[1] > Image.open(sheet).size[0] * 0.5  # two rows of three tiles and a legend
+    assert "labels" not in res and len(res["rows"]) == n  # the result stays JSON-ready
