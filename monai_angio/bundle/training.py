@@ -284,7 +284,7 @@ def run_recipe(
             fov_method=getattr(args, "fov_method", "robust"),
             acquisition_aug=bool(getattr(args, "acquisition_aug", False)),
             branch_class=bool(getattr(args, "branch_class", False)),
-            device_code=bool(getattr(args, "device_weight", None)),
+            device_code=getattr(args, "device_weight", None) is not None,
             **kw,
         )
         dataset = MixedAngioDataset(items, length=args.iters * args.batch, config=cfg)
