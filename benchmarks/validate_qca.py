@@ -424,10 +424,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         prng = np.random.default_rng(seed)
         lesions = dict(n_stenoses=(1, 2), stenosis_percent=(20.0, 85.0), catheter_french=(5, 6, 7))
         if args.cathlab:  # the realistic image chain, devices and anatomy, with its own dose and noise
-            cfg = dataclasses.replace(PhantomConfig.cathlab(size=args.size), **lesions, **overrides)
+            cfg = PhantomConfig.cathlab(size=args.size, **lesions)
         else:
             cfg = PhantomConfig(size=args.size, dose=float(prng.choice([1000.0, 3000.0, 10000.0])), **lesions)
-            cfg = dataclasses.replace(cfg, **overrides)
+        cfg = dataclasses.replace(cfg, **overrides)  # --phantom wins over the lesion settings too
         ph = generate_phantom(seed, cfg)
         labels = {"ground-truth masks": ph.label, "1-px boundary noise": degrade_label(ph.label, prng, args.fraction, args.corr)}
         if model is not None and k < args.model_n:

@@ -551,19 +551,23 @@ class BundleRunner:
             it["pred"] = MetaTensor(p, meta=dict(getattr(img, "meta", {})))
             for step in self.post_steps:
                 it = step(it)
-            lab = np.asarray(torch.as_tensor(it["pred"]).detach().cpu())
-            lab = lab.reshape(lab.shape[-2:]) if lab.size == h * w else lab
-            if lab.shape != (h, w):
-                raise AngioInputError(
-                    f"bundle {self.name}: postprocessing returned shape {lab.shape} for a {h}x{w} frame "
-                    "(it must restore the input size, e.g. with Invertd)",
-                    name,
-                )
-            out[at + j] = np.rint(lab).astype(np.uint8)
+            out[at + j] = self._frame_map(it["pred"], h, w, "pred", name)
             for key in EXTRA_MAP_KEYS:
                 if key in it:
-                    extra = np.asarray(torch.as_tensor(it[key]).detach().cpu()).reshape(h, w)
-                    self.extra_maps.setdefault(key, np.zeros_like(out))[at + j] = np.rint(extra).astype(np.uint8)
+                    extra = self.extra_maps.setdefault(key, np.zeros_like(out))
+                    extra[at + j] = self._frame_map(it[key], h, w, key, name)
+
+    def _frame_map(self, value: Any, h: int, w: int, key: str, name: Optional[str]) -> np.ndarray:
+        """A postprocessed ``(..., h, w)`` map of one frame (the label map or an extra map) as ``uint8`` ``(h, w)``."""
+        arr = np.asarray(torch.as_tensor(value).detach().cpu())
+        arr = arr.reshape(arr.shape[-2:]) if arr.size == h * w else arr
+        if arr.shape != (h, w):
+            raise AngioInputError(
+                f"bundle {self.name}: postprocessing returned shape {arr.shape} for a {h}x{w} frame "
+                f"under {key!r} (it must restore the input size, e.g. with Invertd)",
+                name,
+            )
+        return np.rint(arr).astype(np.uint8)
 
     @torch.no_grad()
     def predict(

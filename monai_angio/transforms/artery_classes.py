@@ -24,6 +24,8 @@ from monai.config import KeysCollection, NdarrayOrTensor
 from monai.transforms import MapTransform, Transform
 from monai.utils import convert_to_dst_type
 
+from monai_angio.transforms.postprocess import ArgmaxLabel
+
 __all__ = [
     "ArteryBranchLabel",
     "ArteryBranchLabeld",
@@ -70,12 +72,12 @@ class ArteryBranchLabel(Transform):
 
     def __init__(self, artery: int = 1, branch: int = -1, dtype: torch.dtype = torch.float32) -> None:
         self.artery, self.branch, self.dtype = int(artery), int(branch), dtype
+        self.argmax = ArgmaxLabel(dtype)
 
     def __call__(self, img: NdarrayOrTensor) -> NdarrayOrTensor:
         """Return the ``(1, *spatial)`` merged label map of ``img``."""
-        p = _as_tensor(img)
-        lab = torch.max(merge_branch_channel(p, self.artery, self.branch), dim=0, keepdim=True).indices
-        out, *_ = convert_to_dst_type(lab.to(self.dtype), img, dtype=self.dtype)
+        lab = self.argmax(merge_branch_channel(_as_tensor(img), self.artery, self.branch))
+        out, *_ = convert_to_dst_type(lab, img, dtype=self.dtype)
         return out
 
     def major(self, img: NdarrayOrTensor, label: NdarrayOrTensor) -> NdarrayOrTensor:
