@@ -116,13 +116,16 @@ def evaluate_phantom(
     image borders (the mask only guides, :mod:`monai_angio.qca.edges`).
     """
     image = np.asarray(ph.image, np.float64) if method == "edge" else None
+    wire = "guidewire" in ph.meta.get("cathlab", {}).get("devices", [])
     try:
         cal = calibrate_from_catheter(label, french=ph.catheter_french, filename=f"seed{seed}", image=image)
         err = (cal.mm_per_px - ph.spacing_mm) / ph.spacing_mm * 100
-        cal_rows.append({"seed": seed, "french": ph.catheter_french, "error_pct": err, "ok": True})
+        cal_rows.append({"seed": seed, "french": ph.catheter_french, "error_pct": err, "ok": True, "wire": wire,
+                         "source": cal.details.get("width_source")})
     except CalibrationError as e:
         cal_rows.append(
-            {"seed": seed, "french": ph.catheter_french, "error_pct": np.nan, "ok": False, "why": e.problem}
+            {"seed": seed, "french": ph.catheter_french, "error_pct": np.nan, "ok": False, "why": e.problem,
+             "wire": wire}
         )
         return
     artery = label == 1
@@ -283,9 +286,21 @@ def summarize(rows: List[Dict], cal_rows: List[Dict]) -> Dict[str, float]:
     def col(k, rr=loc):
         return np.array([r[k] for r in rr], float)
 
+    def abs_err(wire: bool) -> float:
+        e = [abs(r["error_pct"]) for r in cal_rows if r["ok"] and r.get("wire", False) == wire]
+        return float(np.mean(e)) if e else np.nan
+
+    found = [r.get("source") == "image+guidewire" for r in cal_rows if r["ok"]]
+    wired = [r.get("wire", False) for r in cal_rows if r["ok"]]
     return {
         "n_phantoms": len(cal_rows),
         "cal_fail": sum(not r["ok"] for r in cal_rows),
+        "cal_wire": sum(wired),
+        "cal_nowire": len(wired) - sum(wired),
+        "wire_found": sum(f and w for f, w in zip(found, wired)),
+        "wire_false": sum(f and not w for f, w in zip(found, wired)),
+        "cal_abs_wire": abs_err(True),
+        "cal_abs_nowire": abs_err(False),
         "cal_bias": float(np.mean(ok_cal)) if ok_cal.size else np.nan,
         "cal_sd": float(np.std(ok_cal)) if ok_cal.size else np.nan,
         "cal_abs_mean": float(np.mean(np.abs(ok_cal))) if ok_cal.size else np.nan,
@@ -334,7 +349,12 @@ def markdown_table(res: Dict[str, Dict[str, float]], args: argparse.Namespace) -
         row("catheter calibration error, mean +- SD (%)", pm("cal_bias", "cal_sd", ".2f", ".2f"), "within 3 %"),
         row("calibration mean abs / 95th pct abs error (%)",
             lambda r: f"{f(r['cal_abs_mean'], '.2f')} / {f(r['cal_p95'], '.2f')}", "<= 3 %"),
-        row("calibration failures (no straight catheter) / phantoms", lambda r: f"{r['cal_fail']} / {r['n_phantoms']}"),
+        row("calibration failures (no straight catheter on an even, unclipped background) / phantoms",
+            lambda r: f"{r['cal_fail']} / {r['n_phantoms']}"),
+        row("guidewire in the catheter: found / calibrated phantoms with one; found in those without",
+            lambda r: f"{r['wire_found']} / {r['cal_wire']}; {r['wire_false']} / {r['cal_nowire']}"),
+        row("calibration mean abs error with / without a guidewire (%)",
+            lambda r: f"{f(r['cal_abs_wire'], '.2f')} / {f(r['cal_abs_nowire'], '.2f')}"),
         row("lesions analysed / overlapped by a labelled vessel / by any drawn vessel / evaluated "
             "(not overlapped, MLD found at the lesion)",
             lambda r: f"{r['n_lesions']} / {r['n_overlap_labelled']} / {r['n_overlap']} / {r['n_located']}"),

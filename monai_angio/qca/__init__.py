@@ -2,6 +2,8 @@
 
 - :mod:`.calibration`: :class:`Calibration`, :func:`calibrate_from_catheter`, :func:`calibrate_from_dicom`,
   :func:`calibrate` (catheter first, then DICOM geometry; the source is always stated).
+- :mod:`.catheter_profile`: where a catheter can calibrate (:func:`clear_background`) and its width with a
+  guidewire inside it (:func:`median_catheter_profile`, :func:`fit_catheter_profile`).
 - :mod:`.centerline`: skeleton -> :mod:`networkx` graph, branches, spur pruning, shortest paths
   (:func:`vessel_graph`, :class:`VesselGraph`).
 - :mod:`.diameter`: diameter profiles along a path (sub-pixel perpendicular profiles, bias-corrected EDT)
@@ -16,6 +18,14 @@
 """
 
 from .branches import branch_origin_diameters, filter_major_branches, find_root
+from .catheter_profile import (
+    GUIDEWIRE_DIAMETER_MM,
+    CatheterProfileFit,
+    catheter_profile_model,
+    clear_background,
+    fit_catheter_profile,
+    median_catheter_profile,
+)
 from .calibration import (
     CALIBRATION_SOURCES,
     Calibration,
@@ -71,6 +81,12 @@ __all__ = [
     "calibrate_from_dicom",
     "catheter_width_px",
     "parse_french",
+    "GUIDEWIRE_DIAMETER_MM",
+    "CatheterProfileFit",
+    "catheter_profile_model",
+    "clear_background",
+    "fit_catheter_profile",
+    "median_catheter_profile",
     "Branch",
     "VesselGraph",
     "as_binary_mask",

@@ -32,6 +32,14 @@ from scipy import ndimage
 from monai_angio.errors import CalibrationError
 from monai_angio.utils.jsonable import jsonable
 
+from .catheter_profile import (
+    GUIDEWIRE_DIAMETER_MM,
+    GUIDEWIRE_MIN_EXPLAINED,
+    GUIDEWIRE_SSE_RATIO,
+    clear_background,
+    fit_catheter_profile,
+    median_catheter_profile,
+)
 from .centerline import as_binary_mask, vessel_graph
 from .diameter import EDT_SKELETON_BIAS_PX, diameter_profile, smooth_path
 
@@ -44,6 +52,9 @@ __all__ = [
     "calibrate_from_dicom",
     "calibrate",
 ]
+
+MIN_CATHETER_WIDTH_PX = 2.0
+"""A catheter narrower than this in the mask (px) is too coarse to calibrate from (a 6F catheter at 1 mm/px)."""
 
 CALIBRATION_SOURCES = ("catheter", "dicom-isocenter", "dicom-imager", "user")
 
@@ -131,6 +142,8 @@ def catheter_width_px(
     image: Optional[np.ndarray] = None,
     filename: Optional[str] = None,
     min_image_fraction: float = 0.5,
+    french: Optional[float] = None,
+    guidewire_mm: Optional[float] = GUIDEWIRE_DIAMETER_MM,
 ) -> Dict[str, Any]:
     """Width of the catheter in pixels, measured on its straight segment.
 
@@ -151,8 +164,19 @@ def catheter_width_px(
             and their trimmed-mean width is ``width_px`` (``width_source="image"``), provided at least
             ``min_image_fraction`` of the profiles were measured from the image; otherwise (and without an
             image) the mask width is used (``width_source="mask"``). ``width_mask_px`` is always reported.
+            With an image, the straight segment is also taken only where the catheter lies on an even, unclipped
+            background (:func:`~monai_angio.qca.catheter_profile.clear_background`: no collimator blade or
+            anatomy edge along it, no saturated background); where no such segment is long enough, the catheter
+            cannot calibrate the image (``CalibrationError``).
         filename: file name for error messages.
         min_image_fraction: least fraction of image-measured profiles for the image width to be used.
+        french: the catheter's size (French); with ``guidewire_mm`` it lets the image measurement look for a
+            guidewire inside the catheter (:func:`~monai_angio.qca.catheter_profile.fit_catheter_profile` on the
+            segment's median profile). Where a wire of that diameter explains the profile
+            (``GUIDEWIRE_SSE_RATIO``), the width is the catheter's outer width of that fit
+            (``width_source="image+guidewire"
+``).
+        guidewire_mm: the guidewire's diameter (mm; 0.014" by default); ``None`` does not look for one.
 
     Returns:
         dict with ``width_px`` (trimmed mean perpendicular-profile width), ``width_median_px``, ``width_edt_px`` (median
@@ -176,7 +200,12 @@ def catheter_width_px(
     if len(path) < 3:
         raise CalibrationError(f"the catheter centreline is only {len(path)} px long; cannot calibrate", filename)
     rough_w = float(np.median(2.0 * g.distance[path[:, 0], path[:, 1]]) - EDT_SKELETON_BIAS_PX)
-    rough_w = max(rough_w, 1.0)
+    if rough_w < MIN_CATHETER_WIDTH_PX:
+        raise CalibrationError(
+            f"the catheter is only {max(rough_w, 0.0):.1f} px wide in the mask; at least {MIN_CATHETER_WIDTH_PX:g} px "
+            "are needed to calibrate from it",
+            filename,
+        )
     end_margin = max(2.0 * rough_w, 6.0) if end_margin is None else end_margin
     border_margin = rough_w if border_margin is None else border_margin
     max_curvature = 1.0 / (8.0 * rough_w) if max_curvature is None else max_curvature
@@ -192,6 +221,17 @@ def catheter_width_px(
     ok &= (pts[:, 0] >= border_margin) & (pts[:, 0] <= h - 1 - border_margin)
     ok &= (pts[:, 1] >= border_margin) & (pts[:, 1] <= w - 1 - border_margin)
     ok &= curv <= max_curvature
+    if image is not None:  # calibrate where the catheter lies on an even, unclipped background
+        clear, bg_info = clear_background(image, pts, t, rough_w)
+        if not any(s[r[1] - 1] - s[r[0]] >= min_straight_px for r in _runs(ok & clear)):
+            raise CalibrationError(
+                f"no straight catheter segment of {min_straight_px:.0f} px on an even, unclipped background "
+                f"({bg_info['clipped']} of {bg_info['points']} centreline points on a clipped (saturated) background, "
+                f"{bg_info['uneven']} along a collimator or anatomy edge): the catheter cannot calibrate this image; "
+                "use the DICOM geometry or give mm/px",
+                filename,
+            )
+        ok &= clear
     runs = _runs(ok)
     if not runs:
         raise CalibrationError(
@@ -247,7 +287,45 @@ def catheter_width_px(
                 out["width_source"] = "image"
         except Exception as e:  # noqa: BLE001 - the image measurement falls back to the mask
             out["width_image_error"] = str(e)
+        if french is not None and guidewire_mm:
+            _guidewire_width(out, image, seg, float(guidewire_mm) / (float(french) / 3.0))
     return out
+
+
+def _guidewire_width(out: Dict[str, Any], image: np.ndarray, seg: np.ndarray, wire_to_catheter: float) -> None:
+    """Look for a guidewire in the catheter's median profile; where one explains it, its fit gives the width."""
+    w0 = out.get("width_image_px", out["width_mask_px"])
+    try:
+        x, y, n = median_catheter_profile(image, seg, w0)
+        plain = fit_catheter_profile(x, y, 0.5 * w0)
+        wired = fit_catheter_profile(x, y, 0.5 * w0, wire_to_catheter=wire_to_catheter)
+    except (ValueError, np.linalg.LinAlgError) as e:
+        out["guidewire_error"] = str(e)
+        return
+    ratio = wired.sse / max(plain.sse, 1e-30)
+    depth = float(np.max(y) - np.min(y))
+    explained = float(np.sqrt(max(plain.sse - wired.sse, 0.0) / len(y)) / max(depth, 1e-30))
+    found = bool(ratio < GUIDEWIRE_SSE_RATIO and explained >= GUIDEWIRE_MIN_EXPLAINED)
+    out["guidewire"] = {
+        "detected": found,
+        "sse_ratio": float(ratio),
+        "explained_rms_of_depth": explained,
+        "width_plain_px": float(plain.width),
+        "width_with_wire_px": float(wired.width),
+        "wire_offset_px": float(wired.wire_offset),
+        "psf_sigma_px": float(wired.sigma),
+        "profiles": n,
+    }
+    if found:
+        out["width_px"] = float(wired.width)
+        out["width_source"] = "image+guidewire"
+
+
+_WIDTH_METHODS = {
+    "image": "the image borders (trimmed mean of blur-corrected cylinder fits)",
+    "image+guidewire": "its median image profile (blur-corrected fit of a cylinder holding a guidewire)",
+    "mask": "the perpendicular mask profile (trimmed mean)",
+}
 
 
 def calibrate_from_catheter(
@@ -278,6 +356,7 @@ def calibrate_from_catheter(
         m = as_binary_mask(arr, filename=filename, what="catheter mask")
     else:
         m = as_binary_mask(arr, label=catheter_label, filename=filename, what="label map")
+    kwargs.setdefault("french", fr)
     res = catheter_width_px(m, image=image, filename=filename, **kwargs)
     diam_mm = fr / 3.0
     mm_per_px = diam_mm / res["width_px"]
@@ -288,11 +367,7 @@ def calibrate_from_catheter(
             "french": fr,
             "catheter_diameter_mm": diam_mm,
             "mm_per_px_edt": diam_mm / res["width_edt_px"] if res["width_edt_px"] > 0 else None,
-            "method": (
-                "trimmed-mean width on the central straight catheter segment, from "
-                + ("the image borders (blur-corrected cylinder fit)" if res["width_source"] == "image"
-                   else "the perpendicular mask profile")
-            ),
+            "method": "width of the central straight catheter segment, from " + _WIDTH_METHODS[res["width_source"]],
         }
     )
     if filename is not None:

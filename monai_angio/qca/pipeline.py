@@ -30,7 +30,11 @@ __all__ = ["analyze_stenosis", "psf_from_calibration"]
 
 
 def psf_from_calibration(calibration: Calibration) -> Optional[float]:
-    """The Gaussian PSF sigma (px) estimated on the catheter by an image-based calibration, else None."""
+    """The Gaussian PSF sigma (px) estimated on the catheter by an image-based calibration, else None.
+
+    Not after a guidewire was found in the catheter (``width_source="image+guidewire"``): the vessels then measure
+    their own PSF.
+    """
     det = calibration.details or {}
     if det.get("width_source") != "image":
         return None

@@ -156,13 +156,18 @@ def blurred_tube_image(
     stenosis_length_mm: float = 8.0,
     supersample: int = 5,
     seed: int = 0,
+    wire_mm: float = 0.0,
+    wire_mu_per_mm: float = 0.0,
+    wire_offset_mm: float = 0.0,
 ) -> Tuple[np.ndarray, np.ndarray, dict]:
     """X-ray image of a straight cylinder (optionally with a cosine stenosis) and its pixel-centre mask.
 
     Transmission ``background x (1 + slope x col / size) x exp(-mu x chord)``, the chord of a cylinder of the
     local diameter ``2 sqrt(R^2 - v^2)`` (mm), computed on a ``supersample`` x finer grid, blurred by a Gaussian
     PSF of ``psf_sigma_px`` (continuous, on the fine grid) and sampled at the pixel centres; optional Gaussian
-    noise. The mask is the pixel-centre test of the same tube (``tube_with_stenosis`` geometry).
+    noise. The mask is the pixel-centre test of the same tube (``tube_with_stenosis`` geometry). ``wire_mm > 0``
+    adds a guidewire inside it: a cylinder of that diameter, ``wire_offset_mm`` off the axis, attenuation
+    ``wire_mu_per_mm``.
 
     Returns:
         ``(image, mask, truth)`` with the mask/truth of :func:`tube_with_stenosis`.
@@ -189,7 +194,12 @@ def blurred_tube_image(
         d = d * (1 - stenosis_percent / 100.0 * bump)
     r = d / 2
     chord_mm = 2.0 * np.sqrt(np.maximum(r * r - v * v, 0.0)) * spacing_mm
-    trans = np.exp(-mu_per_mm * chord_mm)
+    att = mu_per_mm * chord_mm
+    if wire_mm > 0:
+        rw = 0.5 * wire_mm / spacing_mm
+        vw = v - wire_offset_mm / spacing_mm
+        att = att + wire_mu_per_mm * 2.0 * np.sqrt(np.maximum(rw * rw - vw * vw, 0.0)) * spacing_mm
+    trans = np.exp(-att)
     if psf_sigma_px > 0:
         trans = ndimage.gaussian_filter(trans, psf_sigma_px * ss, mode="nearest")
     img = trans[ss // 2 :: ss, ss // 2 :: ss] * background * (1 + slope * np.arange(size)[None, :] / size)

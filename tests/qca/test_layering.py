@@ -10,6 +10,7 @@ LAYERS = {
     "centerline": 0,
     "diameter": 1,
     "edges": 0,
+    "catheter_profile": 1,
     "calibration": 2,
     "branches": 2,
     "gaps": 2,
