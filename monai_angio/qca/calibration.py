@@ -5,14 +5,18 @@ diameter). :func:`calibrate_from_catheter` measures its width in pixels on the s
 
 1. keep the largest connected catheter component, skeletonise it and take its longest centreline path;
 2. compute the local curvature of the smoothed centreline and discard the ends (tip at the ostium and
-   where it leaves the field of view) and points near the image border;
+   where it leaves the field of view) and points near the image border; with an image, also the points where the
+   catheter does not lie on an even, unclipped background (a collimator blade or an anatomy edge along it, a
+   saturated background; :mod:`monai_angio.qca.catheter_profile`);
 3. take the longest contiguous low-curvature (straight) run and keep its central 80 %;
 4. measure the width there every pixel with the perpendicular mask profile (integral of the bilinearly
    interpolated mask across the catheter, see :mod:`monai_angio.qca.diameter`) and take the 20 %
    trimmed mean (a median would snap to whole pixels on nearly axis-aligned catheters); the
    bias-corrected median of ``2 x EDT`` on the skeleton (``- EDT_SKELETON_BIAS_PX``) is reported as a
    cross-check;
-5. ``mm_per_px = (french / 3) / width_px``.
+5. with an image and the French size, look for a 0.014" guidewire inside the catheter (a fit of its median profile
+   with and without one); where the wire explains the profile, its fit gives the width;
+6. ``mm_per_px = (french / 3) / width_px``.
 
 :func:`calibrate_from_dicom` falls back to the DICOM geometry: isocentre spacing
 ``ImagerPixelSpacing x SOD / SID`` (or ``/ EstimatedRadiographicMagnificationFactor``), then
@@ -173,9 +177,8 @@ def catheter_width_px(
         french: the catheter's size (French); with ``guidewire_mm`` it lets the image measurement look for a
             guidewire inside the catheter (:func:`~monai_angio.qca.catheter_profile.fit_catheter_profile` on the
             segment's median profile). Where a wire of that diameter explains the profile
-            (``GUIDEWIRE_SSE_RATIO``), the width is the catheter's outer width of that fit
-            (``width_source="image+guidewire"
-``).
+            (``GUIDEWIRE_SSE_RATIO``, ``GUIDEWIRE_MIN_EXPLAINED``), the width is the catheter's outer width of that
+            fit (``width_source="image+guidewire"``; ``guidewire`` in the result holds both fits' widths).
         guidewire_mm: the guidewire's diameter (mm; 0.014" by default); ``None`` does not look for one.
 
     Returns:
