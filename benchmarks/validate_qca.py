@@ -20,7 +20,13 @@ measurement error of the algorithm. The whole run is then repeated with masks de
 noise (1-px dilation in random patches, 1-px erosion in others; ``--fraction`` of the field each), applied
 to the artery and the catheter.
 
-Prints a markdown table with commercial QCA phantom results for context.
+Prints a markdown table with commercial QCA phantom results for context. ``--cathlab`` also reports how often a
+guidewire in the catheter was found and the calibration error with and without one; ``--sheet PNG`` draws the
+catheters of the worst calibrations (the image around the measured segment, its median profile, the cylinder fit
+and the fit with a guidewire), e.g. ``docs/images/catheter_calibration_worst.png`` from ::
+
+    python benchmarks/validate_qca.py --n 60 --seed 720000 --cathlab --no-auto --methods edge \
+        --sheet docs/images/catheter_calibration_worst.png
 """
 
 from __future__ import annotations
@@ -396,6 +402,60 @@ def _phantom_overrides(items: List[str]) -> Dict[str, object]:
     return out
 
 
+def catheter_sheet(items: List[tuple], path: str) -> None:
+    """Draw, per phantom, the image around the catheter's measured segment and its median profile with the plain
+    and the guidewire fit (:mod:`monai_angio.qca.catheter_profile`), the true catheter edges and both errors."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from monai_angio.qca.calibration import catheter_width_px
+    from monai_angio.qca.catheter_profile import (
+        GUIDEWIRE_DIAMETER_MM,
+        fit_catheter_profile,
+        fitted_profile,
+        median_catheter_profile,
+    )
+
+    fig, axs = plt.subplots(2, max(len(items), 1), figsize=(3.6 * max(len(items), 1), 7.0), squeeze=False)
+    for j, (ph, row) in enumerate(items):
+        img = np.asarray(ph.image, np.float64)
+        true_w = ph.catheter_french / 3.0 / ph.spacing_mm
+        res = catheter_width_px(ph.label == 2, image=img, french=ph.catheter_french)
+        seg = np.asarray(res["segment_rc"])
+        w0 = res.get("width_image_px", res["width_mask_px"])
+        x, y, _ = median_catheter_profile(img, seg, w0)
+        plain = fit_catheter_profile(x, y, 0.5 * w0)
+        wired = fit_catheter_profile(x, y, 0.5 * w0, wire_to_catheter=GUIDEWIRE_DIAMETER_MM / (ph.catheter_french / 3))
+        ax = axs[0, j]
+        c = seg.mean(0)
+        half = max(40.0, 0.6 * float(np.ptp(seg, axis=0).max()))
+        ax.imshow(img, cmap="gray")
+        ax.plot(seg[:, 1], seg[:, 0], "-", color="tab:red", lw=1.5, label="measured segment")
+        ax.set_xlim(c[1] - half, c[1] + half)
+        ax.set_ylim(c[0] + half, c[0] - half)
+        ax.set_title(f"seed {row['seed']}, {ph.catheter_french}F, {true_w:.1f} px wide\n"
+                     f"{'guidewire' if row.get('wire') else 'no guidewire'}; used: {row.get('source')}", fontsize=8)
+        ax.axis("off")
+        ax = axs[1, j]
+        ax.plot(x, y, "k-", lw=2, label="median profile")
+        ax.plot(x, fitted_profile(plain, x, y), "-", color="tab:blue", lw=1,
+                label=f"cylinder: {100 * (true_w / plain.width - 1):+.1f} %")
+        ax.plot(x, fitted_profile(wired, x, y), "--", color="tab:orange", lw=1,
+                label=f"with wire: {100 * (true_w / wired.width - 1):+.1f} %")
+        for v in (-0.5 * true_w, 0.5 * true_w):
+            ax.axvline(v + plain.centre, color="tab:green", lw=0.8)
+        ax.set_xlabel("offset across the catheter (px); green: true edges", fontsize=7)
+        ax.set_title(f"calibration error {row['error_pct']:+.1f} %", fontsize=8)
+        ax.legend(fontsize=6, loc="lower right")
+        ax.tick_params(labelsize=6)
+    fig.suptitle("catheter calibration: largest errors (scale error = true / measured width - 1)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Run the validation and print the markdown table."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -405,6 +465,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--fraction", type=float, default=0.33, help="boundary fraction dilated (and eroded) by 1 px")
     ap.add_argument("--corr", type=float, default=1.0, help="correlation length (px) of the boundary noise patches")
     ap.add_argument("--csv", default=None, help="optional CSV of per-lesion results")
+    ap.add_argument("--sheet", default=None,
+                    help="PNG: the catheter of the phantoms with the largest calibration errors (ground-truth masks, "
+                         "edge): the image around its measured segment, its median profile and both fits")
+    ap.add_argument("--sheet-tiles", type=int, default=6, help="phantoms on the --sheet (default 6)")
     ap.add_argument("--no-auto", action="store_true", help="skip the automatic lesion finding rows")
     ap.add_argument(
         "--model-n", type=int, default=0,
@@ -476,6 +540,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         print()
         print(automatic_table(ares, args.size))
     print(f"\n{args.n} phantoms in {time.time() - t0:.0f} s")
+    key = "ground-truth masks, edge"
+    if args.sheet and key in cal_rows:
+        worst = sorted((r for r in cal_rows[key] if r["ok"]), key=lambda r: -abs(r["error_pct"]))[: args.sheet_tiles]
+        cfgs = {}
+        for r in worst:
+            prng = np.random.default_rng(r["seed"])
+            lesions = dict(n_stenoses=(1, 2), stenosis_percent=(20.0, 85.0), catheter_french=(5, 6, 7))
+            cfg = (PhantomConfig.cathlab(size=args.size, **lesions) if args.cathlab
+                   else PhantomConfig(size=args.size, dose=float(prng.choice([1000.0, 3000.0, 10000.0])), **lesions))
+            cfgs[r["seed"]] = dataclasses.replace(cfg, **overrides)
+        catheter_sheet([(generate_phantom(r["seed"], cfgs[r["seed"]]), r) for r in worst], args.sheet)
+        print(f"catheter sheet: {args.sheet}")
     if args.csv:
         import csv
 

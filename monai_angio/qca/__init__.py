@@ -24,6 +24,7 @@ from .catheter_profile import (
     catheter_profile_model,
     clear_background,
     fit_catheter_profile,
+    fitted_profile,
     median_catheter_profile,
 )
 from .calibration import (
@@ -86,6 +87,7 @@ __all__ = [
     "catheter_profile_model",
     "clear_background",
     "fit_catheter_profile",
+    "fitted_profile",
     "median_catheter_profile",
     "Branch",
     "VesselGraph",

@@ -38,6 +38,8 @@ from monai_angio.utils.jsonable import jsonable
 
 from .catheter_profile import (
     GUIDEWIRE_DIAMETER_MM,
+    GUIDEWIRE_MASK_AGREEMENT,
+    GUIDEWIRE_MAX_MISFIT,
     GUIDEWIRE_MIN_EXPLAINED,
     GUIDEWIRE_SSE_RATIO,
     clear_background,
@@ -177,7 +179,8 @@ def catheter_width_px(
         french: the catheter's size (French); with ``guidewire_mm`` it lets the image measurement look for a
             guidewire inside the catheter (:func:`~monai_angio.qca.catheter_profile.fit_catheter_profile` on the
             segment's median profile). Where a wire of that diameter explains the profile
-            (``GUIDEWIRE_SSE_RATIO``, ``GUIDEWIRE_MIN_EXPLAINED``), the width is the catheter's outer width of that
+            (``GUIDEWIRE_SSE_RATIO``, ``GUIDEWIRE_MIN_EXPLAINED``, ``GUIDEWIRE_MAX_MISFIT``,
+            ``GUIDEWIRE_MASK_AGREEMENT``), the width is the catheter's outer width of that
             fit (``width_source="image+guidewire"``; ``guidewire`` in the result holds both fits' widths).
         guidewire_mm: the guidewire's diameter (mm; 0.014" by default); ``None`` does not look for one.
 
@@ -308,11 +311,16 @@ def _guidewire_width(out: Dict[str, Any], image: np.ndarray, seg: np.ndarray, wi
     ratio = wired.sse / max(plain.sse, 1e-30)
     depth = float(np.max(y) - np.min(y))
     explained = float(np.sqrt(max(plain.sse - wired.sse, 0.0) / len(y)) / max(depth, 1e-30))
-    found = bool(ratio < GUIDEWIRE_SSE_RATIO and explained >= GUIDEWIRE_MIN_EXPLAINED)
+    misfit = float(np.sqrt(wired.sse / len(y)) / max(depth, 1e-30))
+    vs_mask = float(wired.width / max(out["width_mask_px"], 1e-30) - 1.0)
+    found = bool(ratio < GUIDEWIRE_SSE_RATIO and explained >= GUIDEWIRE_MIN_EXPLAINED
+                 and misfit <= GUIDEWIRE_MAX_MISFIT and abs(vs_mask) <= GUIDEWIRE_MASK_AGREEMENT)
     out["guidewire"] = {
         "detected": found,
         "sse_ratio": float(ratio),
         "explained_rms_of_depth": explained,
+        "misfit_rms_of_depth": misfit,
+        "width_vs_mask": vs_mask,
         "width_plain_px": float(plain.width),
         "width_with_wire_px": float(wired.width),
         "wire_offset_px": float(wired.wire_offset),

@@ -18,7 +18,8 @@ cylinder holding a guidewire: a second cylinder of the wire's physical diameter 
 the catheter's: ``r_wire = R x wire_mm / catheter_mm``) at a free position inside the lumen, with a free density
 of at most :data:`MAX_WIRE_TO_CATHETER` times the catheter's central attenuation. The wire model is taken only
 where it explains most of the misfit of the plain one (:data:`GUIDEWIRE_SSE_RATIO`) and that misfit is more
-than noise (:data:`GUIDEWIRE_MIN_EXPLAINED`).
+than noise (:data:`GUIDEWIRE_MIN_EXPLAINED`), what it leaves is small (:data:`GUIDEWIRE_MAX_MISFIT`: the image is
+that of a catheter at all) and its width agrees with the mask's (:data:`GUIDEWIRE_MASK_AGREEMENT`).
 
 This module imports no other :mod:`monai_angio.qca` module except :mod:`.edges`.
 """
@@ -31,18 +32,21 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 from scipy import ndimage, optimize
 
-from .edges import _blur_matrix, _chord_avg, sample_profiles
+from .edges import cylinder_profile, sample_profiles
 
 __all__ = [
     "GUIDEWIRE_DIAMETER_MM",
     "GUIDEWIRE_SSE_RATIO",
     "GUIDEWIRE_MIN_EXPLAINED",
+    "GUIDEWIRE_MAX_MISFIT",
+    "GUIDEWIRE_MASK_AGREEMENT",
     "MAX_WIRE_TO_CATHETER",
     "CatheterProfileFit",
     "clear_background",
     "median_catheter_profile",
     "catheter_profile_model",
     "fit_catheter_profile",
+    "fitted_profile",
 ]
 
 GUIDEWIRE_DIAMETER_MM = 0.014 * 25.4
@@ -52,7 +56,13 @@ GUIDEWIRE_SSE_RATIO = 0.7
 """The guidewire model is used where its squared residual is below this fraction of the plain cylinder's ..."""
 
 GUIDEWIRE_MIN_EXPLAINED = 0.005
-"""... and the misfit it removes is at least this RMS fraction of the catheter's depth (not just noise)."""
+"""... and the misfit it removes is at least this RMS fraction of the catheter's depth (not just noise) ..."""
+
+GUIDEWIRE_MAX_MISFIT = 0.03
+"""... and what it leaves is at most this RMS fraction of the depth (the profile is the image of a catheter) ..."""
+
+GUIDEWIRE_MASK_AGREEMENT = 0.2
+"""... and its width is within this fraction of the mask's (a wire does not move the catheter's outer edges)."""
 
 MAX_WIRE_TO_CATHETER = 2.5
 """Upper bound of the wire's central line integral relative to the catheter's (steel vs a contrast-filled lumen)."""
@@ -161,7 +171,6 @@ def catheter_profile_model(
     wire_mu: float = 0.0,
     wire_offset: float = 0.0,
     wire_radius: float = 0.0,
-    h: float = 0.05,
 ) -> np.ndarray:
     """Absorbed fraction ``G_sigma * (1 - exp(-(mu chord_R + wire_mu chord_r)))`` of a catheter holding a wire.
 
@@ -171,17 +180,10 @@ def catheter_profile_model(
         mu: its attenuation per px of path.
         sigma: Gaussian PSF (px).
         wire_mu, wire_offset, wire_radius: the wire's attenuation per px, offset from the catheter's centre and
-            radius (px); ``wire_mu = 0`` is the catheter alone.
-        h: fine grid step (px).
+            radius (px); ``wire_mu = 0`` is the catheter alone (:func:`~monai_angio.qca.edges.cylinder_profile`).
     """
-    x = np.asarray(x, float)
-    lo = min(float(x[0]), centre - radius - 1.0)
-    hi = max(float(x[-1]), centre + radius + 1.0)
-    fine = np.arange(lo, hi + h, h)
-    att = mu * _chord_avg(fine - centre, np.asarray(radius, float), h)
-    if wire_mu > 0 and wire_radius > 0:
-        att = att + wire_mu * _chord_avg(fine - centre - wire_offset, np.asarray(wire_radius, float), h)
-    return (1.0 - np.exp(-att)) @ _blur_matrix(fine, x, sigma, h)
+    return 1.0 - cylinder_profile(x, centre, radius, mu, sigma, inner_mu=wire_mu, inner_offset=wire_offset,
+                                  inner_radius=wire_radius)
 
 
 @dataclass
@@ -273,3 +275,14 @@ def fit_catheter_profile(
     c, r, mu, s, mu_w, d, rw = unpack(best.x)
     return CatheterProfileFit(radius=r, mu=mu, sigma=s, centre=c, sse=2.0 * float(best.cost), wire_mu=mu_w,
                               wire_offset=d, wire_radius=rw)
+
+
+def fitted_profile(fit: CatheterProfileFit, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The profile ``fit`` predicts at ``x``, with the linear background that fits ``y`` best (for plots)."""
+    x = np.asarray(x, float)
+    scale = max(float(np.max(np.abs(x))), 1.0)
+    t = 1.0 - catheter_profile_model(x, fit.centre, fit.radius, fit.mu, fit.sigma, fit.wire_mu, fit.wire_offset,
+                                     fit.wire_radius)
+    basis = np.stack([t, (x / scale) * t], axis=1)
+    coef, *_ = np.linalg.lstsq(basis, np.asarray(y, float), rcond=None)
+    return basis @ coef

@@ -202,13 +202,29 @@ def _blur_matrix(fine: np.ndarray, x: np.ndarray, sigma: float, h: float) -> np.
     return h * np.exp(-0.5 * ((fine[:, None] - x[None, :]) / s) ** 2) / (np.sqrt(2 * np.pi) * s)
 
 
-def cylinder_profile(x: np.ndarray, centre: float, radius: float, mu: float, sigma: float, h: float = 0.05) -> np.ndarray:
-    """Transmission ``G_sigma * exp(-mu 2 sqrt(R^2 - (x - c)^2))`` of a cylinder at offsets ``x`` (px)."""
+def cylinder_profile(
+    x: np.ndarray,
+    centre: float,
+    radius: float,
+    mu: float,
+    sigma: float,
+    h: float = 0.05,
+    inner_mu: float = 0.0,
+    inner_offset: float = 0.0,
+    inner_radius: float = 0.0,
+) -> np.ndarray:
+    """Transmission ``G_sigma * exp(-mu 2 sqrt(R^2 - (x - c)^2))`` of a cylinder at offsets ``x`` (px).
+
+    ``inner_mu > 0`` adds a second, thin cylinder inside it (a guidewire in a catheter): radius ``inner_radius``,
+    centre ``c + inner_offset``, attenuation ``inner_mu`` per px.
+    """
     x = np.asarray(x, float)
     lo, hi = centre - radius - 0.5, centre + radius + 0.5
     fine = np.arange(lo, hi + h, h)
-    dens = 1.0 - np.exp(-mu * _chord_avg(fine - centre, np.asarray(radius, float), h))
-    return 1.0 - dens @ _blur_matrix(fine, x, sigma, h)
+    att = mu * _chord_avg(fine - centre, np.asarray(radius, float), h)
+    if inner_mu > 0 and inner_radius > 0:
+        att = att + inner_mu * _chord_avg(fine - centre - inner_offset, np.asarray(inner_radius, float), h)
+    return 1.0 - (1.0 - np.exp(-att)) @ _blur_matrix(fine, x, sigma, h)
 
 
 class _Fitter:

@@ -124,3 +124,14 @@ def test_cathlab_phantom_with_a_guidewire():
     assert cal.details["width_source"] == "image+guidewire"
     assert abs(cal.mm_per_px / ph.spacing_mm - 1) < 0.03
     assert old.mm_per_px / ph.spacing_mm - 1 > 0.2  # the cylinder alone: the scale 20 % and more too large
+
+
+def test_a_profile_that_is_no_xray_finds_no_guidewire():
+    from tests.qca.analytic import label_with_catheter
+
+    lab, _ = label_with_catheter(size=96, spacing_mm=0.3, stenosis_percent=50)
+    img = np.where(lab > 0, 80.0, 200.0)  # a flat box across the catheter: no blur, no cylinder
+    cal = calibrate_from_catheter(lab, french=6, image=img)
+    assert not cal.details["guidewire"]["detected"]
+    assert cal.details["guidewire"]["misfit_rms_of_depth"] > 0.03
+    assert abs(cal.mm_per_px / 0.3 - 1) < 0.03
