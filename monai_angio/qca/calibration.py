@@ -38,10 +38,10 @@ from monai_angio.utils.jsonable import jsonable
 
 from .catheter_profile import (
     GUIDEWIRE_DIAMETER_MM,
-    GUIDEWIRE_MASK_AGREEMENT,
     GUIDEWIRE_MAX_MISFIT,
     GUIDEWIRE_MIN_EXPLAINED,
     GUIDEWIRE_SSE_RATIO,
+    GUIDEWIRE_WIDTH_RANGE,
     clear_background,
     fit_catheter_profile,
     median_catheter_profile,
@@ -180,7 +180,7 @@ def catheter_width_px(
             guidewire inside the catheter (:func:`~monai_angio.qca.catheter_profile.fit_catheter_profile` on the
             segment's median profile). Where a wire of that diameter explains the profile
             (``GUIDEWIRE_SSE_RATIO``, ``GUIDEWIRE_MIN_EXPLAINED``, ``GUIDEWIRE_MAX_MISFIT``,
-            ``GUIDEWIRE_MASK_AGREEMENT``), the width is the catheter's outer width of that
+            ``GUIDEWIRE_WIDTH_RANGE``), the width is the catheter's outer width of that
             fit (``width_source="image+guidewire"``; ``guidewire`` in the result holds both fits' widths).
         guidewire_mm: the guidewire's diameter (mm; 0.014" by default); ``None`` does not look for one.
 
@@ -312,15 +312,16 @@ def _guidewire_width(out: Dict[str, Any], image: np.ndarray, seg: np.ndarray, wi
     depth = float(np.max(y) - np.min(y))
     explained = float(np.sqrt(max(plain.sse - wired.sse, 0.0) / len(y)) / max(depth, 1e-30))
     misfit = float(np.sqrt(wired.sse / len(y)) / max(depth, 1e-30))
-    vs_mask = float(wired.width / max(out["width_mask_px"], 1e-30) - 1.0)
+    vs_plain = float(wired.width / max(plain.width, 1e-30))
+    lo, hi = GUIDEWIRE_WIDTH_RANGE
     found = bool(ratio < GUIDEWIRE_SSE_RATIO and explained >= GUIDEWIRE_MIN_EXPLAINED
-                 and misfit <= GUIDEWIRE_MAX_MISFIT and abs(vs_mask) <= GUIDEWIRE_MASK_AGREEMENT)
+                 and misfit <= GUIDEWIRE_MAX_MISFIT and lo <= vs_plain <= hi)
     out["guidewire"] = {
         "detected": found,
         "sse_ratio": float(ratio),
         "explained_rms_of_depth": explained,
         "misfit_rms_of_depth": misfit,
-        "width_vs_mask": vs_mask,
+        "width_over_plain": vs_plain,
         "width_plain_px": float(plain.width),
         "width_with_wire_px": float(wired.width),
         "wire_offset_px": float(wired.wire_offset),

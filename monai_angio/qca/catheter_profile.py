@@ -19,7 +19,7 @@ the catheter's: ``r_wire = R x wire_mm / catheter_mm``) at a free position insid
 of at most :data:`MAX_WIRE_TO_CATHETER` times the catheter's central attenuation. The wire model is taken only
 where it explains most of the misfit of the plain one (:data:`GUIDEWIRE_SSE_RATIO`) and that misfit is more
 than noise (:data:`GUIDEWIRE_MIN_EXPLAINED`), what it leaves is small (:data:`GUIDEWIRE_MAX_MISFIT`: the image is
-that of a catheter at all) and its width agrees with the mask's (:data:`GUIDEWIRE_MASK_AGREEMENT`).
+that of a catheter at all) and its width is not below the plain cylinder's (:data:`GUIDEWIRE_WIDTH_RANGE`).
 
 This module imports no other :mod:`monai_angio.qca` module except :mod:`.edges`.
 """
@@ -39,7 +39,7 @@ __all__ = [
     "GUIDEWIRE_SSE_RATIO",
     "GUIDEWIRE_MIN_EXPLAINED",
     "GUIDEWIRE_MAX_MISFIT",
-    "GUIDEWIRE_MASK_AGREEMENT",
+    "GUIDEWIRE_WIDTH_RANGE",
     "MAX_WIRE_TO_CATHETER",
     "CatheterProfileFit",
     "clear_background",
@@ -61,8 +61,9 @@ GUIDEWIRE_MIN_EXPLAINED = 0.005
 GUIDEWIRE_MAX_MISFIT = 0.03
 """... and what it leaves is at most this RMS fraction of the depth (the profile is the image of a catheter) ..."""
 
-GUIDEWIRE_MASK_AGREEMENT = 0.2
-"""... and its width is within this fraction of the mask's (a wire does not move the catheter's outer edges)."""
+GUIDEWIRE_WIDTH_RANGE = (0.95, 2.0)
+"""... and its width over the plain cylinder's lies in this range (a wire makes a catheter read narrow, not wide).
+Not the mask's width: a network's catheter mask can be as narrow as the plain fit where a wire darkens the core."""
 
 MAX_WIRE_TO_CATHETER = 2.5
 """Upper bound of the wire's central line integral relative to the catheter's (steel vs a contrast-filled lumen)."""
