@@ -382,6 +382,11 @@ def calibrate_from_catheter(
             "method": "width of the central straight catheter segment, from " + _WIDTH_METHODS[res["width_source"]],
         }
     )
+    if res["width_source"] == "image+guidewire":
+        details.setdefault("warnings", []).append(
+            "a guidewire was found inside the catheter and modelled; its width is less certain than a plain "
+            "catheter's: check the scale against the DICOM geometry where there is one"
+        )
     if filename is not None:
         details["filename"] = str(filename)
     return Calibration(mm_per_px=mm_per_px, source="catheter", details=details)
@@ -531,6 +536,7 @@ def calibrate(
             cal = calibrate_from_dicom(meta, filename=filename)
             if reasons:
                 cal.details["catheter_error"] = reasons[0]
+                cal.details.setdefault("warnings", []).append(f"{reasons[0]}; calibrated from the DICOM geometry")
             return cal
         except CalibrationError as e:
             reasons.append(f"dicom: {e.problem}")

@@ -111,6 +111,7 @@ def test_calibrate_picks_sources():
     no_cath, _ = label_with_catheter(catheter=False)
     cal = calibrate(no_cath, meta, french=6)
     assert cal.source == "dicom-isocenter" and "no catheter pixels" in cal.details["catheter_error"]
+    assert cal.details["warnings"][-1].endswith("calibrated from the DICOM geometry")
     with pytest.raises(CalibrationError, match="a.png: no calibration available"):
         calibrate(no_cath, None, french=6, filename="a.png")
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from monai_angio.errors import CalibrationError
-from monai_angio.qca import calibrate_from_catheter
+from monai_angio.qca import calibrate, calibrate_from_catheter
 from monai_angio.qca.pipeline import psf_from_calibration
 from monai_angio.qca.catheter_profile import (
     GUIDEWIRE_DIAMETER_MM,
@@ -81,6 +81,7 @@ def test_calibration_with_a_guidewire_in_the_catheter(spacing):
     cal = calibrate_from_catheter(lab, french=6, image=img)
     assert cal.details["width_source"] == "image+guidewire"
     assert cal.details["guidewire"]["detected"]
+    assert "guidewire" in cal.details["warnings"][0]  # the CLI prints it: check the scale against the DICOM
     assert abs(cal.mm_per_px / spacing - 1) < 0.02
     assert cal.details["guidewire"]["psf_sigma_px"] == pytest.approx(1.0, rel=0.15)
     assert psf_from_calibration(cal) is None  # the vessels' fits measure their own PSF (the plain fits' is biased)
@@ -101,6 +102,10 @@ def test_catheter_along_a_collimator_edge_cannot_calibrate():
     with pytest.raises(CalibrationError, match="even, unclipped background") as e:
         calibrate_from_catheter(mask.astype(np.uint8) * 2, french=6, image=img, filename="run_3.dcm")
     assert "run_3.dcm" in str(e.value)
+    # the QCA pipeline's calibrate() falls back to the DICOM geometry and says why
+    meta = {"isocenter_spacing_mm": [0.25, 0.25]}
+    cal = calibrate(mask.astype(np.uint8) * 2, meta, french=6, image=img)
+    assert cal.source == "dicom-isocenter" and "even, unclipped background" in cal.details["warnings"][-1]
     # without the image the mask still calibrates (it does not see the blade)
     assert calibrate_from_catheter(mask.astype(np.uint8) * 2, french=6).mm_per_px == pytest.approx(0.25, rel=0.03)
 
