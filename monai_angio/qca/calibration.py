@@ -38,14 +38,12 @@ from monai_angio.utils.jsonable import jsonable
 
 from .catheter_profile import (
     GUIDEWIRE_DIAMETER_MM,
-    GUIDEWIRE_INNER_SSE_RATIO,
     GUIDEWIRE_MAX_MISFIT,
     GUIDEWIRE_MIN_EXPLAINED,
     GUIDEWIRE_SSE_RATIO,
     GUIDEWIRE_WIDTH_RANGE,
     clear_background,
     fit_catheter_profile,
-    fitted_profile,
     median_catheter_profile,
 )
 from .centerline import as_binary_mask, vessel_graph
@@ -181,8 +179,8 @@ def catheter_width_px(
         french: the catheter's size (French); with ``guidewire_mm`` it lets the image measurement look for a
             guidewire inside the catheter (:func:`~monai_angio.qca.catheter_profile.fit_catheter_profile` on the
             segment's median profile). Where a wire of that diameter explains the profile
-            (``GUIDEWIRE_SSE_RATIO`` or ``GUIDEWIRE_INNER_SSE_RATIO``, ``GUIDEWIRE_MIN_EXPLAINED``,
-            ``GUIDEWIRE_MAX_MISFIT``, ``GUIDEWIRE_WIDTH_RANGE``), the width is the catheter's outer width of that
+            (``GUIDEWIRE_SSE_RATIO``, ``GUIDEWIRE_MIN_EXPLAINED``, ``GUIDEWIRE_MAX_MISFIT``,
+            ``GUIDEWIRE_WIDTH_RANGE``), the width is the catheter's outer width of that
             fit (``width_source="image+guidewire"``; ``guidewire`` in the result holds both fits' widths).
         guidewire_mm: the guidewire's diameter (mm; 0.014" by default); ``None`` does not look for one.
 
@@ -310,27 +308,18 @@ def _guidewire_width(out: Dict[str, Any], image: np.ndarray, seg: np.ndarray, wi
     except (ValueError, np.linalg.LinAlgError) as e:
         out["guidewire_error"] = str(e)
         return
-    depth = max(float(np.max(y) - np.min(y)), 1e-30)
     ratio = wired.sse / max(plain.sse, 1e-30)
-    explained = float(np.sqrt(max(plain.sse - wired.sse, 0.0) / len(y)) / depth)
-    # the same inside the catheter alone: an edge-enhancement halo outside it can dominate the whole misfit
-    inner = np.abs(x - plain.centre) <= 0.8 * plain.radius
-    sp = float(np.sum((y - fitted_profile(plain, x, y))[inner] ** 2))
-    sw = float(np.sum((y - fitted_profile(wired, x, y))[inner] ** 2))
-    inner_ratio = sw / max(sp, 1e-30)
-    inner_explained = float(np.sqrt(max(sp - sw, 0.0) / max(int(inner.sum()), 1)) / depth)
-    misfit = float(np.sqrt(wired.sse / len(y)) / depth)
+    depth = float(np.max(y) - np.min(y))
+    explained = float(np.sqrt(max(plain.sse - wired.sse, 0.0) / len(y)) / max(depth, 1e-30))
+    misfit = float(np.sqrt(wired.sse / len(y)) / max(depth, 1e-30))
     vs_plain = float(wired.width / max(plain.width, 1e-30))
     lo, hi = GUIDEWIRE_WIDTH_RANGE
-    explains = (ratio < GUIDEWIRE_SSE_RATIO and explained >= GUIDEWIRE_MIN_EXPLAINED) or (
-        inner_ratio < GUIDEWIRE_INNER_SSE_RATIO and inner_explained >= GUIDEWIRE_MIN_EXPLAINED)
-    found = bool(explains and misfit <= GUIDEWIRE_MAX_MISFIT and lo <= vs_plain <= hi)
+    found = bool(ratio < GUIDEWIRE_SSE_RATIO and explained >= GUIDEWIRE_MIN_EXPLAINED
+                 and misfit <= GUIDEWIRE_MAX_MISFIT and lo <= vs_plain <= hi)
     out["guidewire"] = {
         "detected": found,
         "sse_ratio": float(ratio),
         "explained_rms_of_depth": explained,
-        "inner_sse_ratio": float(inner_ratio),
-        "inner_explained_rms_of_depth": inner_explained,
         "misfit_rms_of_depth": misfit,
         "width_over_plain": vs_plain,
         "width_plain_px": float(plain.width),

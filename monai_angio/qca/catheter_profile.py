@@ -17,8 +17,8 @@ their centre and takes their median (one low-noise profile; other vessels crossi
 cylinder holding a guidewire: a second cylinder of the wire's physical diameter (so its width in pixels is tied to
 the catheter's: ``r_wire = R x wire_mm / catheter_mm``) at a free position inside the lumen, with a free density
 of at most :data:`MAX_WIRE_TO_CATHETER` times the catheter's central attenuation. The wire model is taken only
-where it explains most of the misfit of the plain one (:data:`GUIDEWIRE_SSE_RATIO`; or inside the catheter,
-:data:`GUIDEWIRE_INNER_SSE_RATIO`) and that misfit is more than noise (:data:`GUIDEWIRE_MIN_EXPLAINED`), what it leaves is small (:data:`GUIDEWIRE_MAX_MISFIT`: the image is
+where it explains most of the misfit of the plain one (:data:`GUIDEWIRE_SSE_RATIO`) and that misfit is more
+than noise (:data:`GUIDEWIRE_MIN_EXPLAINED`), what it leaves is small (:data:`GUIDEWIRE_MAX_MISFIT`: the image is
 that of a catheter at all) and its width is not below the plain cylinder's (:data:`GUIDEWIRE_WIDTH_RANGE`).
 
 This module imports no other :mod:`monai_angio.qca` module except :mod:`.edges`.
@@ -38,7 +38,6 @@ __all__ = [
     "GUIDEWIRE_DIAMETER_MM",
     "GUIDEWIRE_SSE_RATIO",
     "GUIDEWIRE_MIN_EXPLAINED",
-    "GUIDEWIRE_INNER_SSE_RATIO",
     "GUIDEWIRE_MAX_MISFIT",
     "GUIDEWIRE_WIDTH_RANGE",
     "MAX_WIRE_TO_CATHETER",
@@ -57,12 +56,7 @@ GUIDEWIRE_SSE_RATIO = 0.7
 """The guidewire model is used where its squared residual is below this fraction of the plain cylinder's ..."""
 
 GUIDEWIRE_MIN_EXPLAINED = 0.005
-"""... and the misfit it removes is at least this RMS fraction of the catheter's depth (not just noise) ...;
-or the same two inside the catheter alone (within 0.8 of its radius), with :data:`GUIDEWIRE_INNER_SSE_RATIO`: an
-edge-enhancement halo outside the catheter can dominate the whole profile's misfit and hide the wire ..."""
-
-GUIDEWIRE_INNER_SSE_RATIO = 0.5
-"""The residual ratio of the wire model inside the catheter (within 0.8 of its radius) that also finds a wire."""
+"""... and the misfit it removes is at least this RMS fraction of the catheter's depth (not just noise) ..."""
 
 GUIDEWIRE_MAX_MISFIT = 0.03
 """... and what it leaves is at most this RMS fraction of the depth (the profile is the image of a catheter) ..."""
