@@ -7,8 +7,7 @@ A guiding catheter is the scale of a coronary angiogram, but in a cath lab it is
   the scale comes out too large (cath-lab phantoms: up to 30 % and more);
 - **the collimator or an anatomy edge along it** (the catheter enters the field from the image border, often
   along a collimator blade) makes one side of its profile much darker than the other;
-- **over- or under-exposure** clips the background (or the catheter's core) at the detector's limit, so its
-  edges are cut off.
+- **over-exposure** clips the background at the detector's limit, so the catheter's edges are cut off.
 
 :func:`clear_background` flags the centreline points where none of the last two happens, so the calibration
 takes its straight segment there. :func:`median_catheter_profile` aligns the profiles of that straight segment on
