@@ -267,7 +267,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     cal = rep.calibration
-    print(f"calibration : {cal.mm_per_px:.4f} mm/px ({cal.source})")
+    how = cal.source + (", guidewire modelled" if cal.details.get("width_source") == "image+guidewire" else "")
+    print(f"calibration : {cal.mm_per_px:.4f} mm/px ({how})")
     r, c = rep.mld_rc
     print(f"MLD         : {rep.mld_mm:.2f} mm at {rep.mld_position_mm:.1f} mm (row {r:.0f}, col {c:.0f})")
     print(f"reference   : {rep.reference_diameter_mm:.2f} mm")
