@@ -665,6 +665,10 @@ Reading the comparison:
 
 * **6 F = 2.00 mm.** The catheter converts pixels to millimetres; the method and its source are always reported.
 * **%DS is a ratio** and is robust to calibration errors; MLD and lengths are not.
+* **On patient images the catheter is rarely alone.** During PCI a 0.014" guidewire runs inside the guiding
+  catheter and makes it look narrower, so every millimetre reads too large. monai-angio models the wire where the
+  image resolves it and says so ("guidewire modelled"). It refuses a catheter that runs along the collimator's
+  edge or over a saturated background rather than guessing. Compare with the DICOM geometry whenever it warns.
 * Magnification, foreshortening, overlap, catheter tapering and coarse pixels all limit accuracy. QCA numbers
   support, and do not replace, clinical judgement (and physiology such as FFR/iFR).
 """
