@@ -402,6 +402,17 @@ def _phantom_overrides(items: List[str]) -> Dict[str, object]:
     return out
 
 
+def _phantom_config(args: argparse.Namespace, prng: np.random.Generator, overrides: Dict[str, object]) -> PhantomConfig:
+    """The phantom configuration of one seed: lesions and catheter sizes, the plain image chain with a dose drawn
+    from ``prng`` (its first draw) or ``--cathlab``'s, then ``--phantom`` (which wins over the lesion settings)."""
+    lesions = dict(n_stenoses=(1, 2), stenosis_percent=(20.0, 85.0), catheter_french=(5, 6, 7))
+    if args.cathlab:  # the realistic image chain, devices and anatomy, with its own dose and noise
+        cfg = PhantomConfig.cathlab(size=args.size, **lesions)
+    else:
+        cfg = PhantomConfig(size=args.size, dose=float(prng.choice([1000.0, 3000.0, 10000.0])), **lesions)
+    return dataclasses.replace(cfg, **overrides)
+
+
 def catheter_sheet(items: List[tuple], path: str) -> None:
     """Draw, per phantom, the image around the catheter's measured segment and its median profile with the plain
     and the guidewire fit (:mod:`monai_angio.qca.catheter_profile`), the true catheter edges and both errors."""
@@ -411,12 +422,7 @@ def catheter_sheet(items: List[tuple], path: str) -> None:
     import matplotlib.pyplot as plt
 
     from monai_angio.qca.calibration import catheter_width_px
-    from monai_angio.qca.catheter_profile import (
-        GUIDEWIRE_DIAMETER_MM,
-        fit_catheter_profile,
-        fitted_profile,
-        median_catheter_profile,
-    )
+    from monai_angio.qca.catheter_profile import fit_catheter_with_and_without_wire, fitted_profile
 
     fig, axs = plt.subplots(2, max(len(items), 1), figsize=(3.6 * max(len(items), 1), 7.0), squeeze=False)
     for j, (ph, row) in enumerate(items):
@@ -425,9 +431,7 @@ def catheter_sheet(items: List[tuple], path: str) -> None:
         res = catheter_width_px(ph.label == 2, image=img, french=ph.catheter_french)
         seg = np.asarray(res["segment_rc"])
         w0 = res.get("width_image_px", res["width_mask_px"])
-        x, y, _ = median_catheter_profile(img, seg, w0)
-        plain = fit_catheter_profile(x, y, 0.5 * w0)
-        wired = fit_catheter_profile(x, y, 0.5 * w0, wire_to_catheter=GUIDEWIRE_DIAMETER_MM / (ph.catheter_french / 3))
+        x, y, _, plain, wired = fit_catheter_with_and_without_wire(img, seg, w0, ph.catheter_french)
         ax = axs[0, j]
         c = seg.mean(0)
         half = max(40.0, 0.6 * float(np.ptp(seg, axis=0).max()))
@@ -506,13 +510,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     for k in track(range(args.n), desc="phantoms", unit="phantom"):  # a line per 10 phantoms in a log file
         seed = args.seed + k
         prng = np.random.default_rng(seed)
-        lesions = dict(n_stenoses=(1, 2), stenosis_percent=(20.0, 85.0), catheter_french=(5, 6, 7))
-        if args.cathlab:  # the realistic image chain, devices and anatomy, with its own dose and noise
-            cfg = PhantomConfig.cathlab(size=args.size, **lesions)
-        else:
-            cfg = PhantomConfig(size=args.size, dose=float(prng.choice([1000.0, 3000.0, 10000.0])), **lesions)
-        cfg = dataclasses.replace(cfg, **overrides)  # --phantom wins over the lesion settings too
-        ph = generate_phantom(seed, cfg)
+        ph = generate_phantom(seed, _phantom_config(args, prng, overrides))
         labels = {"ground-truth masks": ph.label, "1-px boundary noise": degrade_label(ph.label, prng, args.fraction, args.corr)}
         if model is not None and k < args.model_n:
             pred = np.asarray(model.predict(np.asarray(ph.image, np.float32)[None]))
@@ -543,14 +541,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     key = "ground-truth masks, edge"
     if args.sheet and key in cal_rows:
         worst = sorted((r for r in cal_rows[key] if r["ok"]), key=lambda r: -abs(r["error_pct"]))[: args.sheet_tiles]
-        cfgs = {}
-        for r in worst:
-            prng = np.random.default_rng(r["seed"])
-            lesions = dict(n_stenoses=(1, 2), stenosis_percent=(20.0, 85.0), catheter_french=(5, 6, 7))
-            cfg = (PhantomConfig.cathlab(size=args.size, **lesions) if args.cathlab
-                   else PhantomConfig(size=args.size, dose=float(prng.choice([1000.0, 3000.0, 10000.0])), **lesions))
-            cfgs[r["seed"]] = dataclasses.replace(cfg, **overrides)
-        catheter_sheet([(generate_phantom(r["seed"], cfgs[r["seed"]]), r) for r in worst], args.sheet)
+        phantoms = [generate_phantom(r["seed"], _phantom_config(args, np.random.default_rng(r["seed"]), overrides))
+                    for r in worst]
+        catheter_sheet(list(zip(phantoms, worst)), args.sheet)
         print(f"catheter sheet: {args.sheet}")
     if args.csv:
         import csv

@@ -24,6 +24,7 @@ from .catheter_profile import (
     catheter_profile_model,
     clear_background,
     fit_catheter_profile,
+    fit_catheter_with_and_without_wire,
     fitted_profile,
     median_catheter_profile,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "catheter_profile_model",
     "clear_background",
     "fit_catheter_profile",
+    "fit_catheter_with_and_without_wire",
     "fitted_profile",
     "median_catheter_profile",
     "Branch",

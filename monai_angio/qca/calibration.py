@@ -43,8 +43,7 @@ from .catheter_profile import (
     GUIDEWIRE_SSE_RATIO,
     GUIDEWIRE_WIDTH_RANGE,
     clear_background,
-    fit_catheter_profile,
-    median_catheter_profile,
+    fit_catheter_with_and_without_wire,
 )
 from .centerline import as_binary_mask, vessel_graph
 from .diameter import EDT_SKELETON_BIAS_PX, diameter_profile, smooth_path
@@ -294,17 +293,15 @@ def catheter_width_px(
         except Exception as e:  # noqa: BLE001 - the image measurement falls back to the mask
             out["width_image_error"] = str(e)
         if french is not None and guidewire_mm:
-            _guidewire_width(out, image, seg, float(guidewire_mm) / (float(french) / 3.0))
+            _guidewire_width(out, image, seg, float(french), float(guidewire_mm))
     return out
 
 
-def _guidewire_width(out: Dict[str, Any], image: np.ndarray, seg: np.ndarray, wire_to_catheter: float) -> None:
+def _guidewire_width(out: Dict[str, Any], image: np.ndarray, seg: np.ndarray, french: float, wire_mm: float) -> None:
     """Look for a guidewire in the catheter's median profile; where one explains it, its fit gives the width."""
     w0 = out.get("width_image_px", out["width_mask_px"])
     try:
-        x, y, n = median_catheter_profile(image, seg, w0)
-        plain = fit_catheter_profile(x, y, 0.5 * w0)
-        wired = fit_catheter_profile(x, y, 0.5 * w0, wire_to_catheter=wire_to_catheter)
+        _, y, n, plain, wired = fit_catheter_with_and_without_wire(image, seg, w0, french, wire_mm)
     except (ValueError, np.linalg.LinAlgError) as e:
         out["guidewire_error"] = str(e)
         return

@@ -46,6 +46,7 @@ __all__ = [
     "catheter_profile_model",
     "fit_catheter_profile",
     "fitted_profile",
+    "fit_catheter_with_and_without_wire",
 ]
 
 GUIDEWIRE_DIAMETER_MM = 0.014 * 25.4
@@ -238,7 +239,6 @@ def fit_catheter_profile(
     """
     x = np.asarray(x, float)
     y = np.asarray(y, float)
-    scale = max(float(np.max(np.abs(x))), 1.0)
     wire = wire_to_catheter is not None and wire_to_catheter > 0
 
     def unpack(p: np.ndarray) -> Tuple[float, ...]:
@@ -251,11 +251,7 @@ def fit_catheter_profile(
         return c, r, mu, float(np.exp(ls)), mu_w, (r - rw) * float(np.tanh(p[5])), rw
 
     def residual(p: np.ndarray) -> np.ndarray:
-        c, r, mu, s, mu_w, d, rw = unpack(p)
-        t = 1.0 - catheter_profile_model(x, c, r, mu, s, mu_w, d, rw)
-        basis = np.stack([t, (x / scale) * t], axis=1)
-        coef, *_ = np.linalg.lstsq(basis, y, rcond=None)
-        return basis @ coef - y
+        return _on_background(x, y, 1.0 - catheter_profile_model(x, *unpack(p))) - y
 
     r0 = max(float(radius0), 0.5)
     lo = [-r0, 0.3, -8.0, np.log(0.2)] + ([-10.0, -3.0] if wire else [])
@@ -277,12 +273,42 @@ def fit_catheter_profile(
                               wire_offset=d, wire_radius=rw)
 
 
+def _on_background(x: np.ndarray, y: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``(b0 + b1 x) t`` with the ``b0, b1`` that fit ``y`` best (least squares; ``x`` scaled for conditioning)."""
+    scale = max(float(np.max(np.abs(x))), 1.0)
+    basis = np.stack([t, (x / scale) * t], axis=1)
+    coef, *_ = np.linalg.lstsq(basis, y, rcond=None)
+    return basis @ coef
+
+
 def fitted_profile(fit: CatheterProfileFit, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The profile ``fit`` predicts at ``x``, with the linear background that fits ``y`` best (for plots)."""
     x = np.asarray(x, float)
-    scale = max(float(np.max(np.abs(x))), 1.0)
     t = 1.0 - catheter_profile_model(x, fit.centre, fit.radius, fit.mu, fit.sigma, fit.wire_mu, fit.wire_offset,
                                      fit.wire_radius)
-    basis = np.stack([t, (x / scale) * t], axis=1)
-    coef, *_ = np.linalg.lstsq(basis, np.asarray(y, float), rcond=None)
-    return basis @ coef
+    return _on_background(x, np.asarray(y, float), t)
+
+
+def fit_catheter_with_and_without_wire(
+    image: np.ndarray,
+    points_rc: np.ndarray,
+    width_px: float,
+    french: float,
+    wire_mm: float = GUIDEWIRE_DIAMETER_MM,
+) -> Tuple[np.ndarray, np.ndarray, int, CatheterProfileFit, CatheterProfileFit]:
+    """The median profile of a straight catheter segment, fitted as a plain cylinder and holding a wire.
+
+    Args:
+        image: ``(H, W)`` image, vessels dark.
+        points_rc: ``(N, 2)`` centreline points of the segment.
+        width_px: rough catheter width (px).
+        french: the catheter's size (French; ``french / 3`` mm across).
+        wire_mm: the guidewire's diameter (mm).
+
+    Returns:
+        ``(offsets, median profile, number of profiles, plain fit, wire fit)``.
+    """
+    x, y, n = median_catheter_profile(image, points_rc, width_px)
+    plain = fit_catheter_profile(x, y, 0.5 * width_px)
+    wired = fit_catheter_profile(x, y, 0.5 * width_px, wire_to_catheter=float(wire_mm) / (float(french) / 3.0))
+    return x, y, n, plain, wired
