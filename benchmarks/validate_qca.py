@@ -126,8 +126,9 @@ def evaluate_phantom(
     try:
         cal = calibrate_from_catheter(label, french=ph.catheter_french, filename=f"seed{seed}", image=image)
         err = (cal.mm_per_px - ph.spacing_mm) / ph.spacing_mm * 100
+        narrow = any("px wide" in w for w in cal.details.get("warnings", []))
         cal_rows.append({"seed": seed, "french": ph.catheter_french, "error_pct": err, "ok": True, "wire": wire,
-                         "source": cal.details.get("width_source")})
+                         "source": cal.details.get("width_source"), "narrow": narrow})
     except CalibrationError as e:
         cal_rows.append(
             {"seed": seed, "french": ph.catheter_french, "error_pct": np.nan, "ok": False, "why": e.problem,
@@ -296,6 +297,10 @@ def summarize(rows: List[Dict], cal_rows: List[Dict]) -> Dict[str, float]:
         e = [abs(r["error_pct"]) for r in cal_rows if r["ok"] and r.get("wire", False) == wire]
         return float(np.mean(e)) if e else np.nan
 
+    def abs_err_narrow(narrow: bool) -> float:
+        e = [abs(r["error_pct"]) for r in cal_rows if r["ok"] and r.get("narrow", False) == narrow]
+        return float(np.mean(e)) if e else np.nan
+
     found = [r.get("source") == "image+guidewire" for r in cal_rows if r["ok"]]
     wired = [r.get("wire", False) for r in cal_rows if r["ok"]]
     return {
@@ -307,6 +312,11 @@ def summarize(rows: List[Dict], cal_rows: List[Dict]) -> Dict[str, float]:
         "wire_false": sum(f and not w for f, w in zip(found, wired)),
         "cal_abs_wire": abs_err(True),
         "cal_abs_nowire": abs_err(False),
+        "cal_narrow": sum(r.get("narrow", False) for r in cal_rows if r["ok"]),
+        "cal_narrow_big": sum(r.get("narrow", False) and abs(r["error_pct"]) > 5 for r in cal_rows if r["ok"]),
+        "cal_big": sum(abs(r["error_pct"]) > 5 for r in cal_rows if r["ok"]),
+        "cal_abs_narrow": abs_err_narrow(True),
+        "cal_abs_wide": abs_err_narrow(False),
         "cal_bias": float(np.mean(ok_cal)) if ok_cal.size else np.nan,
         "cal_sd": float(np.std(ok_cal)) if ok_cal.size else np.nan,
         "cal_abs_mean": float(np.mean(np.abs(ok_cal))) if ok_cal.size else np.nan,
@@ -361,6 +371,10 @@ def markdown_table(res: Dict[str, Dict[str, float]], args: argparse.Namespace) -
             lambda r: f"{r['wire_found']} / {r['cal_wire']}; {r['wire_false']} / {r['cal_nowire']}"),
         row("calibration mean abs error with / without a guidewire (%)",
             lambda r: f"{f(r['cal_abs_wire'], '.2f')} / {f(r['cal_abs_nowire'], '.2f')}"),
+        row("catheter under 4 px wide (warned) / calibrated; errors above 5 % warned / all",
+            lambda r: f"{r['cal_narrow']} / {r['n_phantoms'] - r['cal_fail']}; {r['cal_narrow_big']} / {r['cal_big']}"),
+        row("calibration mean abs error, warned narrow / other catheters (%)",
+            lambda r: f"{f(r['cal_abs_narrow'], '.2f')} / {f(r['cal_abs_wide'], '.2f')}"),
         row("lesions analysed / overlapped by a labelled vessel / by any drawn vessel / evaluated "
             "(not overlapped, MLD found at the lesion)",
             lambda r: f"{r['n_lesions']} / {r['n_overlap_labelled']} / {r['n_overlap']} / {r['n_located']}"),

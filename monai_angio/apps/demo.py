@@ -112,6 +112,7 @@ def run_demo(
             "true_mm_per_px": float(truth.spacing_mm),
             "error_percent": 100.0 * (cal.mm_per_px / float(truth.spacing_mm) - 1.0),
             "catheter_french": int(truth.catheter_french),
+            "warnings": list(cal.details.get("warnings", [])),
         },
         "qca": analyses,
         "truth_worst_lesion": None if worst is None else {
@@ -182,6 +183,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"overlay          : {s['segmentation'].get('overlay')}")
     print(f"calibration      : {cal['measured_mm_per_px']:.4f} mm/px from the {cal['catheter_french']}F catheter "
           f"(truth {cal['true_mm_per_px']:.4f}, error {cal['error_percent']:+.1f} %)")
+    for w in cal.get("warnings", []):
+        print(f"  warning        : {w}")
     print(f"truth            : worst lesion MLD {_fmt(t.get('mld_mm'), ' mm')}, "
           f"{_fmt(t.get('percent_diameter'), ' %DS', 1)}")
     labels = {"operator": "QCA, operator   ", "automatic": "QCA, automatic  "}

@@ -94,6 +94,9 @@ def overlay_labels(
 #: title and legend.
 MIN_FIGURE_WIDTH_IN: float = 6.0
 
+#: largest panel of a still (inches at dpi 100): a 512 px image is drawn at its own resolution
+STILL_PANEL_MAX_IN: float = 5.12
+
 
 def _wrap_title(title: str, fig_width_in: float, fontsize: float = 10.0) -> list:
     """Split ``title`` into lines that fit a figure ``fig_width_in`` inches wide (about 0.6 em per character).
@@ -153,11 +156,14 @@ def save_overlay_png(
     alpha: float = 0.5,
     title: Optional[str] = None,
     overwrite: bool = True,
+    mm_per_px: Optional[float] = None,
+    scale_note: Optional[str] = None,
 ) -> Path:
     """Write a PNG with the labels over the image, a colour legend and the frame index of each panel.
 
-    A still gives one panel; a cine gives a contact sheet of up to ``max_frames`` panels
-    (see :func:`pick_frames`).
+    A still gives two panels side by side, the image alone and the labels over it, each near the image's own
+    resolution (up to 512 px), so thin vessels can be checked against the image; a cine gives a contact sheet of up
+    to ``max_frames`` overlay panels (see :func:`pick_frames`).
 
     Args:
         path: output PNG path (written atomically).
@@ -171,6 +177,8 @@ def save_overlay_png(
         alpha: colour opacity.
         title: optional figure title (e.g. the input file name).
         overwrite: replace an existing file.
+        mm_per_px: pixel size (mm); when given, every overlay panel gets a millimetre scale bar.
+        scale_note: text after the bar's length, e.g. ``"at isocentre"`` (where the pixel size holds).
 
     Returns:
         The written path.
@@ -187,11 +195,13 @@ def save_overlay_png(
     frame_indices = list(range(t)) if frame_indices is None else list(frame_indices)
     picks = pick_frames(images, labels, max_frames=max_frames)
     names = dict(DEFAULT_CLASS_NAMES if class_names is None else class_names)
-    n = len(picks)
+    still = t == 1
+    h, w = images.shape[1:]
+    n = 2 if still else len(picks)
     ncols = min(n, 3)
     nrows = int(np.ceil(n / ncols))
-    h, w = images.shape[1:]
-    panel = 3.2
+    # inches at dpi 100: a still is shown near its own resolution (3.2-5.12 in = 320-512 px), a sheet's panels small
+    panel = float(np.clip(max(h, w) / 100.0, 3.2, STILL_PANEL_MAX_IN)) if still else 3.2
     # a single still gets a wider figure so that the title and the legend fit; long titles are wrapped
     fig_w = max(panel * ncols, MIN_FIGURE_WIDTH_IN)
     title_lines = _wrap_title(title, fig_w) if title else []
@@ -203,9 +213,21 @@ def save_overlay_png(
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
-    for ax, k in zip(axes.ravel(), picks):
-        ax.imshow(overlay_labels(images[k], labels[k], alpha=alpha), interpolation="nearest")
-        ax.set_title(f"frame {frame_indices[k]}" + (f" / {t}" if t > 1 else ""), fontsize=9)
+    if still:
+        gray = to_uint8_gray(images[0])
+        axes[0, 0].imshow(gray, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+        axes[0, 0].set_title("image", fontsize=9)
+        axes[0, 1].imshow(overlay_labels(images[0], labels[0], alpha=alpha), interpolation="nearest")
+        axes[0, 1].set_title("labels", fontsize=9)
+    else:
+        for ax, k in zip(axes.ravel(), picks):
+            ax.imshow(overlay_labels(images[k], labels[k], alpha=alpha), interpolation="nearest")
+            ax.set_title(f"frame {frame_indices[k]} / {t}", fontsize=9)
+    if mm_per_px is not None and mm_per_px > 0:
+        from monai_angio.utils.scale_bar import add_scale_bar
+
+        for ax in axes.ravel()[1:2] if still else axes.ravel()[: len(picks)]:
+            add_scale_bar(ax, float(mm_per_px), (h, w), note=scale_note)
     handles = [
         Patch(facecolor=np.asarray(LABEL_COLORS[v]) / 255.0, alpha=max(alpha, 0.6), label=names.get(v, f"label {v}"))
         for v in sorted(LABEL_COLORS)

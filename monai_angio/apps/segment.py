@@ -98,6 +98,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+#: where a DICOM calibration's pixel size holds, printed after the overlay's scale bar
+_SCALE_NOTES = {"dicom-isocenter": "at isocentre", "dicom-imager": "at the detector"}
+
+
 def _dicom_calibration(meta: dict) -> Optional[dict]:
     """DICOM-geometry calibration (isocentre, else imager spacing) for the summary, or None without geometry."""
     from monai_angio.qca import calibrate_from_dicom
@@ -263,6 +267,7 @@ def segment_file(
 
         spacing = spacing_from_meta(meta)
         frame_time = frame_time_from_meta(meta)
+        dicom_cal = _dicom_calibration(meta)
         writing = Path(out_dir)
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         if write_overlays:
@@ -275,6 +280,8 @@ def segment_file(
                 frame_indices=idx,
                 title=f"{shown} - {model.name}" + ("" if model.weights else " (RANDOM weights)"),
                 overwrite=overwrite,
+                mm_per_px=None if dicom_cal is None else dicom_cal["mm_per_px"],
+                scale_note=None if dicom_cal is None else _SCALE_NOTES.get(dicom_cal["source"]),
             )
             res.outputs["overlay"] = outs["overlay"]
         if write_overlays and write_gif and len(idx) > 1:
@@ -336,9 +343,7 @@ def segment_file(
             "spacing_mm": spacing,
             "frame_time_ms": frame_time,
             "labels_nifti_axes": "row,column,frame" if nifti_row_first else "column,row,frame",
-            "calibration": _dicom_calibration(meta)
-            if record_input_path
-            else scrub_paths(_dicom_calibration(meta), path, shown, name_too=anonymous),
+            "calibration": dicom_cal if record_input_path else scrub_paths(dicom_cal, path, shown, name_too=anonymous),
             "min_component_size": int(model.min_component_size),
             "extra_min_component_size": extra,
             "patient_data": "kept in the DICOM SEG" if keep_patient_data and "seg" in res.outputs else "none",

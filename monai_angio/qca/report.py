@@ -16,6 +16,7 @@ from typing import Dict, Optional, Union
 import numpy as np
 
 from monai_angio.utils import atomic_path, atomic_write
+from monai_angio.utils.scale_bar import add_scale_bar
 
 from .centerline import as_binary_mask
 from .stenosis import StenosisReport
@@ -74,6 +75,10 @@ def plot_report(report: StenosisReport, image: Optional[np.ndarray], mask: Optio
     if les.any():
         ax0.plot(p[les, 1], p[les, 0], "-", color="red", lw=2.0, label="lesion")
     ax0.plot([report.mld_rc[1]], [report.mld_rc[0]], "o", mfc="none", mec="red", ms=10, label="MLD")
+    if shape is None and mask is not None:
+        shape = art.shape
+    if shape is not None and report.mm_per_px > 0:
+        add_scale_bar(ax0, report.mm_per_px, shape, note=f"({report.calibration_source})")
     ax0.set_axis_off()
     ax0.legend(loc="lower right", fontsize=7, framealpha=0.6)
     title = os.path.basename(report.filename) if report.filename else "QCA"

@@ -107,3 +107,38 @@ def test_still_png_title_not_cut_off(tmp_path):
     # the legend shows both colours
     assert ((im[..., 0] > 200) & (im[..., 1] < 140) & (im[..., 2] < 140))[-im.shape[0] // 10 :].any()
     assert ((im[..., 1] > 200) & (im[..., 0] < 140) & (im[..., 2] < 140))[-im.shape[0] // 10 :].any()
+
+
+def test_still_png_shows_the_image_beside_the_labels_near_its_own_resolution(tmp_path):
+    from PIL import Image
+
+    img = np.full((512, 512), 0.8, np.float32)
+    img[200:206, 40:470] = 0.3  # one dark vessel, labelled artery
+    lab = np.zeros((512, 512), np.uint8)
+    lab[200:206, 40:470] = 1
+    im = np.asarray(Image.open(save_overlay_png(tmp_path / "still.png", img, lab)).convert("RGB")).astype(int)
+    assert im.shape[1] >= 2 * 512  # two panels, each at about the image's own 512 px
+    red = (im[..., 0] - im[..., 1] > 80) & (im[..., 0] - im[..., 2] > 80)  # the artery colour over any grey
+    legend = im.shape[0] - 60
+    left, right = red[:legend, : im.shape[1] // 2], red[:legend, im.shape[1] // 2 :]
+    assert not left.any() and right.sum() > 1500  # the image alone on the left, the labels over it on the right
+    # the vessel is drawn at full resolution: its 6 px stay about 6 px (not squeezed into a 320 px panel)
+    rows = np.flatnonzero(right.any(1))
+    assert 5 <= rows.max() - rows.min() + 1 <= 8
+
+
+def test_overlay_scale_bar_only_with_a_pixel_size(tmp_path):
+    from PIL import Image
+
+    img = np.full((300, 300), 0.5, np.float32)  # mid grey: no white pixels of its own
+    lab = np.zeros((300, 300), np.uint8)
+    lab[100:104, 20:280] = 1
+    with_bar = save_overlay_png(tmp_path / "bar.png", img, lab, mm_per_px=0.3, scale_note="at isocentre")
+    without = save_overlay_png(tmp_path / "plain.png", img, lab)
+    for png, expected in ((with_bar, True), (without, False)):
+        im = np.asarray(Image.open(png).convert("RGB")).astype(int)
+        panels = im[: im.shape[0] - 60]  # above the legend
+        # the bar: a white run of about 20 mm / 0.3 mm/px = 67 px in the labels panel; the figure's white margins
+        # are either whole rows or thin columns, so a row of the right half with 40-120 white px is the bar
+        right = (panels[:, im.shape[1] // 2 :] > 245).all(-1)[:, 10:-10]
+        assert any(40 < n < 120 for n in right.sum(1)) == expected, png

@@ -41,6 +41,17 @@ def test_catheter_calibration_error_below_3_percent(french, spacing):
     assert cal.details["catheter_diameter_mm"] == pytest.approx(french / 3)
 
 
+@pytest.mark.parametrize("width,warned", [(3.2, True), (3.9, True), (4.2, False), (8.0, False)])
+def test_a_catheter_a_few_pixels_wide_calibrates_with_a_warning(width, warned):
+    mask = segment_tube((128, 128), (20.3, -10.0), (100.7, 140.0), width, flat_ends=True)
+    cal = calibrate_from_catheter(mask, french=6, catheter_label=None)
+    assert cal.mm_per_px == pytest.approx(2.0 / width, rel=0.08)
+    notes = [w for w in cal.details.get("warnings", []) if "px wide" in w]
+    assert bool(notes) == warned
+    if warned:  # the measured width and what to do about it
+        assert f"{cal.details['width_px']:.1f} px wide" in notes[0] and "DICOM" in notes[0]
+
+
 def test_curved_catheter_uses_straight_part():
     size = 128
     lab = np.zeros((size, size), np.uint8)
