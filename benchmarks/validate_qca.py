@@ -126,9 +126,8 @@ def evaluate_phantom(
     try:
         cal = calibrate_from_catheter(label, french=ph.catheter_french, filename=f"seed{seed}", image=image)
         err = (cal.mm_per_px - ph.spacing_mm) / ph.spacing_mm * 100
-        narrow = any("px wide" in w for w in cal.details.get("warnings", []))
         cal_rows.append({"seed": seed, "french": ph.catheter_french, "error_pct": err, "ok": True, "wire": wire,
-                         "source": cal.details.get("width_source"), "narrow": narrow})
+                         "source": cal.details.get("width_source"), "narrow": cal.details["narrow_catheter"]})
     except CalibrationError as e:
         cal_rows.append(
             {"seed": seed, "french": ph.catheter_french, "error_pct": np.nan, "ok": False, "why": e.problem,

@@ -385,7 +385,8 @@ def calibrate_from_catheter(
             "method": "width of the central straight catheter segment, from " + _WIDTH_METHODS[res["width_source"]],
         }
     )
-    if res["width_px"] < NARROW_CATHETER_WIDTH_PX:
+    details["narrow_catheter"] = bool(res["width_px"] < NARROW_CATHETER_WIDTH_PX)
+    if details["narrow_catheter"]:
         details.setdefault("warnings", []).append(
             f"the catheter is only {res['width_px']:.1f} px wide; below {NARROW_CATHETER_WIDTH_PX:g} px its width, and "
             "so the scale, is uncertain by several per cent (up to 20 % on phantoms): check the scale against the "
