@@ -196,7 +196,9 @@ for w in result.warnings:
 
 The overlay paints the model's answer over the angiogram: **red = artery**, **green = catheter**, uncoloured =
 background. The colours are semi-transparent so that you can still judge the grey image underneath. The
-panels are different frames of the run (the number is the frame index).
+panels are different frames of the run (the number is the frame index). The white bar is a millimetre scale at
+the isocentre, from the DICOM geometry (an image without it, such as a PNG, has no bar). A single image, rather
+than a cine, is drawn twice side by side, alone and with its labels, at close to its own resolution.
 """
     ),
     code(
