@@ -260,6 +260,9 @@ def segment_file(
         noise = _noise_note(model)
         if noise is not None and noise[1]:
             res.warnings.append(noise[1])
+        polarity = _polarity_note(model)
+        if polarity is not None and polarity[1]:
+            res.warnings.append(polarity[1])
         extra = int(min_component_size or 0)
         if extra > 0:
             labels = _remove_small(labels, extra)
@@ -333,6 +336,7 @@ def segment_file(
             "ort_optimization": model.ort_optimization if model.runtime == "onnx" else None,
             "config_overrides": dict(getattr(model, "overrides", {}) or {}),
             "noise_sigma": None if noise is None else round(noise[0], 4),
+            "vessel_polarity": None if polarity is None else round(polarity[0], 3),
             "temporal_neighbors": model.num_neighbors,
             "input_shape": input_shape,
             "frames": idx,
@@ -380,6 +384,29 @@ def segment_file(
             Path(written).unlink(missing_ok=True)
         res.outputs = {}
     return res
+
+
+def _polarity_note(model: Any) -> Optional[Tuple[float, str]]:
+    """``(lowest frame polarity, warning or "")`` from the runner's ``vessel_polarity`` diagnostics
+    (:func:`~monai_angio.transforms.vessel_polarity`: positive where vessels are darker than their surroundings);
+    None if the bundle does not measure it. Warns about an image that looks inverted, or says that it was inverted."""
+    diag = getattr(model, "diagnostics", None) or {}
+    values = [v for v in diag.get("vessel_polarity", []) if np.isfinite(v)]
+    if not values:
+        return None
+    lowest = float(min(values))
+    if any(diag.get("vessel_polarity_inverted", [])):
+        return lowest, (
+            "the image was inverted before segmentation (invert_intensity), so that its vessels are dark; "
+            f"measured polarity {lowest:+.2f}"
+        )
+    if lowest >= 0:
+        return lowest, ""
+    return lowest, (
+        f"the vessels look brighter than their surroundings (polarity {lowest:+.2f}; X-ray angiograms are "
+        "positive): the image may be inverted (a MONOCHROME1 frame that lost its tag, an inverted export) and the "
+        "network expects dark vessels; if so, run again with --set invert_intensity=true (or auto)"
+    )
 
 
 def _noise_note(model: Any) -> Optional[Tuple[float, str]]:

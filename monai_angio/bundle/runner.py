@@ -66,7 +66,7 @@ __all__ = [
 PathLike = Union[str, os.PathLike]
 
 #: item keys a bundle's preprocessing may fill with a per-frame measurement, collected into ``BundleRunner.diagnostics``
-DIAGNOSTIC_KEYS = ("noise_sigma",)
+DIAGNOSTIC_KEYS = ("noise_sigma", "vessel_polarity", "vessel_polarity_inverted")
 
 #: item keys a bundle's postprocessing may fill with a second binary map besides the label map (the major-artery map
 #: of :class:`~monai_angio.transforms.ArteryBranchLabeld`), collected into ``BundleRunner.extra_maps``

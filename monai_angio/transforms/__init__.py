@@ -12,6 +12,9 @@
 - :mod:`.denoise`: :class:`NoiseAdaptiveSmooth` / :class:`NoiseAdaptiveSmoothd` (smooth only frames noisier than the
   network's training level, with a Gaussian or by total variation), :func:`estimate_noise_sigma`.
 - :mod:`.intensity`: :class:`MinMaxNormalize` / :class:`MinMaxNormalized`.
+- :mod:`.polarity`: :func:`vessel_polarity` (are the vessels darker than their surroundings, as in an X-ray
+  angiogram, or is the image inverted?), :class:`VesselPolarity` / :class:`VesselPolarityd` (measure, optionally
+  invert).
 - :mod:`.augment`: :class:`RandAngioAugmentd` (rotation, shift, zoom, brightness; no flip).
 - :mod:`.postprocess`: :class:`OtsuThreshold`, :class:`RemoveSmallComponents` (+ ``d`` versions).
 - :mod:`.artery_classes`: :class:`ArteryBranchLabeld` (a major-artery / branch network's merged label map and its
@@ -58,6 +61,10 @@ __all__ = [
     "expand_cine_items",
     "MinMaxNormalize",
     "MinMaxNormalized",
+    "vessel_polarity",
+    "VesselPolarity",
+    "VesselPolarityd",
+    "INVERT_CHOICES",
     "AcquisitionShift",
     "AcquisitionShiftd",
     "RandAcquisitionShiftd",
@@ -108,6 +115,7 @@ _EXPORTS = {
     "acquisition": ["AcquisitionShift", "AcquisitionShiftd", "RandAcquisitionShiftd", "parse_acquisition_shift",
                     "SHIFT_PARAMETERS"],
     "intensity": ["MinMaxNormalize", "MinMaxNormalized"],
+    "polarity": ["vessel_polarity", "VesselPolarity", "VesselPolarityd", "INVERT_CHOICES"],
     "readers": [
         "SUPPORTED_EXTENSIONS", "check_frame_indices", "count_frames", "read_angiogram", "read_dicom", "read_image",
         "read_nifti", "read_video", "rgb_to_luminance",

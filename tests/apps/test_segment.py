@@ -503,6 +503,36 @@ def test_noisy_input_is_measured_and_warned_about(tmp_path, capsys):
     assert "--set noise_threshold_sigma=0.04" in capsys.readouterr().err
 
 
+def test_inverted_image_is_warned_about_and_can_be_inverted_back(tmp_path, capsys):
+    """An image whose vessels are bright (an inverted export) gets a warning naming the switch; with
+    ``--set invert_intensity=auto`` it is segmented as its normal twin is, and a normal image is left as it is."""
+    from monai_angio.data import write_png_image
+    from monai_angio.data.synthetic import PhantomConfig, generate_phantom
+
+    img = np.asarray(generate_phantom(3, PhantomConfig(size=256)).image, np.float32)
+    write_png_image(tmp_path / "normal.png", img, bit_depth=16)
+    write_png_image(tmp_path / "inverted.png", 1.0 - img, bit_depth=16)
+    args = ["--bundle", FLAGSHIP, "--runtime", "torch", "--no-seg", "--no-overlays"]
+    assert main(["segment", str(tmp_path / "normal.png"), str(tmp_path / "inverted.png"), "--out", str(tmp_path / "a"),
+                 *args]) == 0
+    err = capsys.readouterr().err
+    assert "inverted.png: the vessels look brighter" in err and "--set invert_intensity=true" in err
+    assert "normal.png: the vessels look brighter" not in err
+    normal = json.loads((tmp_path / "a" / "normal_summary.json").read_text())
+    assert normal["vessel_polarity"] > 0 > json.loads((tmp_path / "a" / "inverted_summary.json").read_text())[
+        "vessel_polarity"]
+    assert main(["segment", str(tmp_path / "normal.png"), str(tmp_path / "inverted.png"), "--out", str(tmp_path / "b"),
+                 *args, "--set", "invert_intensity=auto"]) == 0
+    assert "inverted.png: the image was inverted" in capsys.readouterr().err
+
+    def labels(folder, stem):
+        return np.asarray(nib.load(str(tmp_path / folder / f"{stem}_labels.nii.gz")).dataobj)
+
+    np.testing.assert_array_equal(labels("b", "normal"), labels("a", "normal"))  # auto leaves a normal image alone
+    same = labels("b", "inverted") == labels("a", "normal")
+    assert same.mean() > 0.995 and (labels("b", "inverted") == 1).sum() > 500
+
+
 def test_major_vessel_bundle_smooths_noisy_frames_by_default():
     """The major-vessel U-Net (no catheter class) runs the Gaussian noise-adaptive smoothing by default; the flagship
     runs the total-variation one (a Gaussian-smoothed wire could be labelled catheter); both measure the noise."""
