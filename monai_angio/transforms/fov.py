@@ -33,6 +33,7 @@ from scipy import ndimage as ndi
 
 from monai_angio.transforms.denoise import estimate_noise_sigma, gaussian_noise_gain
 from monai_angio.transforms.layout import LAYOUT_KEY, layout_of, match_layout
+from monai_angio.transforms.tensors import float32_like
 from monai_angio.transforms.validation import check_finite
 
 __all__ = [
@@ -455,13 +456,7 @@ class FOVNormalize(Transform):
         arr = convert_to_numpy(img).astype(np.float32)
         mask = _frames_masks(arr, (False,))[0] if fov is None else convert_to_numpy(fov).astype(bool)
         mask = mask.reshape((1,) * (arr.ndim - 2) + mask.shape[-2:])
-        out = fov_normalize(arr, mask, self.lower, self.upper, self.fill_outside)
-        if isinstance(img, MetaTensor):  # float32 whatever the input's type (an integer cine would truncate)
-            meta = img.clone()
-            return MetaTensor(torch.from_numpy(out), meta=meta.meta, applied_operations=meta.applied_operations)
-        if isinstance(img, torch.Tensor):
-            return torch.as_tensor(out, device=img.device)
-        return out
+        return float32_like(fov_normalize(arr, mask, self.lower, self.upper, self.fill_outside), img)
 
 
 class FOVNormalized(MapTransform):

@@ -25,12 +25,12 @@ from collections.abc import Hashable, Mapping
 from typing import Any, Optional, Union
 
 import numpy as np
-import torch
 from monai.config import KeysCollection, NdarrayOrTensor
-from monai.data import MetaTensor
 from monai.transforms import MapTransform, Transform
 from monai.utils import convert_to_numpy
 from scipy import ndimage
+
+from monai_angio.transforms.tensors import float32_like
 
 __all__ = ["vessel_polarity", "VesselPolarity", "VesselPolarityd", "INVERT_CHOICES"]
 
@@ -109,15 +109,8 @@ class VesselPolarity(Transform):
 
 
 def _inverted(img: NdarrayOrTensor) -> NdarrayOrTensor:
-    """``1 - img`` as float32, of ``img``'s type; a MetaTensor keeps its metadata and applied operations (so a
-    bundle's ``Invertd`` still maps the prediction back)."""
-    out = 1.0 - convert_to_numpy(img).astype(np.float32)
-    if isinstance(img, MetaTensor):
-        meta = img.clone()
-        return MetaTensor(torch.from_numpy(out), meta=meta.meta, applied_operations=meta.applied_operations)
-    if isinstance(img, torch.Tensor):
-        return torch.as_tensor(out, device=img.device)
-    return out
+    """``1 - img`` as float32, of ``img``'s type (a MetaTensor keeps its metadata and applied operations)."""
+    return float32_like(1.0 - convert_to_numpy(img).astype(np.float32), img)
 
 
 class VesselPolarityd(MapTransform):
