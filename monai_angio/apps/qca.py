@@ -169,6 +169,8 @@ def qca_file(
         filename=name,
         max_gap_mm=max_gap_mm,
     )
+    # the report's warnings hold everything its reader should know, the calibration's too (also kept in its details)
+    rep.warnings = [*rep.warnings, *(f"calibration: {w}" for w in cal.details.get("warnings", []))]
     if start is not None and end is not None:
         path_rc = np.asarray(rep.profile.path_rc, dtype=float)
         check_snap("start", start, path_rc[0], float(cal.mm_per_px), name)
@@ -275,7 +277,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"stenosis    : {rep.percent_diameter_stenosis:.1f} % diameter, {rep.percent_area_stenosis:.1f} % area")
     span = f"{rep.lesion_start_mm:.1f}-{rep.lesion_end_mm:.1f} mm along the path"
     print(f"lesion      : {rep.lesion_length_mm:.1f} mm ({span})")
-    for w in rep.warnings + list(cal.details.get("warnings", [])):
+    for w in rep.warnings:
         print(f"warning     : {w}", file=sys.stderr)
     if paths:
         print(f"report      : {paths['json']} , {paths['png']}")

@@ -140,3 +140,23 @@ def test_qca_anonymous_name_leaves_no_input_name(files, capsys):
     args = _parser().parse_args(base + ["--anonymous-name", "../x", "--overwrite"])
     assert args.func(args) == 1
     assert "plain file stem" in capsys.readouterr().err
+
+
+def test_report_json_carries_the_calibration_warnings(tmp_path, capsys):
+    """A 6F catheter at 0.6 mm/px is 3.3 px wide: the calibration warns, and the warning reaches the report's own
+    ``warnings`` (what a script reads) and stderr, once."""
+    from scipy import ndimage
+
+    lab, _ = label_with_catheter(size=160, spacing_mm=0.6, stenosis_percent=50)
+    # a blurred, noisy X-ray-like image (a flat 200 background would read as saturated and refuse the catheter)
+    dark = ndimage.gaussian_filter((lab > 0).astype(float), 0.8)
+    noise = np.random.default_rng(0).normal(0, 2.0, lab.shape)
+    iio.imwrite(tmp_path / "small.png", np.clip(190 - 100 * dark + noise, 0, 255).astype(np.uint8))
+    iio.imwrite(tmp_path / "small_label.png", lab)
+    args = _parser().parse_args(["qca", str(tmp_path / "small.png"), "--mask", str(tmp_path / "small_label.png"),
+                                 "--catheter", "6F", "--out", str(tmp_path / "out")])
+    assert args.func(args) == 0
+    rep = json.loads((tmp_path / "out" / "small_report.json").read_text())
+    narrow = [w for w in rep["warnings"] if w.startswith("calibration: the catheter is only")]
+    assert len(narrow) == 1 and rep["calibration"]["details"]["narrow_catheter"]
+    assert capsys.readouterr().err.count("the catheter is only") == 1
