@@ -121,7 +121,8 @@ class VesselPolarityd(MapTransform):
         fov_key: key of the field-of-view mask (:class:`~monai_angio.transforms.FieldOfViewd`).
         invert: see :class:`VesselPolarity`.
         polarity_key: where the measured polarity is stored (a float; ``monai-angio segment`` warns when it is
-            negative and the image was not inverted); None: not stored.
+            negative and the image was not inverted), with ``1.0`` / ``0.0`` under ``polarity_key + "_inverted"``
+            for whether it was inverted; None: neither is stored.
         allow_missing_keys: don't raise if a key is missing.
     """
 
