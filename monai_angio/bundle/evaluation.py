@@ -85,6 +85,8 @@ CSV_COLUMNS = (
     "dice_model_minus_frangi",
     "model_s",
     "frangi_s",
+    "noise_sigma",
+    "vessel_polarity",
 )
 #: columns summarised (mean / median / min / max) in ``summary.json``.
 SUMMARY_METRICS = (
@@ -105,6 +107,8 @@ SUMMARY_METRICS = (
     "gt_components",
     "model_s",
     "frangi_s",
+    "noise_sigma",
+    "vessel_polarity",
 )
 DICE_LIMITS = (0.4, 0.3)
 #: data layouts: a folder of ``{n}.png`` + ``{n}_gt.png`` (patterns), the DCA1 / CIMAT folder, an ARCADE COCO json
@@ -323,6 +327,13 @@ def _list_cases(
     raise AngioInputError(f"layout must be one of {LAYOUTS}, got {layout!r}")
 
 
+def _diagnostic(model: Any, key: str, reduce: Any) -> Optional[float]:
+    """``reduce`` of the finite per-frame values the model's preprocessing stored under ``key`` in its last
+    ``predict`` (``BundleRunner.diagnostics``), rounded; None when it measured none."""
+    values = [float(v) for v in (getattr(model, "diagnostics", None) or {}).get(key, []) if np.isfinite(v)]
+    return round(float(reduce(values)), 4) if values else None
+
+
 def evaluate_real(
     data: PathLike,
     out_dir: PathLike,
@@ -499,6 +510,10 @@ def evaluate_real(
                 "dice_model_minus_frangi": mm["dice"] - fm["dice"],
                 "model_s": round(t2 - t1, 4),
                 "frangi_s": round(t3 - t2, 4),
+                # what the bundle's preprocessing measured (None where it does not): a noisy or inverted image
+                # explains a low score
+                "noise_sigma": _diagnostic(model, "noise_sigma", max),
+                "vessel_polarity": _diagnostic(model, "vessel_polarity", min),
             }
             rows.append(row)
             if contact_sheet:
@@ -508,6 +523,7 @@ def evaluate_real(
                 f"(P {mm['precision']:.2f} R {mm['recall']:.2f}) clDice {mm['cldice']:.3f} comp {mm['components']}"
                 f"{' catheter ' + str(row['model_catheter_px']) + ' px' if row['model_catheter_found'] else ''} | "
                 f"Frangi Dice {fm['dice']:.3f} clDice {fm['cldice']:.3f} | {t2 - t1:.1f}+{t3 - t2:.1f} s"
+                + (" | looks inverted (vessel_polarity < 0)" if (row["vessel_polarity"] or 0.0) < 0 else "")
             )
 
         config = {

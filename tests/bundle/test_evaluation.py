@@ -160,3 +160,22 @@ def test_appearance_shift_reaches_the_model_and_is_recorded(tmp_path: Path) -> N
     assert res["summary"]["config"]["appearance"] == "none"
     with pytest.raises(AngioInputError, match="unknown parameter 'gama'"):
         evaluate_real(tmp_path / "data", tmp_path / "o3", model=_Recorder(), appearance="gama=2", log=None)
+
+
+def test_rows_carry_what_the_preprocessing_measured(tmp_path: Path) -> None:
+    """``noise_sigma`` (largest) and ``vessel_polarity`` (lowest) of the model's diagnostics reach every row; a model
+    that measures nothing leaves them empty."""
+    from monai_angio.data import read_gray
+
+    pairs = _folder(tmp_path / "data")
+    preds = [(read_gray(tmp_path / "data" / f"{n}.png"), m) for n, m in pairs]
+
+    class Measuring(_Oracle):
+        def predict(self, frames):
+            self.diagnostics = {"noise_sigma": [0.01, 0.03], "vessel_polarity": [0.8, -0.2, float("nan")]}
+            return super().predict(frames)
+
+    rows = evaluate_real(tmp_path / "data", tmp_path / "o", model=Measuring(preds), log=None)["rows"]
+    assert all(r["noise_sigma"] == 0.03 and r["vessel_polarity"] == -0.2 for r in rows)
+    rows = evaluate_real(tmp_path / "data", tmp_path / "o2", model=_Oracle(preds), log=None)["rows"]
+    assert all(r["noise_sigma"] is None and r["vessel_polarity"] is None for r in rows)
