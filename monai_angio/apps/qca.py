@@ -116,6 +116,7 @@ def qca_file(
         ``(StenosisReport, paths or None)``.
     """
     from monai_angio.qca import analyze_stenosis, calibrate, parse_french, write_report
+    from monai_angio.qca.edges import check_vessels_dark
 
     from monai_angio.errors import CalibrationError
 
@@ -138,6 +139,8 @@ def qca_file(
     for what, point in (("start", start), ("end", end)):
         if point is not None:
             check_point(what, point, label.shape, name)
+    if image is not None:  # refused before calibrating: an inverted image would fail there with a less clear reason
+        check_vessels_dark(image, label > 0, name)
     french = parse_french(catheter) if catheter is not None else None
     note_255 = (
         "the mask holds 0/255 values: 255 is not a label, so it was read as artery (1) and there is no "

@@ -36,8 +36,12 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 from scipy import ndimage
 
+from monai_angio.errors import AngioInputError
+
 __all__ = [
     "EdgeResult",
+    "vessel_contrast",
+    "check_vessels_dark",
     "image_noise_sd",
     "sample_profiles",
     "min_cost_borders",
@@ -72,6 +76,49 @@ class EdgeResult:
     def width(self) -> np.ndarray:
         """Diameter ``right - left`` (px), NaN where not valid."""
         return np.where(self.ok, self.right - self.left, np.nan)
+
+
+def vessel_contrast(image: np.ndarray, mask: np.ndarray, inner_px: int = 2, outer_px: int = 6) -> Dict[str, float]:
+    """How much darker the masked vessels are than the image around them (the edge model's premise).
+
+    Args:
+        image: ``(H, W)`` image.
+        mask: ``(H, W)`` vessel (and catheter) mask of the same image.
+        inner_px, outer_px: the surround is the ring ``inner_px``-``outer_px`` px outside the mask.
+
+    Returns:
+        ``vessel`` and ``surround`` (medians) and ``contrast = (surround - vessel) / |surround|``: positive when the
+        vessels are dark, as in an X-ray angiogram; NaN without mask pixels or surround.
+    """
+    img = np.asarray(image, np.float64)
+    m = np.asarray(mask, bool)
+    ring = ndimage.binary_dilation(m, iterations=outer_px) & ~ndimage.binary_dilation(m, iterations=inner_px)
+    inside, around = img[m & np.isfinite(img)], img[ring & np.isfinite(img)]
+    if inside.size == 0 or around.size == 0:
+        return {"vessel": float("nan"), "surround": float("nan"), "contrast": float("nan")}
+    vessel, surround = float(np.median(inside)), float(np.median(around))
+    return {"vessel": vessel, "surround": surround, "contrast": (surround - vessel) / max(abs(surround), 1e-12)}
+
+
+def check_vessels_dark(image: np.ndarray, mask: np.ndarray, filename: Optional[str] = None) -> Dict[str, float]:
+    """Raise when the masked vessels are not darker than their surroundings in ``image`` (:func:`vessel_contrast`).
+
+    The image-edge measurement models dark vessels on a brighter background. Masked vessels that are as bright or
+    brighter mean an inverted image (an export with an inverted display, a ``MONOCHROME1`` frame that lost its tag)
+    or a mask drawn on another image; every image edge would be wrong.
+
+    Raises:
+        AngioInputError: naming the file, both medians and what to do.
+    """
+    c = vessel_contrast(image, mask)
+    if np.isfinite(c["contrast"]) and c["contrast"] <= 0:
+        raise AngioInputError(
+            f"the masked vessels are not darker than their surroundings in the image (median {c['vessel']:.4g} "
+            f"inside, {c['surround']:.4g} around): the image looks inverted, or the mask belongs to another image; "
+            "invert the image so that its vessels are dark (a mask-only measurement, without the image, is the other way)",
+            filename,
+        )
+    return c
 
 
 def image_noise_sd(image: np.ndarray) -> float:

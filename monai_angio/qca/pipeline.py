@@ -22,6 +22,7 @@ from .branches import filter_major_branches, find_root
 from .calibration import Calibration, calibrate
 from .centerline import as_binary_mask, vessel_graph
 from .diameter import DiameterProfile, diameter_profile, smooth_diameters
+from .edges import check_vessels_dark
 from .gaps import apply_bridge_diameters, bridge_mask_gaps
 from .lesions import EDGE_ONLY_MARGIN_DS, MASK_LESION_DS, find_lesions, lesion_summary
 from .stenosis import StenosisReport, _serious, analyze_profile
@@ -101,6 +102,10 @@ def analyze_stenosis(
     artery = as_binary_mask(arr, filename=filename)
     if not artery.any():
         raise AngioInputError("the artery mask is empty (no label-1 pixels)", filename)
+    if image is not None:  # the image edges model dark vessels: an inverted image (or another image's mask) is refused
+        img_check = np.asarray(image.detach().cpu().numpy() if hasattr(image, "detach") else image, dtype=np.float64)
+        if img_check.size == arr.size:
+            check_vessels_dark(img_check.reshape(arr.shape), np.rint(arr) > 0, filename)
     if calibration is None:
         label = arr if arr.dtype != bool else None
         calibration = calibrate(label=label, meta=meta, french=french, image=image, filename=filename)

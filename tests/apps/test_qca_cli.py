@@ -160,3 +160,15 @@ def test_report_json_carries_the_calibration_warnings(tmp_path, capsys):
     narrow = [w for w in rep["warnings"] if w.startswith("calibration: the catheter is only")]
     assert len(narrow) == 1 and rep["calibration"]["details"]["narrow_catheter"]
     assert capsys.readouterr().err.count("the catheter is only") == 1
+
+
+def test_inverted_image_is_refused_with_its_reason(files, capsys):
+    d, _ = files
+    img = iio.imread(d / "case.png")
+    iio.imwrite(d / "inverted.png", (255 - img).astype(np.uint8))
+    args = _parser().parse_args(["qca", str(d / "inverted.png"), "--mask", str(d / "case_label.png"), "--catheter", "6F",
+                                 "--out", str(d / "out_inv")])
+    assert args.func(args) != 0
+    err = capsys.readouterr().err
+    assert "inverted.png: the masked vessels are not darker" in err and "looks inverted" in err
+    assert not (d / "out_inv").exists()  # nothing written

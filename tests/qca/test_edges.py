@@ -255,3 +255,21 @@ def test_a_mask_that_fills_a_tight_lesion_does_not_hide_it_from_the_image_border
     )
     assert abs(rep.mld_mm - truth["mld_mm"]) < 0.2, (rep.mld_mm, truth["mld_mm"])  # 0.75 mm lumen
     assert rep.profile.details["edges"]["fallback_reasons"].get("mask much wider (branch origin / overlap)", 0) == 0
+
+
+def test_vessels_must_be_darker_than_their_surroundings():
+    """The edge model's premise, checked before measuring: an inverted image (or another image's mask) is refused
+    with the file and both medians named; the right way round passes and reports its contrast."""
+    from monai_angio.errors import AngioInputError
+    from monai_angio.qca import analyze_stenosis
+    from monai_angio.qca.edges import check_vessels_dark, vessel_contrast
+
+    img, mask, _ = blurred_tube_image(size=96, spacing_mm=0.25, diameter_mm=3.0, mu_per_mm=0.3, noise_sd=0.003)
+    c = check_vessels_dark(img, mask)
+    assert 0.1 < c["contrast"] < 1 and c["vessel"] < c["surround"]
+    with pytest.raises(AngioInputError, match=r"run_9\.png: the masked vessels are not darker") as e:
+        check_vessels_dark(img.max() - img, mask, "run_9.png")
+    assert "inverted" in str(e.value) and "inside" in str(e.value) and "around" in str(e.value)
+    assert np.isnan(vessel_contrast(img, np.zeros_like(mask))["contrast"])  # nothing to compare: no verdict
+    with pytest.raises(AngioInputError, match="not darker"):  # the QCA entry point refuses it too
+        analyze_stenosis(mask.astype(np.uint8), image=img.max() - img, calibration=0.25, filename="run_9.png")
