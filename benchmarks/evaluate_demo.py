@@ -63,7 +63,7 @@ def summarize(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
     """Calibration and QCA statistics over demo summaries (each a :func:`run_demo` result with a worst lesion)."""
     rows = [r for r in rows if r.get("truth_worst_lesion")]
     cal = np.array([r["calibration"]["error_percent"] for r in rows])
-    narrow = sum(any("px wide" in w for w in r["calibration"].get("warnings", [])) for r in rows)
+    narrow = sum(bool(r["calibration"].get("narrow_catheter")) for r in rows)
     return {
         "n": len(rows),
         "calibration_abs_mean": float(np.abs(cal).mean()) if cal.size else None,

@@ -115,6 +115,7 @@ def run_demo(
             "true_mm_per_px": float(truth.spacing_mm),
             "error_percent": 100.0 * (cal.mm_per_px / float(truth.spacing_mm) - 1.0),
             "catheter_french": int(truth.catheter_french),
+            "narrow_catheter": bool(cal.details.get("narrow_catheter", False)),
             "warnings": list(cal.details.get("warnings", [])),
         },
         "qca": analyses,

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence,
 
 import numpy as np
 
+from monai_angio.bundle.diagnostics import diagnostic_value
 from monai_angio.bundle.locate import DEFAULT_BUNDLE, resolve_bundle
 from monai_angio.data.inputs import (
     SUPPORTED_SUFFIXES,
@@ -390,12 +391,10 @@ def _polarity_note(model: Any) -> Optional[Tuple[float, str]]:
     """``(lowest frame polarity, warning or "")`` from the runner's ``vessel_polarity`` diagnostics
     (:func:`~monai_angio.transforms.vessel_polarity`: positive where vessels are darker than their surroundings);
     None if the bundle does not measure it. Warns about an image that looks inverted, or says that it was inverted."""
-    diag = getattr(model, "diagnostics", None) or {}
-    values = [v for v in diag.get("vessel_polarity", []) if np.isfinite(v)]
-    if not values:
+    lowest = diagnostic_value(model, "vessel_polarity", min)
+    if lowest is None:
         return None
-    lowest = float(min(values))
-    if any(diag.get("vessel_polarity_inverted", [])):
+    if diagnostic_value(model, "vessel_polarity_inverted", max):
         return lowest, (
             "the image was inverted before segmentation (invert_intensity), so that its vessels are dark; "
             f"measured polarity {lowest:+.2f}"
@@ -414,10 +413,9 @@ def _noise_note(model: Any) -> Optional[Tuple[float, str]]:
     does not measure noise. The warning names the bundle's noise switch when it is off."""
     from monai_angio.transforms.denoise import NOISY_FRAME_SIGMA
 
-    values = (getattr(model, "diagnostics", None) or {}).get("noise_sigma")
-    if not values:
+    worst = diagnostic_value(model, "noise_sigma", max)
+    if worst is None:
         return None
-    worst = float(max(values))
     if worst <= NOISY_FRAME_SIGMA:
         return worst, ""
     smoothing = next((t.op for t in model.frame_steps if type(t).__name__ == "NoiseAdaptiveSmoothd"), None)

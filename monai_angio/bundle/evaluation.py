@@ -32,6 +32,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from monai_angio.bundle.diagnostics import diagnostic_value
 from monai_angio.bundle.locate import DEFAULT_BUNDLE, PathLike
 from monai_angio.data import arcade_datalist, dca1_datalist, folder_datalist, holdout_ids, read_gray, read_mask
 from monai_angio.data.real import DEFAULT_IMAGE_PATTERN, DEFAULT_MASK_PATTERN, case_ids
@@ -327,11 +328,10 @@ def _list_cases(
     raise AngioInputError(f"layout must be one of {LAYOUTS}, got {layout!r}")
 
 
-def _diagnostic(model: Any, key: str, reduce: Any) -> Optional[float]:
-    """``reduce`` of the finite per-frame values the model's preprocessing stored under ``key`` in its last
-    ``predict`` (``BundleRunner.diagnostics``), rounded; None when it measured none."""
-    values = [float(v) for v in (getattr(model, "diagnostics", None) or {}).get(key, []) if np.isfinite(v)]
-    return round(float(reduce(values)), 4) if values else None
+def _diagnostic(model: Any, key: str, reduce: Callable[[Any], float]) -> Optional[float]:
+    """:func:`~monai_angio.bundle.diagnostics.diagnostic_value`, rounded for the CSV."""
+    value = diagnostic_value(model, key, reduce)
+    return None if value is None else round(value, 4)
 
 
 def evaluate_real(

@@ -102,10 +102,14 @@ def analyze_stenosis(
     artery = as_binary_mask(arr, filename=filename)
     if not artery.any():
         raise AngioInputError("the artery mask is empty (no label-1 pixels)", filename)
-    if image is not None:  # the image edges model dark vessels: an inverted image (or another image's mask) is refused
-        img_check = np.asarray(image.detach().cpu().numpy() if hasattr(image, "detach") else image, dtype=np.float64)
-        if img_check.size == arr.size:
-            check_vessels_dark(img_check.reshape(arr.shape), np.rint(arr) > 0, filename)
+    img2d: Optional[np.ndarray] = None
+    if image is not None:
+        img2d = np.asarray(image.detach().cpu().numpy() if hasattr(image, "detach") else image, dtype=np.float64)
+        while img2d.ndim > 2 and img2d.shape[0] == 1:
+            img2d = img2d[0]
+        # the image edges model dark vessels: an inverted image (or another image's mask) is refused
+        if img2d.shape == arr.shape:
+            check_vessels_dark(img2d, np.rint(arr) > 0, filename)
     if calibration is None:
         label = arr if arr.dtype != bool else None
         calibration = calibrate(label=label, meta=meta, french=french, image=image, filename=filename)
@@ -119,10 +123,7 @@ def analyze_stenosis(
     original = artery
     bridge_px: Optional[np.ndarray] = None
     bridges: List[Any] = []
-    if image is not None and max_gap_mm > 0:
-        img2d = np.asarray(image.detach().cpu().numpy() if hasattr(image, "detach") else image, dtype=np.float64)
-        while img2d.ndim > 2 and img2d.shape[0] == 1:
-            img2d = img2d[0]
+    if img2d is not None and max_gap_mm > 0:
         if img2d.shape != artery.shape:
             raise AngioInputError(f"image shape {img2d.shape} does not match mask shape {artery.shape}", filename)
         artery, bridge_px, bridges = bridge_mask_gaps(artery, img2d, max_gap_mm / calibration.mm_per_px)

@@ -35,7 +35,7 @@ def test_demo_pipeline_with_shipped_weights(tmp_path: Path) -> None:
     # (the mask width alone, used by the demo before, was 5-11 % off at this size: a 3.6 px wide catheter)
     assert abs(cal["error_percent"]) < 5.0
     # a 3.6 px catheter: the calibration says its scale is uncertain (printed by the demo)
-    assert any("px wide" in w for w in cal["warnings"])
+    assert any("px wide" in w for w in cal["warnings"]) and cal["narrow_catheter"]
     assert set(summary["qca"]) == {"operator", "automatic"}
     measured = [a for a in summary["qca"].values() if "error" not in a]
     assert measured, summary["qca"]

@@ -22,7 +22,8 @@ def _row(cal, guided, automatic, truth_ds=60.0, truth_mld=1.0, narrow=False):
         return {"percent_diameter_stenosis": ds, "mld_mm": mld, "mm_from_true_worst_lesion": off}
 
     return {
-        "calibration": {"error_percent": cal, "warnings": ["the catheter is only 3.1 px wide; ..."] if narrow else []},
+        "calibration": {"error_percent": cal, "narrow_catheter": narrow,
+                        "warnings": ["the catheter is only 3.1 px wide; ..."] if narrow else []},
         "qca": {"operator": qca(guided), "automatic": qca(automatic)},
         "truth_worst_lesion": {"percent_diameter": truth_ds, "mld_mm": truth_mld},
     }
