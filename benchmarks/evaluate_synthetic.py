@@ -10,8 +10,9 @@ F1 (= Dice) inside a box around the phantom's most severe stenosis (128 px at 51
 phantoms with a lesion; the summary also gives the share of phantoms whose artery F1 is above 0.8 (the study's 93.7 %
 figure). "major_artery_dice" (only for a bundle whose postprocessing makes a major-artery map,
 :class:`~monai_angio.transforms.ArteryBranchLabeld`: the label map's artery where a major-artery / branch network's
-major class outweighs its branch class; none of the shipped bundles does yet) is that map against the phantom's major
-arteries: the flagship's clinical class on its own, while label 1 follows the real experts and draws branches too.
+major class outweighs its branch class, or the flagship's ``--set major_map=true`` map of
+:class:`~monai_angio.transforms.MajorArteryMapd`) is that map against the phantom's major arteries: the flagship's
+clinical class on its own, while label 1 follows the real experts and draws branches too.
 "device_as_artery_px" counts label-1 pixels on a dark non-artery device (guidewire, sternal wire, clip, ECG or
 pacemaker lead: the phantom's ``device_mask`` grown by 2 px) farther than 2 px from any drawn vessel or the catheter:
 the wires a model mistakes for arteries, 0 on plain phantoms, which have no devices.
@@ -26,6 +27,7 @@ artery Dice): the image, the truth (major artery, catheter, thin branches, devic
 Example::
 
     python benchmarks/evaluate_synthetic.py --n 20 --size 512 [--weights runs/real/model.pt] [--cathlab] [--sheet x.png]
+        [--set major_map=true]
 """
 
 from __future__ import annotations
@@ -54,10 +56,12 @@ def evaluate_synthetic(
     log=print,
     sheet: Optional[str] = None,
     sheet_tiles: int = 3,
+    overrides: Optional[Dict[str, object]] = None,
 ) -> Dict[str, object]:
     """Per-phantom artery / catheter Dice and their summary (mean, median, min, max); ``sheet``: also draw the
-    ``sheet_tiles`` worst phantoms there (:func:`worst_rows`, :func:`error_sheet`)."""
-    runner = load_bundle(bundle, weights=weights)
+    ``sheet_tiles`` worst phantoms there (:func:`worst_rows`, :func:`error_sheet`); ``overrides``: config ids of the
+    bundle's ``inference.json`` (e.g. ``{"major_map": True}``)."""
+    runner = load_bundle(bundle, weights=weights, **dict(overrides or {}))
     rows: List[Dict[str, float]] = []
     labels: Dict[int, np.ndarray] = {}
     for i in range(n):
@@ -167,9 +171,17 @@ def main(argv=None) -> int:
     p.add_argument("--json", default=None, help="write the result here")
     p.add_argument("--sheet", default=None, help="draw the worst phantoms into this PNG")
     p.add_argument("--sheet-tiles", type=int, default=3, help="how many phantoms --sheet draws")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="ID=VALUE", dest="overrides",
+        help="override a config id of the bundle's inference.json (VALUE read as JSON), e.g. major_map=true",
+    )
     args = p.parse_args(argv)
+    from monai_angio.bundle.locate import parse_config_overrides
+
+    overrides = parse_config_overrides(args.overrides, args.bundle)
     res = evaluate_synthetic(args.bundle, args.weights, args.n, args.size, args.seed, args.cathlab,
-                             log=lambda m: print(m, flush=True), sheet=args.sheet, sheet_tiles=args.sheet_tiles)
+                             log=lambda m: print(m, flush=True), sheet=args.sheet, sheet_tiles=args.sheet_tiles,
+                             overrides=overrides)
     for key, s in res["summary"].items():
         if "mean" in s:
             print(f"{key}: mean {s['mean']:.3f} median {s['median']:.3f} min {s['min']:.3f} max {s['max']:.3f}")

@@ -6,6 +6,8 @@ For every input file (DICOM XA cine or still, PNG/JPG/TIFF, MP4/AVI, NIfTI) this
   on disk, ``pixdim = (col_mm, row_mm, frame_time_ms)`` ("Axis convention", ``docs/design.md``), so it overlays
   the input in NIfTI viewers and in MONAI; ``--nifti-row-first`` (deprecated) writes the ``(H, W, T)`` of
   monai-angio 0.1;
+- ``<stem>_major.nii.gz``: only from a bundle run with its major-artery map on (the flagship's
+  ``--set major_map=true``): the arteries at least 2 mm wide at their origin (1) on the label map's grid and axes;
 - ``<stem>_overlay.png``: the labels over the image (artery red, catheter green) with a legend and the
   frame index; a contact sheet of a few frames for a cine;
 - ``<stem>_overlay.gif``: the overlay over every frame, for cines;
@@ -140,7 +142,7 @@ class Result:
 
 
 #: outputs whose presence without ``<stem>_summary.json`` marks an input left incomplete by an interrupted run
-_PARTIAL_KINDS = ("labels", "overlay", "gif", "seg")
+_PARTIAL_KINDS = ("labels", "major", "overlay", "gif", "seg")
 
 
 def incomplete_leftovers(outs: Dict[str, Path]) -> List[Path]:
@@ -237,7 +239,7 @@ def segment_file(
         for p in leftovers:
             p.unlink(missing_ok=True)
     if not overwrite:
-        wanted = {"labels", "summary"} | ({"overlay", "gif"} if write_overlays else set())
+        wanted = {"labels", "major", "summary"} | ({"overlay", "gif"} if write_overlays else set())
         wanted |= {"seg"} if is_dicom and write_seg else set()
         existing = [str(p) for k, p in outs.items() if k in wanted and (p.exists() or p.is_symlink())]
         if existing:
@@ -305,6 +307,19 @@ def segment_file(
             row_first=nifti_row_first,
         )  # fmt: skip
         res.outputs["labels"] = outs["labels"]
+        major = _major_map(model, idx, labels.shape)
+        if major is not None:
+            writing = outs["major"]
+            write_nifti_cine(
+                outs["major"], major, tuple(spacing or (1.0, 1.0)), frame_time or 1.0, np.uint8, overwrite,
+                label=True, row_first=nifti_row_first,
+            )  # fmt: skip
+            res.outputs["major"] = outs["major"]
+            scale = _major_scale_note(model)
+            if scale[1]:
+                res.warnings.append(scale[1])
+        elif overwrite and outs["major"].is_file():  # a major map of an earlier run no longer matches the labels
+            outs["major"].unlink()
         if write_seg and is_dicom:
             writing = outs["seg"]
             seg = write_dicom_seg(
@@ -338,6 +353,11 @@ def segment_file(
             "config_overrides": dict(getattr(model, "overrides", {}) or {}),
             "noise_sigma": None if noise is None else round(noise[0], 4),
             "vessel_polarity": None if polarity is None else round(polarity[0], 3),
+            "major_map": None if major is None else {
+                "mm_per_px": _major_scale_note(model)[0],
+                "min_origin_diameter_mm": 2.0,
+                "pixels": int(major.sum()),
+            },
             "temporal_neighbors": model.num_neighbors,
             "input_shape": input_shape,
             "frames": idx,
@@ -385,6 +405,30 @@ def segment_file(
             Path(written).unlink(missing_ok=True)
         res.outputs = {}
     return res
+
+
+def _major_map(model: Any, idx: Sequence[int], shape: Tuple[int, ...]) -> Optional[np.ndarray]:
+    """The bundle's major-artery map of the segmented frames (``MajorArteryMapd``, when its config turns it on)."""
+    major = (getattr(model, "extra_maps", None) or {}).get("major")
+    if major is None or tuple(major.shape) != tuple(shape):
+        return None
+    return (np.asarray(major) > 0).astype(np.uint8)
+
+
+def _major_scale_note(model: Any) -> Tuple[Optional[float], str]:
+    """The major map's median mm/px and a warning for frames it could not scale (their map is empty)."""
+    values = np.asarray((getattr(model, "diagnostics", None) or {}).get("major_mm_per_px", []), float)
+    if values.size == 0:
+        return None, ""
+    ok = np.isfinite(values)
+    mm = round(float(np.median(values[ok])), 4) if ok.any() else None
+    if ok.all():
+        return mm, ""
+    return mm, (
+        f"major-artery map empty on {int((~ok).sum())} of {values.size} frame(s): no catheter to scale the 2 mm "
+        "criterion by and no DICOM pixel spacing (give the pixel size with --set major_map_mm_per_px=MM); the label "
+        "map is unaffected"
+    )
 
 
 def _polarity_note(model: Any) -> Optional[Tuple[float, str]]:

@@ -65,11 +65,13 @@ __all__ = [
 
 PathLike = Union[str, os.PathLike]
 
-#: item keys a bundle's preprocessing may fill with a per-frame measurement, collected into ``BundleRunner.diagnostics``
-DIAGNOSTIC_KEYS = ("noise_sigma", "vessel_polarity", "vessel_polarity_inverted")
+#: item keys a bundle's pre- or postprocessing may fill with a per-frame measurement, collected into
+#: ``BundleRunner.diagnostics``
+DIAGNOSTIC_KEYS = ("noise_sigma", "vessel_polarity", "vessel_polarity_inverted", "major_mm_per_px")
 
 #: item keys a bundle's postprocessing may fill with a second binary map besides the label map (the major-artery map
-#: of :class:`~monai_angio.transforms.ArteryBranchLabeld`), collected into ``BundleRunner.extra_maps``
+#: of :class:`~monai_angio.transforms.MajorArteryMapd` or :class:`~monai_angio.transforms.ArteryBranchLabeld`),
+#: collected into ``BundleRunner.extra_maps``
 EXTRA_MAP_KEYS = ("major",)
 
 #: exported runtime -> (availability check, its name in messages, the pip package that provides it); the checks
@@ -544,13 +546,16 @@ class BundleRunner:
                 y = y[:, :, y.shape[2] // 2]
             preds.extend(y[i] for i in range(y.shape[0]))
         for j, (it, p) in enumerate(zip(items, preds)):
-            for key in DIAGNOSTIC_KEYS:
-                if key in it:
-                    self.diagnostics.setdefault(key, []).append(float(it[key]))
+            seen = [key for key in DIAGNOSTIC_KEYS if key in it]
+            for key in seen:
+                self.diagnostics.setdefault(key, []).append(float(it[key]))
             img = it["image"]
             it["pred"] = MetaTensor(p, meta=dict(getattr(img, "meta", {})))
             for step in self.post_steps:
                 it = step(it)
+            for key in DIAGNOSTIC_KEYS:  # measurements of the postprocessing (e.g. the major map's scale)
+                if key in it and key not in seen:
+                    self.diagnostics.setdefault(key, []).append(float(it[key]))
             out[at + j] = self._frame_map(it["pred"], h, w, "pred", name)
             for key in EXTRA_MAP_KEYS:
                 if key in it:

@@ -145,11 +145,12 @@ def _resolve(path: Path) -> Optional[Path]:
 
 
 def output_paths(path: PathLike, out_dir: PathLike, stem: Optional[str] = None) -> Dict[str, Path]:
-    """Output files for one input: keys ``labels``, ``overlay``, ``gif``, ``seg``, ``summary``."""
+    """Output files for one input: keys ``labels``, ``major``, ``overlay``, ``gif``, ``seg``, ``summary``."""
     s = stem or file_stem(Path(path))
     d = Path(out_dir)
     return {
         "labels": d / f"{s}_labels.nii.gz",
+        "major": d / f"{s}_major.nii.gz",
         "overlay": d / f"{s}_overlay.png",
         "gif": d / f"{s}_overlay.gif",
         "seg": d / f"{s}_seg.dcm",

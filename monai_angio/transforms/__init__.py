@@ -19,6 +19,8 @@
 - :mod:`.postprocess`: :class:`OtsuThreshold`, :class:`RemoveSmallComponents` (+ ``d`` versions).
 - :mod:`.artery_classes`: :class:`ArteryBranchLabeld` (a major-artery / branch network's merged label map and its
   major-artery map), :class:`MaskByLabeld`.
+- :mod:`.major_arteries`: :class:`MajorArteryMapd` (the flagship's clinical class, arteries at least 2 mm wide at
+  their origin, as a second map from a 3-class network's label map and artery probability).
 - :mod:`.validation`: :class:`CheckFinite`, :class:`EnsureAngioShape` (+ ``d`` versions).
 - :mod:`.vesselness`: :class:`FrangiVesselness` / :class:`FrangiVesselnessd`, :func:`frangi_segment` (training-free
   Frangi + Otsu vessel baseline inside the field of view).
@@ -130,6 +132,7 @@ _EXPORTS = {
         "ArteryBranchLabel", "ArteryBranchLabeld", "MaskByLabel", "MaskByLabeld",
         "merge_branch_channel",
     ],
+    "major_arteries": ["MajorArteryMap", "MajorArteryMapd", "major_artery_region", "ROUGH_CATHETER_WIDTH"],
     "fov": [
         "FieldOfView", "FieldOfViewd", "FOVNormalize", "FOVNormalized", "MaskOutsideFOVd", "field_of_view_mask",
         "fov_normalize",

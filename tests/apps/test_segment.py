@@ -10,6 +10,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 import torch
+from scipy import ndimage
 
 from monai_angio.apps import segment as segment_cmd
 from monai_angio.apps.segment import (
@@ -546,3 +547,38 @@ def test_major_vessel_bundle_smooths_noisy_frames_by_default():
 def test_unet3plus_bundle_smooths_noisy_frames_by_default():
     step = next(t for t in load_bundle("xca_vessel_unet3plus").frame_steps if type(t).__name__ == "NoiseAdaptiveSmoothd")
     assert (step.op.threshold_sigma, step.op.target_sigma, step.noise_key) == (0.04, 0.025, "noise_sigma")
+
+
+def test_major_artery_map_is_written_when_asked_for(tmp_path, capsys):
+    """``--set major_map=true``: ``<stem>_major.nii.gz`` holds the arteries at least 2 mm at their origin, inside the
+    label map's artery region, on its grid and axes; the summary gives its scale; the label map is unchanged. Off
+    (the default), no major map is written, and a rerun with --overwrite removes a stale one."""
+    from monai_angio.data import write_png_image
+    from monai_angio.data.synthetic import PhantomConfig, generate_phantom
+
+    ph = generate_phantom(3, PhantomConfig(size=384))
+    write_png_image(tmp_path / "x.png", np.asarray(ph.image, np.float32), bit_depth=16)
+    args = [str(tmp_path / "x.png"), "--bundle", FLAGSHIP, "--runtime", "torch", "--no-seg", "--no-overlays"]
+    assert main(["segment", *args, "--out", str(tmp_path / "on"), "--set", "major_map=true"]) == 0
+    assert main(["segment", *args, "--out", str(tmp_path / "off")]) == 0
+    on, off = tmp_path / "on", tmp_path / "off"
+    lab = np.asarray(nib.load(str(on / "x_labels.nii.gz")).dataobj)
+    np.testing.assert_array_equal(lab, np.asarray(nib.load(str(off / "x_labels.nii.gz")).dataobj))
+    major_img = nib.load(str(on / "x_major.nii.gz"))
+    major = np.asarray(major_img.dataobj)
+    assert major.shape == lab.shape and set(np.unique(major)) == {0, 1}
+    np.testing.assert_allclose(major_img.affine, nib.load(str(on / "x_labels.nii.gz")).affine)
+    assert not (major.astype(bool) & (lab == 2)).any()
+    near = ndimage.binary_dilation(lab[..., 0] == 1, iterations=3)
+    assert near[major[..., 0] > 0].all()
+    s = json.loads((on / "x_summary.json").read_text())
+    assert s["major_map"]["pixels"] == int(major.sum()) and 0.1 < s["major_map"]["mm_per_px"] < 0.6
+    assert s["outputs"]["major"].endswith("x_major.nii.gz")
+    assert not (off / "x_major.nii.gz").exists() and json.loads((off / "x_summary.json").read_text())["major_map"] is None
+    # the major map counts as an output of the input: not overwritten without --overwrite, removed when stale
+    (off / "x_major.nii.gz").write_bytes(b"stale")
+    assert main(["segment", *args, "--out", str(off), "--no-overlays"]) == 1
+    assert "exists; refusing to overwrite" in capsys.readouterr().err
+    assert (off / "x_major.nii.gz").read_bytes() == b"stale"
+    assert main(["segment", *args, "--out", str(on), "--overwrite"]) == 0
+    assert not (on / "x_major.nii.gz").exists()

@@ -1,0 +1,130 @@
+"""The major-artery map: lumen region, scale from the catheter (or DICOM), the 2 mm criterion at the origin."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import ndimage
+
+from monai_angio.transforms import MajorArteryMap, MajorArteryMapd, major_artery_region
+from tests.qca.analytic import segment_tube
+
+SP = 0.1  # mm / px: a 6F catheter (2 mm) is 20 px wide, a 3 mm trunk 30 px
+
+
+def _scene():
+    """Label map (catheter 2 entering from the left, trunk, 1.5 mm and 2.5 mm side branches) and the parts."""
+    shape = (170, 460)
+    catheter = segment_tube(shape, (85.3, -5), (85.3, 230), 2.0 / SP)
+    trunk = segment_tube(shape, (85.3, 230), (85.3, 465), 3.0 / SP)
+    thin = segment_tube(shape, (85.3, 290), (2, 255), 1.5 / SP)
+    major = segment_tube(shape, (85.3, 360), (167, 395), 2.5 / SP)
+    lab = np.zeros(shape, np.uint8)
+    lab[trunk | thin | major] = 1
+    lab[catheter & ~trunk] = 2
+    return lab, trunk, thin, major
+
+
+def _probability(lab):
+    """Artery probability: 0.9 on the label map's artery, 0.3 on the pixel ring just outside it, 0.1 beyond."""
+    art = lab == 1
+    ring1 = ndimage.binary_dilation(art) & ~art
+    ring2 = ndimage.binary_dilation(art, iterations=3) & ~art & ~ring1
+    p = np.zeros(lab.shape, np.float32)
+    p[art], p[ring1], p[ring2] = 0.9, 0.3, 0.1
+    return p, ring1, ring2
+
+
+def test_region_takes_the_lumen_ring_but_not_the_catheter_or_beyond():
+    lab, *_ = _scene()
+    p, ring1, ring2 = _probability(lab)
+    region = major_artery_region(lab, p, region_threshold=0.25, region_px=3)
+    assert region[lab == 1].all()
+    assert region[ring1 & (lab == 0)].all()  # the one-pixel lumen ring (p 0.3 > 0.25)
+    assert not region[ring2].any()  # p 0.1: not lumen
+    assert not region[lab == 2].any()
+    assert not major_artery_region(lab, p, region_threshold=0.5)[ring1].any()  # the arg-max edge only
+    fov = np.ones_like(lab, bool)
+    fov[:, 360:] = False
+    assert not major_artery_region(lab, p, fov=fov)[:, 360:].any()
+
+
+def test_thin_branch_dropped_at_the_catheter_scale():
+    lab, trunk, thin, major = _scene()
+    p, ring1, _ = _probability(lab)
+    out, mm, source = MajorArteryMap(catheter_french=6)(lab[None], p[None])
+    m = out[0] > 0
+    assert source == "catheter" and mm == pytest.approx(SP, rel=0.06)
+    assert m[trunk].mean() > 0.97 and m[major & ~trunk].mean() > 0.95
+    far_thin = thin & ~trunk
+    far_thin[60:, :] = False  # away from the trunk's lumen
+    assert m[far_thin].mean() < 0.05
+    assert m[ring1 & ndimage.binary_dilation(trunk) & ~thin].mean() > 0.9  # drawn to the lumen edge
+    assert not m[lab == 2].any()
+    # the scale follows the stated catheter size: a 4F catheter as wide in pixels means 1.5x smaller pixels
+    _, mm4, _ = MajorArteryMap(catheter_french=4)(lab[None], p[None])
+    assert mm4 == pytest.approx(mm * 4 / 6, rel=1e-6)
+
+
+def test_no_catheter_falls_back_to_dicom_geometry_else_empty():
+    lab, trunk, thin, _ = _scene()
+    lab[lab == 2] = 0
+    p, *_ = _probability(lab)
+    out, mm, source = MajorArteryMap()(lab[None], p[None])
+    assert math.isnan(mm) and source == "none" and not out.any()
+    out, mm, source = MajorArteryMap()(lab[None], p[None], meta={"pixel_spacing": [SP, SP]})
+    assert mm == pytest.approx(SP) and source.startswith("dicom")
+    far_thin = thin & ~trunk
+    far_thin[60:, :] = False
+    assert (out[0] > 0)[trunk].mean() > 0.95 and (out[0] > 0)[far_thin].mean() < 0.05
+
+
+def test_a_known_pixel_size_wins():
+    lab, trunk, thin, _ = _scene()
+    p, *_ = _probability(lab)
+    out, mm, source = MajorArteryMap(mm_per_px=SP)(lab[None], p[None], meta={"pixel_spacing": [0.3, 0.3]})
+    assert (mm, source) == (SP, "user")
+    # at a third of the pixel size every vessel is a third as wide in mm (trunk 1 mm, side branches 0.8 and 0.5 mm):
+    # only the first stretch of the trunk, anchored at the catheter, stays
+    half, _, _ = MajorArteryMap(mm_per_px=SP / 3)(lab[None], p[None])
+    far = (lab == 1) & ~ndimage.binary_dilation(trunk, iterations=25)
+    assert (out[0] > 0)[trunk].mean() > 0.97 and (half[0] > 0)[trunk].any()
+    assert (half[0] > 0)[far].mean() < 0.05 < (out[0] > 0)[far].mean()
+
+
+def test_a_short_or_curved_catheter_still_gives_a_rough_scale():
+    lab, *_ = _scene()
+    short = lab.copy()
+    short[:, 120:230][short[:, 120:230] == 2] = 0  # 100 px of catheter left: too short for QCA's calibration
+    p, *_ = _probability(short)
+    _, mm, source = MajorArteryMap()(short[None], p[None])
+    assert source == "catheter-rough" and mm == pytest.approx(SP, rel=0.06)
+
+
+def test_shape_and_argument_checks():
+    lab, *_ = _scene()
+    with pytest.raises(ValueError, match="differ in shape"):
+        MajorArteryMap()(lab[None], np.zeros((10, 10), np.float32))
+    with pytest.raises(ValueError, match="region_threshold"):
+        MajorArteryMap(region_threshold=1.0)
+    with pytest.raises(ValueError, match="min_origin_diameter_mm"):
+        MajorArteryMap(min_origin_diameter_mm=0)
+    with pytest.raises(ValueError, match="mm_per_px"):
+        MajorArteryMap(mm_per_px=-1)
+
+
+def test_dictionary_version_switch_and_keys():
+    lab, trunk, *_ = _scene()
+    p, *_ = _probability(lab)
+    prob = torch.as_tensor(np.stack([1 - p, p, (lab == 2).astype(np.float32)]))
+    item = {"pred": torch.as_tensor(lab[None].astype(np.float32)), "pred_prob": prob, "fov": np.ones((1,) + lab.shape)}
+    off = MajorArteryMapd("pred", enabled=False)(item)
+    assert "major" not in off and "pred_prob" not in off and "major_mm_per_px" not in off
+    on = MajorArteryMapd("pred", fov_key="fov", catheter_french=6)(item)
+    assert isinstance(on["major"], torch.Tensor) and on["major"].shape == (1,) + lab.shape
+    assert on["major_mm_per_px"] == pytest.approx(SP, rel=0.06)
+    assert (on["major"][0].numpy() > 0)[trunk].mean() > 0.97
+    assert torch.equal(on["pred"], item["pred"]) and "pred_prob" not in on
+    kept = MajorArteryMapd("pred", drop_prob=False)(item)
+    assert kept["pred_prob"] is prob
