@@ -355,7 +355,7 @@ def segment_file(
             "vessel_polarity": None if polarity is None else round(polarity[0], 3),
             "major_map": None if major is None else {
                 "mm_per_px": _major_scale_note(model)[0],
-                "min_origin_diameter_mm": 2.0,
+                "min_origin_diameter_mm": _major_criterion(model),
                 "pixels": int(major.sum()),
             },
             "temporal_neighbors": model.num_neighbors,
@@ -413,6 +413,15 @@ def _major_map(model: Any, idx: Sequence[int], shape: Tuple[int, ...]) -> Option
     if major is None or tuple(major.shape) != tuple(shape):
         return None
     return (np.asarray(major) > 0).astype(np.uint8)
+
+
+def _major_criterion(model: Any) -> Optional[float]:
+    """The origin diameter (mm) of the bundle's major-artery map: its ``MajorArteryMapd``'s criterion."""
+    for step in getattr(model, "post_steps", None) or []:
+        op = getattr(step, "op", None)
+        if type(step).__name__ == "MajorArteryMapd" and op is not None:
+            return float(op.min_origin_diameter_mm)
+    return None
 
 
 def _major_scale_note(model: Any) -> Tuple[Optional[float], str]:

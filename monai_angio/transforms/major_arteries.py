@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Mapping
-from typing import Any, Optional, Tuple
+from typing import Any, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -184,7 +184,7 @@ class MajorArteryMapd(MapTransform):
         prob_key: the class probabilities saved before the arg-max (``(C, H, W)``; ``prob_channel`` is the artery).
         major_key: where the map goes.
         scale_key: where the mm/px used goes (NaN without a scale).
-        fov_key: optional field-of-view mask key.
+        fov_key: optional field-of-view mask key, or several (the region stays inside all of them).
         enabled: False: do nothing (the bundle's switch, so that the cost is paid only when asked for).
         prob_channel: the artery channel of ``prob_key``.
         drop_prob: remove ``prob_key`` from the item afterwards (it is a full copy of the probabilities).
@@ -198,7 +198,7 @@ class MajorArteryMapd(MapTransform):
         prob_key: str = "pred_prob",
         major_key: str = "major",
         scale_key: str = "major_mm_per_px",
-        fov_key: Optional[str] = None,
+        fov_key: Union[str, Sequence[str], None] = None,
         enabled: bool = True,
         prob_channel: int = 1,
         drop_prob: bool = True,
@@ -207,7 +207,8 @@ class MajorArteryMapd(MapTransform):
     ) -> None:
         super().__init__(keys, allow_missing_keys)
         self.op = MajorArteryMap(**kwargs)
-        self.prob_key, self.major_key, self.scale_key, self.fov_key = prob_key, major_key, scale_key, fov_key
+        self.prob_key, self.major_key, self.scale_key = prob_key, major_key, scale_key
+        self.fov_keys = [fov_key] if isinstance(fov_key, str) else list(fov_key or [])
         self.enabled = bool(enabled)
         self.prob_channel = int(prob_channel)
         self.drop_prob = bool(drop_prob)
@@ -217,7 +218,8 @@ class MajorArteryMapd(MapTransform):
         if self.enabled:
             for key in self.key_iterator(d):
                 prob = d[self.prob_key][self.prob_channel]
-                fov = d.get(self.fov_key) if self.fov_key else None
+                fovs = [_plane(d[k]) > 0 for k in self.fov_keys if d.get(k) is not None]
+                fov = np.logical_and.reduce(fovs) if fovs else None
                 meta = getattr(d[key], "meta", None)
                 d[self.major_key], d[self.scale_key], _ = self.op(d[key], prob, fov, meta)
                 break

@@ -128,3 +128,30 @@ def test_dictionary_version_switch_and_keys():
     assert torch.equal(on["pred"], item["pred"]) and "pred_prob" not in on
     kept = MajorArteryMapd("pred", drop_prob=False)(item)
     assert kept["pred_prob"] is prob
+    # several field-of-view masks: the map stays inside each of them
+    border = np.ones((1,) + lab.shape)
+    border[..., :, 400:] = 0
+    both = MajorArteryMapd("pred", fov_key=["fov", "label_fov"])({**item, "label_fov": border})
+    assert not both["major"][0, :, 400:].any() and both["major"][0, :, :380].any()
+
+
+def test_dicom_geometry_reaches_the_flagship_major_map(tmp_path, monkeypatch):
+    """In the flagship's own postprocessing, a frame whose catheter cannot calibrate is scaled by its DICOM geometry
+    (here the isocentre pixel size the phantom was written with)."""
+    import monai_angio.qca.calibration as calibration
+    from monai_angio.bundle import load_bundle
+    from monai_angio.data.dicom import write_dicom_xa
+    from monai_angio.data.synthetic import PhantomConfig, generate_phantom
+    from monai_angio.errors import CalibrationError
+
+    ph = generate_phantom(3, PhantomConfig(size=256))
+    write_dicom_xa(tmp_path / "x.dcm", ph)
+
+    def no_catheter(*args, **kwargs):
+        raise CalibrationError("no catheter in this test")
+
+    monkeypatch.setattr(calibration, "calibrate_from_catheter", no_catheter)
+    runner = load_bundle("xca_artery_catheter_efficientunetpp", runtime="torch", major_map=True)
+    runner.predict(runner.load(tmp_path / "x.dcm"))
+    assert runner.diagnostics["major_mm_per_px"] == [pytest.approx(ph.spacing_mm, rel=1e-6)]
+    assert runner.extra_maps["major"].any()
