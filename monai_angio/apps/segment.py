@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence,
 
 import numpy as np
 
-from monai_angio.bundle.diagnostics import diagnostic_value
+from monai_angio.bundle.diagnostics import diagnostic_value, diagnostic_values
 from monai_angio.bundle.locate import DEFAULT_BUNDLE, resolve_bundle
 from monai_angio.data.inputs import (
     SUPPORTED_SUFFIXES,
@@ -307,7 +307,8 @@ def segment_file(
             row_first=nifti_row_first,
         )  # fmt: skip
         res.outputs["labels"] = outs["labels"]
-        major = _major_map(model, idx, labels.shape)
+        major = _major_map(model, labels.shape)
+        major_scale: Tuple[Optional[float], str] = (None, "")
         if major is not None:
             writing = outs["major"]
             write_nifti_cine(
@@ -315,9 +316,9 @@ def segment_file(
                 label=True, row_first=nifti_row_first,
             )  # fmt: skip
             res.outputs["major"] = outs["major"]
-            scale = _major_scale_note(model)
-            if scale[1]:
-                res.warnings.append(scale[1])
+            major_scale = _major_scale_note(model)
+            if major_scale[1]:
+                res.warnings.append(major_scale[1])
         elif overwrite and outs["major"].is_file():  # a major map of an earlier run no longer matches the labels
             outs["major"].unlink()
         if write_seg and is_dicom:
@@ -354,7 +355,7 @@ def segment_file(
             "noise_sigma": None if noise is None else round(noise[0], 4),
             "vessel_polarity": None if polarity is None else round(polarity[0], 3),
             "major_map": None if major is None else {
-                "mm_per_px": _major_scale_note(model)[0],
+                "mm_per_px": major_scale[0],
                 "min_origin_diameter_mm": _major_criterion(model),
                 "pixels": int(major.sum()),
             },
@@ -407,7 +408,7 @@ def segment_file(
     return res
 
 
-def _major_map(model: Any, idx: Sequence[int], shape: Tuple[int, ...]) -> Optional[np.ndarray]:
+def _major_map(model: Any, shape: Tuple[int, ...]) -> Optional[np.ndarray]:
     """The bundle's major-artery map of the segmented frames (``MajorArteryMapd``, when its config turns it on)."""
     major = (getattr(model, "extra_maps", None) or {}).get("major")
     if major is None or tuple(major.shape) != tuple(shape):
@@ -426,7 +427,7 @@ def _major_criterion(model: Any) -> Optional[float]:
 
 def _major_scale_note(model: Any) -> Tuple[Optional[float], str]:
     """The major map's median mm/px and a warning for frames it could not scale (their map is empty)."""
-    values = np.asarray((getattr(model, "diagnostics", None) or {}).get("major_mm_per_px", []), float)
+    values = np.asarray(diagnostic_values(model, "major_mm_per_px"), float)
     if values.size == 0:
         return None, ""
     ok = np.isfinite(values)

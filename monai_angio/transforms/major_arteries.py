@@ -170,8 +170,8 @@ class MajorArteryMap(Transform):
         if region.any() and math.isfinite(mm):
             from monai_angio.qca.branches import filter_major_branches
 
-            rooted = np.where(region, self.artery, np.where(np.rint(lab) == self.catheter, self.catheter, 0))
-            major = filter_major_branches(rooted, mm, self.min_origin_diameter_mm)
+            catheter = np.rint(lab) == self.catheter  # locates the ostium
+            major = filter_major_branches(region, mm, self.min_origin_diameter_mm, catheter_mask=catheter)
         out, *_ = convert_to_dst_type(torch.as_tensor(major[None].astype(np.float32)), label, dtype=torch.float32)
         return out, mm, source
 
@@ -215,14 +215,11 @@ class MajorArteryMapd(MapTransform):
 
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
         d = dict(data)
-        if self.enabled:
-            for key in self.key_iterator(d):
-                prob = d[self.prob_key][self.prob_channel]
-                fovs = [_plane(d[k]) > 0 for k in self.fov_keys if d.get(k) is not None]
-                fov = np.logical_and.reduce(fovs) if fovs else None
-                meta = getattr(d[key], "meta", None)
-                d[self.major_key], d[self.scale_key], _ = self.op(d[key], prob, fov, meta)
-                break
+        if self.enabled and (key := self.first_key(d)) != []:  # first_key: [] when an allowed key is missing
+            fovs = [_plane(d[k]) > 0 for k in self.fov_keys if d.get(k) is not None]
+            fov = np.logical_and.reduce(fovs) if fovs else None
+            prob = d[self.prob_key][self.prob_channel]
+            d[self.major_key], d[self.scale_key], _ = self.op(d[key], prob, fov, getattr(d[key], "meta", None))
         if self.drop_prob:
             d.pop(self.prob_key, None)
         return d
