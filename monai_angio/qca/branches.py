@@ -23,6 +23,7 @@ import numpy as np
 from scipy import ndimage
 
 from monai_angio.errors import AngioInputError
+from monai_angio.utils.arrays import squeeze_leading
 
 from .centerline import VesselGraph, as_binary_mask, trace_branches, vessel_graph
 from .diameter import EDT_SKELETON_BIAS_PX, diameter_profile
@@ -364,9 +365,7 @@ def filter_major_branches(
     Raises:
         AngioInputError: the artery mask is empty.
     """
-    arr = np.asarray(mask.detach().cpu().numpy() if hasattr(mask, "detach") else mask)
-    while arr.ndim > 2 and arr.shape[0] == 1:
-        arr = arr[0]
+    arr = squeeze_leading(mask)
     m = as_binary_mask(arr, filename=filename)
     if catheter_mask is None and arr.dtype != bool and np.any(np.rint(arr) == 2):
         catheter_mask = np.rint(arr) == 2

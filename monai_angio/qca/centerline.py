@@ -20,6 +20,7 @@ from scipy import ndimage
 from skimage.morphology import skeletonize
 
 from monai_angio.errors import AngioInputError
+from monai_angio.utils.arrays import squeeze_leading
 
 __all__ = [
     "Branch",
@@ -52,9 +53,7 @@ def as_binary_mask(
     Raises:
         AngioInputError: not 2D after squeezing a leading singleton axis, or not finite.
     """
-    arr = np.asarray(mask.detach().cpu().numpy() if hasattr(mask, "detach") else mask)
-    while arr.ndim > 2 and arr.shape[0] == 1:
-        arr = arr[0]
+    arr = squeeze_leading(mask)
     if arr.ndim != 2:
         raise AngioInputError(f"{what} must be 2D (H, W) or (1, H, W), got shape {tuple(np.shape(mask))}", filename)
     if arr.dtype != bool and not np.all(np.isfinite(arr)):

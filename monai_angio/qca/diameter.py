@@ -29,6 +29,7 @@ import numpy as np
 from scipy import ndimage
 
 from monai_angio.errors import AngioInputError
+from monai_angio.utils.arrays import squeeze_leading
 
 from .centerline import as_binary_mask
 from .edges import border_midline, image_borders, running_nanmedian
@@ -336,9 +337,7 @@ def diameter_profile(
     edge_ok: Optional[np.ndarray] = None
     mask_width = np.nan_to_num(width, nan=0.0).copy()
     if method in ("image", "edge"):
-        img = np.asarray(image.detach().cpu().numpy() if hasattr(image, "detach") else image, dtype=np.float64)
-        while img.ndim > 2 and img.shape[0] == 1:
-            img = img[0]
+        img = squeeze_leading(image, np.float64)
         if img.shape != m.shape:
             raise AngioInputError(f"image shape {img.shape} does not match mask shape {m.shape}", filename)
     if method == "edge":

@@ -17,6 +17,7 @@ import numpy as np
 from scipy import ndimage
 
 from monai_angio.errors import AngioInputError
+from monai_angio.utils.arrays import squeeze_leading
 
 from .branches import filter_major_branches, find_root
 from .calibration import Calibration, calibrate
@@ -96,17 +97,13 @@ def analyze_stenosis(
         AngioInputError: empty artery mask, bad shapes.
         CalibrationError: no calibration available.
     """
-    arr = np.asarray(mask.detach().cpu().numpy() if hasattr(mask, "detach") else mask)
-    while arr.ndim > 2 and arr.shape[0] == 1:
-        arr = arr[0]
+    arr = squeeze_leading(mask)
     artery = as_binary_mask(arr, filename=filename)
     if not artery.any():
         raise AngioInputError("the artery mask is empty (no label-1 pixels)", filename)
     img2d: Optional[np.ndarray] = None
     if image is not None:
-        img2d = np.asarray(image.detach().cpu().numpy() if hasattr(image, "detach") else image, dtype=np.float64)
-        while img2d.ndim > 2 and img2d.shape[0] == 1:
-            img2d = img2d[0]
+        img2d = squeeze_leading(image, np.float64)
         # the image edges model dark vessels: an inverted image (or another image's mask) is refused
         if img2d.shape == arr.shape:
             check_vessels_dark(img2d, np.rint(arr) > 0, filename)

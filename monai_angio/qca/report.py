@@ -16,6 +16,7 @@ from typing import Dict, Optional, Union
 import numpy as np
 
 from monai_angio.utils import atomic_path, atomic_write
+from monai_angio.utils.arrays import squeeze_leading
 from monai_angio.utils.scale_bar import add_scale_bar
 
 from .centerline import as_binary_mask
@@ -41,17 +42,13 @@ def plot_report(report: StenosisReport, image: Optional[np.ndarray], mask: Optio
     prof = report.profile
     shape = None
     if image is not None:
-        img = np.asarray(image.detach().cpu().numpy() if hasattr(image, "detach") else image, dtype=float)
-        while img.ndim > 2 and img.shape[0] == 1:
-            img = img[0]
+        img = squeeze_leading(image, float)
         if img.ndim == 3:
             img = img[0]
         ax0.imshow(img, cmap="gray", interpolation="nearest")
         shape = img.shape
     if mask is not None:
-        arr = np.asarray(mask)
-        while arr.ndim > 2 and arr.shape[0] == 1:
-            arr = arr[0]
+        arr = squeeze_leading(mask)
         art = as_binary_mask(arr)
         rgba = np.zeros(art.shape + (4,))
         rgba[art] = (1.0, 0.8, 0.0, 0.25)

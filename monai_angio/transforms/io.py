@@ -66,6 +66,7 @@ from monai_angio.transforms.readers import (
     rgb_to_luminance,
     spacing_from_meta,
 )
+from monai_angio.utils.arrays import as_numpy
 
 __all__ = [*_readers.__all__, "LoadAngiogram", "LoadAngiogramd", "READ_FRAMES_KEY"]
 
@@ -155,7 +156,7 @@ class LoadAngiogram(Transform):
                 return image if not self.image_only else image.as_tensor()
             cast = torch.as_tensor(image.detach().cpu().numpy().astype(self.dtype))
             return cast if self.image_only else MetaTensor(cast, affine=image.affine, meta=image.meta)
-        arr = image.detach().cpu().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
+        arr = as_numpy(image)
         name = str(meta.get("filename_or_obj") or "<in-memory image>")
         if arr.ndim == 2:
             frames = arr[None]

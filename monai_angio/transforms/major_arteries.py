@@ -39,6 +39,7 @@ from monai.utils import convert_to_dst_type
 from scipy import ndimage
 
 from monai_angio.errors import AngioInputError
+from monai_angio.utils.arrays import squeeze_leading
 
 __all__ = ["MajorArteryMap", "MajorArteryMapd", "major_artery_region", "ROUGH_CATHETER_WIDTH"]
 
@@ -50,9 +51,7 @@ ROUGH_CATHETER_WIDTH = {"max_curvature": math.inf, "border_margin": 2.0, "min_st
 
 def _plane(x: Any) -> np.ndarray:
     """A ``(H, W)`` numpy view of a ``(1, H, W)`` / ``(H, W)`` array or tensor."""
-    arr = np.asarray(x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x)
-    while arr.ndim > 2 and arr.shape[0] == 1:
-        arr = arr[0]
+    arr = squeeze_leading(x)
     if arr.ndim != 2:
         raise ValueError(f"expected one (H, W) plane, got shape {arr.shape}")
     return arr

@@ -16,6 +16,7 @@ from monai.data import MetaTensor
 from monai.transforms import MapTransform, Transform
 
 from monai_angio.errors import AngioInputError
+from monai_angio.utils.arrays import as_numpy
 
 __all__ = [
     "check_segmentable",
@@ -113,7 +114,7 @@ def check_segmentable(frames: Union[np.ndarray, torch.Tensor], filename: Optiona
         AngioInputError: too small, too large, or no contrast in any frame.
     """
     check_frame_size(int(frames.shape[-2]), int(frames.shape[-1]), filename)
-    arr = frames.detach().cpu().numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)
+    arr = as_numpy(frames)
     flat = arr.reshape(arr.shape[0] if arr.ndim == 3 else 1, -1)
     spread = flat.max(axis=1) - flat.min(axis=1)
     if not np.any(spread > 0):

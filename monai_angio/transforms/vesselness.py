@@ -36,6 +36,7 @@ from skimage.filters import frangi, threshold_otsu
 from monai_angio.errors import AngioInputError
 from monai_angio.transforms.fov import field_of_view_mask, fov_normalize
 from monai_angio.transforms.validation import check_finite, get_filename
+from monai_angio.utils.arrays import as_numpy, squeeze_leading
 
 __all__ = [
     "DEFAULT_SIGMA_RANGE",
@@ -84,9 +85,7 @@ def default_sigmas(
 
 
 def _frame(image: Any, name: str = "image") -> np.ndarray:
-    arr = image.detach().cpu().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
-    while arr.ndim > 2 and arr.shape[0] == 1:
-        arr = arr[0]
+    arr = squeeze_leading(image)
     if arr.ndim != 2 or 0 in arr.shape:
         raise AngioInputError(f"{name} must be one 2D frame (H, W), got shape {arr.shape}")
     arr = arr.astype(np.float32)
@@ -98,9 +97,7 @@ def _frame(image: Any, name: str = "image") -> np.ndarray:
 def _fov(img: np.ndarray, fov: Any) -> np.ndarray:
     if fov is None:
         return np.asarray(field_of_view_mask(img), dtype=bool)
-    m = fov.detach().cpu().numpy() if isinstance(fov, torch.Tensor) else np.asarray(fov)
-    while m.ndim > 2 and m.shape[0] == 1:
-        m = m[0]
+    m = squeeze_leading(fov)
     if m.shape != img.shape:
         raise AngioInputError(f"field-of-view mask {m.shape} does not match the image {img.shape}")
     return m.astype(bool)
@@ -217,7 +214,7 @@ class FrangiVesselness(Transform):
     def __call__(self, img: NdarrayOrTensor, fov: Optional[NdarrayOrTensor] = None) -> NdarrayOrTensor:
         """Segment every channel of ``img``; ``fov`` (``(H, W)`` or ``(1, H, W)``) replaces the FOV detection."""
         check_finite(img)
-        arr = img.detach().cpu().numpy() if isinstance(img, torch.Tensor) else np.asarray(img)
+        arr = as_numpy(img)
         if arr.ndim < 2:
             raise AngioInputError(f"expected (C, H, W) or (H, W), got shape {arr.shape}", get_filename(img))
         frames = arr.reshape(-1, *arr.shape[-2:])
