@@ -28,7 +28,7 @@ from monai_angio.utils.arrays import squeeze_leading
 from .centerline import VesselGraph, as_binary_mask, trace_branches, vessel_graph
 from .diameter import EDT_SKELETON_BIAS_PX, diameter_profile
 
-__all__ = ["find_root", "taper_at_start", "branch_origin_diameters", "filter_major_branches"]
+__all__ = ["find_root", "taper_at_start", "branch_origin_diameters", "mask_width_bias_px", "filter_major_branches"]
 
 Pixel = Tuple[int, int]
 
@@ -220,6 +220,49 @@ def branch_origin_diameters(
     return out
 
 
+#: :func:`mask_width_bias_px` reads the mask's bias on at most this many of the longest branches, each at least
+#: this long (px), and needs at least this many samples measured from the image
+BIAS_BRANCHES = 4
+BIAS_MIN_LENGTH_PX = 20.0
+BIAS_MIN_SAMPLES = 20
+
+
+def mask_width_bias_px(
+    graph: VesselGraph, image: np.ndarray, psf_sigma_px: Optional[float] = None
+) -> float:
+    """How much wider (px) the vessels are between their image borders than in the mask: the mask's width bias.
+
+    A segmentation may trace a vessel a pixel inside its lumen edge (or outside), and then every origin diameter
+    measured on the mask is off by the same amount, enough to move a 2.2 mm branch below 2 mm at 0.25 mm/px. The
+    bias is the median of (image-border diameter - mask diameter) over the middle of the
+    :data:`BIAS_BRANCHES` longest branches (two radii + 2 px from either end, away from junctions), measured with
+    QCA's ``"edge"`` method where it found the borders in the image; 0 with fewer than
+    :data:`BIAS_MIN_SAMPLES` such samples.
+    """
+    longest = sorted((b for b in graph.branches if b.length_px >= BIAS_MIN_LENGTH_PX), key=lambda b: -b.length_px)
+    diffs: List[np.ndarray] = []
+    for br in longest[:BIAS_BRANCHES]:
+        path = br.path
+        seg = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(path.astype(float), axis=0).T))])
+        margin = 2.0 * float(np.median(graph.distance[path[:, 0], path[:, 1]])) + 2.0
+        mid = (seg >= margin) & (seg <= seg[-1] - margin)
+        if mid.sum() < 8:
+            continue
+        try:
+            prof = diameter_profile(
+                graph.mask, path[mid], image=image, method="edge", distance=graph.distance, psf_sigma_px=psf_sigma_px
+            )
+        except AngioInputError:
+            continue
+        if prof.edge_from_image is None or prof.mask_diameter_px is None:
+            continue
+        img_d, mask_d = prof.raw_diameter_px, prof.mask_diameter_px
+        ok = np.asarray(prof.edge_from_image, bool) & np.isfinite(img_d) & np.isfinite(mask_d) & (mask_d > 0)
+        diffs.append(img_d[ok] - mask_d[ok])
+    d = np.concatenate(diffs) if diffs else np.zeros(0)
+    return float(np.median(d)) if len(d) >= BIAS_MIN_SAMPLES else 0.0
+
+
 #: a vessel's continuation through a side-branch junction keeps its status while at least this share of the
 #: threshold wide (below it a binary mask's diameter is mostly digitisation noise).
 CONTINUATION_FLOOR = 0.6
@@ -295,15 +338,18 @@ def _at_border(p: Sequence[int], shape: Tuple[int, ...]) -> bool:
 
 
 def _filter_tree(
-    graph: VesselGraph, root: Pixel, thr_px: float, keep_root: bool = False
+    graph: VesselGraph, root: Pixel, thr_px: float, keep_root: bool = False, bias_px: float = 0.0
 ) -> Tuple[set, set, List[Dict[str, Any]]]:
     """Skeleton pixels kept when pruning one centreline tree at ``thr_px`` origin diameter.
 
+    ``bias_px`` is added to every measured origin diameter (the mask's width bias, :func:`mask_width_bias_px`).
     Returns ``(kept, protected, info)``: ``protected`` are the first pixels of dropped branches that still lie
     in the parent's lumen.
     """
     pred, dist = _shortest_from(graph, root)
     info = branch_origin_diameters(graph, root, (pred, dist))
+    for b in info:
+        b["origin_diameter_px"] = max(0.0, b["origin_diameter_px"] + bias_px)
     _mark_continuations(info)
     keep_graph = graph.graph.copy()
     protected = set()
@@ -345,6 +391,8 @@ def filter_major_branches(
     catheter_mask: Optional[np.ndarray] = None,
     return_info: bool = False,
     filename: Optional[str] = None,
+    image: Optional[np.ndarray] = None,
+    psf_sigma_px: Optional[float] = None,
 ) -> Union[np.ndarray, Tuple[np.ndarray, Dict[str, Any]]]:
     """Drop branches whose origin diameter is below ``min_origin_diameter_mm`` (and their sub-trees).
 
@@ -356,11 +404,15 @@ def filter_major_branches(
         catheter_mask: optional catheter mask to locate the root when ``mask`` is binary.
         return_info: also return per-branch origin diameters and decisions.
         filename: source file, for error messages.
+        image: optional ``(H, W)`` angiogram (vessels dark): the mask's width bias against the image borders
+            (:func:`mask_width_bias_px`) is added to every origin diameter, so that a segmentation traced a pixel
+            inside the lumen edge does not drop a 2.2 mm branch as 1.9 mm.
+        psf_sigma_px: the image's point-spread function (Gaussian sigma, px) when known (catheter calibration).
 
     Returns:
         The filtered boolean artery mask (pixels are assigned to their nearest centreline pixel), and,
-        with ``return_info``, a dict ``{"root_rc", "branches": [{index, origin_rc, origin_diameter_mm,
-        kept}]}``.
+        with ``return_info``, a dict ``{"root_rc", "mask_width_bias_mm", "branches": [{index, origin_rc,
+        origin_diameter_mm, kept}]}`` (origin diameters include the bias).
 
     Raises:
         AngioInputError: the artery mask is empty.
@@ -374,6 +426,12 @@ def filter_major_branches(
     mm_per_px = float(getattr(calibration, "mm_per_px", calibration))
     g = vessel_graph(m, filename=filename)
     root = find_root(g, catheter_mask, root_rc)
+    bias_px = 0.0
+    if image is not None:
+        img = squeeze_leading(image, np.float64)
+        if img.shape != m.shape:
+            raise AngioInputError(f"image shape {img.shape} does not match mask shape {m.shape}", filename)
+        bias_px = mask_width_bias_px(g, img, psf_sigma_px)
     thr_px = min_origin_diameter_mm / mm_per_px
     kept_sk = np.zeros_like(m)
     protected_sk = np.zeros_like(m)
@@ -391,7 +449,7 @@ def filter_major_branches(
         sub = VesselGraph(m, g.skeleton, g.distance, sub_graph, trace_branches(sub_graph))
         # the vessel engaged by the catheter (or chosen by the user) is major by definition at its ostium
         anchored = r == root and (catheter_mask is not None and np.any(catheter_mask) or root_rc is not None)
-        kept, protected, sub_info = _filter_tree(sub, r, thr_px, keep_root=anchored)
+        kept, protected, sub_info = _filter_tree(sub, r, thr_px, anchored, bias_px)
         for p in kept:
             kept_sk[p] = True
         for p in protected:
@@ -410,6 +468,7 @@ def filter_major_branches(
         return out, {
             "root_rc": root,
             "min_origin_diameter_mm": min_origin_diameter_mm,
+            "mask_width_bias_mm": bias_px * mm_per_px,
             "branches": [
                 {k: b[k] for k in ("index", "origin_rc", "origin_diameter_mm", "length_px", "kept")} for b in info
             ],

@@ -101,12 +101,11 @@ def analyze_stenosis(
     artery = as_binary_mask(arr, filename=filename)
     if not artery.any():
         raise AngioInputError("the artery mask is empty (no label-1 pixels)", filename)
-    img2d: Optional[np.ndarray] = None
-    if image is not None:
-        img2d = squeeze_leading(image, np.float64)
-        # the image edges model dark vessels: an inverted image (or another image's mask) is refused
-        if img2d.shape == arr.shape:
-            check_vessels_dark(img2d, np.rint(arr) > 0, filename)
+    img2d = None if image is None else squeeze_leading(image, np.float64)
+    image_raw = img2d  # img2d is smoothed below where gaps are bridged
+    # the image edges model dark vessels: an inverted image (or another image's mask) is refused
+    if img2d is not None and img2d.shape == arr.shape:
+        check_vessels_dark(img2d, np.rint(arr) > 0, filename)
     if calibration is None:
         label = arr if arr.dtype != bool else None
         calibration = calibrate(label=label, meta=meta, french=french, image=image, filename=filename)
@@ -164,8 +163,9 @@ def analyze_stenosis(
         return _bridge_details(rep)
     if (start_rc is None) != (end_rc is None):
         raise AngioInputError("give both start and end points, or neither", filename)
-    major = filter_major_branches(
-        artery, calibration, min_origin_diameter_mm, catheter_mask=catheter, filename=filename
+    major, major_info = filter_major_branches(  # the mask's width bias against the image borders corrected
+        artery, calibration, min_origin_diameter_mm, catheter_mask=catheter, filename=filename, return_info=True,
+        image=image_raw if method in (None, "edge") else None, psf_sigma_px=kw.get("psf_sigma_px"),
     )
     if not major.any():
         major = artery
@@ -191,6 +191,7 @@ def analyze_stenosis(
         best.warnings.append("no vessel segment long enough for a per-segment analysis: longest path analysed")
         selection = "automatic fallback: the longest centreline path"
     best.details["path_selection"] = selection
+    best.details["major_filter_mask_width_bias_mm"] = float(major_info["mask_width_bias_mm"])
     best.details["lesions_threshold_percent_ds"] = float(report_threshold)
     best.details["lesions"] = [
         lesion_summary(r) for r in reps if r.percent_diameter_stenosis >= report_threshold and not _serious(r)

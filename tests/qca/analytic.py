@@ -6,11 +6,11 @@ width ``w`` px has ``w`` px of mask per unit length on average, whatever its ang
 
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ["strip", "segment_tube", "tube_with_stenosis", "label_with_catheter"]
+__all__ = ["strip", "segment_tube", "tube_with_stenosis", "label_with_catheter", "tree_image"]
 
 
 def _grid(shape: Tuple[int, int]) -> Tuple[np.ndarray, np.ndarray]:
@@ -206,3 +206,40 @@ def blurred_tube_image(
     if noise_sd > 0:
         img = img + np.random.default_rng(seed).normal(0.0, noise_sd, img.shape)
     return img.astype(np.float64), mask, truth
+
+
+def tree_image(
+    shape: Tuple[int, int],
+    tubes: Sequence[Tuple[Sequence[float], Sequence[float], Any]],
+    spacing_mm: float,
+    mu_per_mm: float = 0.25,
+    background: float = 0.8,
+    psf_sigma_px: float = 0.7,
+    supersample: int = 3,
+) -> Tuple[np.ndarray, np.ndarray]:
+    """X-ray image and pixel-centre lumen mask of straight cylinders ``(p0, p1, diameter_px)`` (row, col; the
+    diameter a number or a callable of the arc position in px, as in :func:`segment_tube`).
+
+    Transmission ``background x exp(-mu x chord)`` with the longest chord of the tubes at each point (overlaps are
+    not added up), on a ``supersample`` x finer grid, blurred by a Gaussian PSF of ``psf_sigma_px`` and sampled at
+    the pixel centres.
+    """
+    from scipy import ndimage
+
+    ss = int(supersample)
+    rr, cc = np.meshgrid(*((np.arange(n * ss) + 0.5) / ss - 0.5 for n in shape), indexing="ij")
+    chord = np.zeros_like(rr)
+    lumen = np.zeros(shape, bool)
+    for p0, p1, diameter_px in tubes:
+        a, b = np.asarray(p0, float), np.asarray(p1, float)
+        length = float(np.hypot(*(b - a)))
+        t = (b - a) / length
+        u = (rr - a[0]) * t[0] + (cc - a[1]) * t[1]
+        v = -(rr - a[0]) * t[1] + (cc - a[1]) * t[0]
+        uc = np.clip(u, 0.0, length)
+        r = 0.5 * (diameter_px(uc) if callable(diameter_px) else np.full_like(uc, float(diameter_px)))
+        dist = np.hypot(u - uc, v)
+        chord = np.maximum(chord, 2.0 * np.sqrt(np.maximum(r * r - dist * dist, 0.0)))
+        lumen |= segment_tube(shape, p0, p1, diameter_px)
+    fine = ndimage.gaussian_filter(background * np.exp(-mu_per_mm * chord * spacing_mm), psf_sigma_px * ss)
+    return fine[ss // 2 :: ss, ss // 2 :: ss], lumen

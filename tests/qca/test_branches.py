@@ -5,7 +5,7 @@ import pytest
 
 from monai_angio.errors import AngioInputError
 from monai_angio.qca import Calibration, filter_major_branches
-from tests.qca.analytic import segment_tube
+from tests.qca.analytic import segment_tube, tree_image
 
 SP = 0.1  # mm / px: a 3 mm trunk is 30 px wide
 
@@ -157,3 +157,49 @@ def test_a_narrow_stretch_on_the_way_to_a_major_vessel_is_kept():
     assert min(b["origin_diameter_mm"] for b in info["branches"] if b["origin_rc"] == (220, 60)) < 2.0
     assert out[wide & far].mean() > 0.95 and out[stretch].mean() > 0.95
     assert out[thin & ~wide & far].mean() < 0.05
+
+
+def test_origin_diameters_from_the_image_when_the_mask_is_drawn_inside_the_lumen():
+    """A segmentation traced one pixel inside the lumen edge reads a 2.2 mm branch as 1.9 mm and drops it; with the
+    image the mask's width bias against the image borders (+2 px) is added, so the branch is kept at its true width
+    and the 1.5 mm branch is still dropped. On the exact lumen mask the bias is about 0, outside the lumen negative."""
+    from scipy import ndimage
+
+    sp, size = 0.2, 128
+    shape = (size, size)
+    tubes = [((64.3, -5), (64.3, 133), 3.0 / sp), ((64.3, 40), (2, 12), 1.5 / sp), ((64.3, 85), (127, 120), 2.2 / sp)]
+    image, lumen = tree_image(shape, tubes, spacing_mm=sp)
+    inside = ndimage.binary_erosion(lumen)  # drawn one pixel inside the edge
+    lab = inside.astype(np.uint8)
+    lab[57:72, 0:3] = 2  # catheter stub at the left border marks the ostium
+    branch = segment_tube(shape, (64.3, 85), (127, 120), 2.2 / sp) & ~segment_tube(shape, (64.3, -5), (64.3, 133), 20)
+    thin = segment_tube(shape, (64.3, 40), (2, 12), 1.5 / sp) & ~segment_tube(shape, (64.3, -5), (64.3, 133), 20)
+
+    without, info0 = filter_major_branches(lab, sp, 2.0, return_info=True)
+    with_image, info1 = filter_major_branches(lab, sp, 2.0, return_info=True, image=image[None])
+    assert without[branch & inside].mean() < 0.05  # 1.9 mm from the mask
+    assert with_image[branch & inside].mean() > 0.95
+    assert with_image[thin & inside].mean() < 0.05
+
+    def origin_mm(info, side):  # side branch leaving the trunk right (+1: 2.2 mm) or left (-1: 1.5 mm) of col 62
+        long = [b for b in info["branches"] if b["length_px"] > 60]  # the side branches, not the trunk pieces
+        return [b["origin_diameter_mm"] for b in long if np.sign(b["origin_rc"][1] - 62) == side]
+
+    assert origin_mm(info0, 1) and all(abs(d - 1.9) < 0.1 for d in origin_mm(info0, 1))
+    assert origin_mm(info1, 1) and all(abs(d - 2.2) < 0.1 for d in origin_mm(info1, 1))
+    assert origin_mm(info1, -1) and all(abs(d - 1.5) < 0.1 for d in origin_mm(info1, -1))
+    assert abs(info1["mask_width_bias_mm"] - 2 * sp) < 0.05 and info0["mask_width_bias_mm"] == 0.0
+    with pytest.raises(AngioInputError, match="does not match"):
+        filter_major_branches(lab, sp, 2.0, image=image[:64])
+
+    for mask, bias_px in ((lumen, 0.0), (ndimage.binary_dilation(lumen), -2.0)):
+        exact = mask.astype(np.uint8)
+        exact[57:72, 0:3] = 2
+        plain = filter_major_branches(exact, sp, 2.0)
+        out, info = filter_major_branches(exact, sp, 2.0, return_info=True, image=image)
+        assert abs(info["mask_width_bias_mm"] / sp - bias_px) < 0.35
+        if bias_px == 0.0:  # an exact mask keeps the same vessels with or without the image
+            assert (out != plain).sum() < 0.01 * plain.sum()
+        thin_far = thin & mask
+        thin_far[45:] = False  # away from the trunk's lumen
+        assert out[branch & mask].mean() > 0.95 and out[thin_far].mean() < 0.05

@@ -412,3 +412,29 @@ def test_an_edge_only_narrowing_ranks_below_one_the_mask_confirms():
     assert mask_percent_diameter_stenosis(plain) is None
     plain.details["mask_percent_diameter_stenosis"] = None
     assert ranking_stenosis(plain) == plain.percent_diameter_stenosis
+
+
+def test_automatic_search_finds_a_lesion_on_a_branch_the_mask_draws_too_thin():
+    """A segmentation traced one pixel inside the lumen edge makes a 2.2 mm branch read 1.9 mm at its origin; the
+    automatic search judges the branch by the image borders, so its 50 % lesion is found and measured."""
+    from scipy import ndimage
+
+    from tests.qca.analytic import tree_image
+
+    sp = 0.2
+    p0, p1 = np.array([64.3, 85.0]), np.array([127.0, 120.0])
+    centre = p0 + 38.0 * (p1 - p0) / np.hypot(*(p1 - p0))
+
+    def stenosed(u):  # 2.2 mm branch with a 50 % cosine lesion 6 mm long, 38 px from its origin
+        bump = np.where(np.abs(u - 38.0) < 15.0, 0.5 * (1 + np.cos(np.pi * (u - 38.0) / 15.0)), 0.0)
+        return 2.2 / sp * (1 - 0.5 * bump)
+
+    tubes = [((64.3, -5), (64.3, 133), 3.0 / sp), ((64.3, 40), (2, 12), 1.5 / sp), (p0, p1, stenosed)]
+    image, lumen = tree_image((128, 128), tubes, spacing_mm=sp)
+    lab = ndimage.binary_erosion(lumen).astype(np.uint8)
+    lab[57:72, 0:3] = 2  # catheter stub: the ostium is at the left border
+    rep = analyze_stenosis(lab, image=image, calibration=sp)
+    assert np.hypot(*(np.asarray(rep.mld_rc) - centre)) < 3.0
+    assert abs(rep.percent_diameter_stenosis - 50.0) < 5.0
+    assert abs(rep.mld_mm - 1.1) < 0.15
+    assert abs(rep.details["major_filter_mask_width_bias_mm"] - 2 * sp) < 0.07  # traced one pixel inside
