@@ -13,11 +13,12 @@
 - :mod:`.lesions`: automatic lesion search per vessel segment (:func:`find_lesions`).
 - :mod:`.pipeline`: the whole analysis of a label map / image (:func:`analyze_stenosis`); the only module that
   needs both :mod:`.stenosis` and :mod:`.lesions` (lower modules never import higher ones).
-- :mod:`.branches`: clinical relevance filter (:func:`filter_major_branches`, origin >= 2 mm).
+- :mod:`.branches`: clinical relevance filter (:func:`filter_major_branches`, origin >= 2 mm; with an image the
+  mask's width bias is corrected, :func:`mask_width_bias_px`).
 - :mod:`.report`: JSON + PNG report files (:func:`write_report`).
 """
 
-from .branches import branch_origin_diameters, filter_major_branches, find_root
+from .branches import branch_origin_diameters, filter_major_branches, find_root, mask_width_bias_px
 from .catheter_profile import (
     GUIDEWIRE_DIAMETER_MM,
     CatheterProfileFit,
@@ -120,6 +121,7 @@ __all__ = [
     "obstruction_boundaries",
     "branch_origin_diameters",
     "filter_major_branches",
+    "mask_width_bias_px",
     "find_root",
     "plot_report",
     "report_paths",
