@@ -357,6 +357,7 @@ def segment_file(
             "major_map": None if major is None else {
                 "mm_per_px": major_scale[0],
                 "min_origin_diameter_mm": _major_criterion(model),
+                "refined": _major_refined(model),
                 "pixels": int(major.sum()),
             },
             "temporal_neighbors": model.num_neighbors,
@@ -416,13 +417,25 @@ def _major_map(model: Any, shape: Tuple[int, ...]) -> Optional[np.ndarray]:
     return (np.asarray(major) > 0).astype(np.uint8)
 
 
-def _major_criterion(model: Any) -> Optional[float]:
-    """The origin diameter (mm) of the bundle's major-artery map: its ``MajorArteryMapd``'s criterion."""
+def _major_map_op(model: Any) -> Any:
+    """The ``MajorArteryMap`` of the bundle's ``MajorArteryMapd`` step, or None."""
     for step in getattr(model, "post_steps", None) or []:
         op = getattr(step, "op", None)
         if type(step).__name__ == "MajorArteryMapd" and op is not None:
-            return float(op.min_origin_diameter_mm)
+            return op
     return None
+
+
+def _major_criterion(model: Any) -> Optional[float]:
+    """The origin diameter (mm) of the bundle's major-artery map: its ``MajorArteryMapd``'s criterion."""
+    op = _major_map_op(model)
+    return None if op is None else float(op.min_origin_diameter_mm)
+
+
+def _major_refined(model: Any) -> Optional[bool]:
+    """Whether the bundle's major-artery map has its learned refiner (``major_refiner``), None without the map."""
+    op = _major_map_op(model)
+    return None if op is None else getattr(op, "refiner", None) is not None
 
 
 def _major_scale_note(model: Any) -> Tuple[Optional[float], str]:

@@ -7,6 +7,7 @@
 - :class:`TemporalFusionStem`, :class:`TemporalSegmenter`, :func:`temporal_cenet`: 2N+1-frame fusion.
 - :class:`CENet`: CE-Net (ResNet-34, DAC, RMP).
 - :class:`MajorVesselUNet`, :func:`major_vessel_unet`: FlexibleUNet with DenseNet-121 / ResNet-101 encoders.
+- :class:`MajorArteryRefiner`: a small BasicUNet that refines the flagship's geometric major-artery map.
 
 Importing this package registers the DenseNet encoders in ``monai.networks.nets.flexible_unet.FLEXUNET_BACKBONE``.
 """
@@ -19,6 +20,7 @@ from monai_angio.networks.blocks import InvertedResidualDecoderBlock, SCSEBlock
 from monai_angio.networks.cenet import CENet, CENetDecoderBlock, DACBlock, ResNet34Features, RMPBlock
 from monai_angio.networks.efficientunetpp import EfficientUNetPlusPlus, UNetPlusPlusDecoder
 from monai_angio.networks.encoders import DenseNetEncoder, register_densenet_encoders
+from monai_angio.networks.major_refiner import MajorArteryRefiner
 from monai_angio.networks.major_vessel import MAJOR_VESSEL_BACKBONES, MajorVesselUNet, major_vessel_unet
 from monai_angio.networks.temporal import TemporalFusionStem, TemporalSegmenter
 from monai_angio.networks.unet3plus import UNet3Plus, gate_logits
@@ -46,6 +48,7 @@ __all__ = [
     "MajorVesselUNet",
     "major_vessel_unet",
     "MAJOR_VESSEL_BACKBONES",
+    "MajorArteryRefiner",
     "load_local_state_dict",
     "split_class_channel",
 ]

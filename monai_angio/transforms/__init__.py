@@ -132,7 +132,9 @@ _EXPORTS = {
         "ArteryBranchLabel", "ArteryBranchLabeld", "MaskByLabel", "MaskByLabeld",
         "merge_branch_channel",
     ],
-    "major_arteries": ["MajorArteryMap", "MajorArteryMapd", "major_artery_region", "ROUGH_CATHETER_WIDTH"],
+    "major_arteries": [
+        "MajorArteryMap", "MajorArteryMapd", "major_artery_region", "major_refiner_inputs", "ROUGH_CATHETER_WIDTH",
+    ],
     "fov": [
         "FieldOfView", "FieldOfViewd", "FOVNormalize", "FOVNormalized", "MaskOutsideFOVd", "field_of_view_mask",
         "fov_normalize",

@@ -17,22 +17,31 @@ it from a 3-class network's output without retraining, in three steps:
 3. **Criterion.** :func:`~monai_angio.qca.branches.filter_major_branches` walks each centreline tree from the ostium
    next to the catheter and drops branches below ``min_origin_diameter_mm`` at their origin, with everything
    downstream of them.
+4. **Learned second opinion (optional, experimental).** Given a ``refiner``
+   (:class:`~monai_angio.networks.MajorArteryRefiner` weights), the map keeps the lumen region where the refiner,
+   fed the image, the artery and catheter probabilities, the geometric map of step 3 and the scale
+   (:func:`major_refiner_inputs`), gives a major-artery probability above 0.5. Step 3's walk cannot tell a thin
+   side branch from the parent's continuation when both leave a junction about as wide; the refiner, trained on
+   phantoms whose major arteries are known, sees the whole tree at once. No refiner weights ship: the one trained
+   on a CPU did not earn its place (flagship bundle README, "A learned refiner, tried").
 
 :class:`MajorArteryMapd` runs it in a bundle's postprocessing (after the label map is final) and stores the map
 under ``major_key`` (collected by :class:`~monai_angio.bundle.BundleRunner` into ``extra_maps["major"]``; ``monai-angio
 segment`` writes it as ``<stem>_major.nii.gz``) and the scale under ``scale_key``. It costs about 0.27 s per
-512 px frame on a 2-core CPU (the centreline graph; the flagship's whole frame 0.33 -> 0.59 s), so the flagship runs
-it only when its config says ``major_map: true``.
+512 px frame on a 2-core CPU (the centreline graph; the flagship's whole frame 0.33 -> 0.59 s), a refiner
+0.06-0.10 s more, so the flagship runs it only when its config says ``major_map: true``.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Hashable, Mapping
 from typing import Any, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from monai.config import KeysCollection, NdarrayOrTensor
 from monai.transforms import MapTransform, Transform
 from monai.utils import convert_to_dst_type
@@ -41,7 +50,13 @@ from scipy import ndimage
 from monai_angio.errors import AngioInputError
 from monai_angio.utils.arrays import squeeze_leading
 
-__all__ = ["MajorArteryMap", "MajorArteryMapd", "major_artery_region", "ROUGH_CATHETER_WIDTH"]
+__all__ = [
+    "MajorArteryMap",
+    "MajorArteryMapd",
+    "major_artery_region",
+    "major_refiner_inputs",
+    "ROUGH_CATHETER_WIDTH",
+]
 
 #: :func:`~monai_angio.qca.calibration.catheter_width_px` settings of the rough scale, tried when the catheter has no
 #: straight segment long enough for QCA's calibration (curved all along, or short): its width anywhere away from its
@@ -90,6 +105,45 @@ def major_artery_region(
     return region
 
 
+def major_refiner_inputs(
+    image: np.ndarray, artery_prob: np.ndarray, catheter_prob: np.ndarray, geometric: np.ndarray, mm_per_px: float
+) -> torch.Tensor:
+    """The :class:`~monai_angio.networks.MajorArteryRefiner` input of one frame: ``(1, 5, h, w)`` float32.
+
+    The image is standardised robustly (minus its median, over its 5-95 % range / 3.29, clipped to
+    +-:data:`~monai_angio.networks.major_refiner.REFINER_IMAGE_CLIP`: a frame whose collimator shadow fills much of
+    it would otherwise reach hundreds and upset the refiner's batch statistics), then the four
+    ``(H, W)`` planes (:data:`~monai_angio.networks.major_refiner.REFINER_CHANNELS`) are averaged down to a grid whose
+    longer side is :data:`~monai_angio.networks.major_refiner.REFINER_GRID` px (kept when smaller); the ``scale``
+    channel is that grid's pixel size in mm over :data:`~monai_angio.networks.major_refiner.REFINER_MM_PER_PX` (0
+    without a finite scale).
+
+    Args:
+        image: the frame (vessels dark), on the same grid.
+        artery_prob: artery probability.
+        catheter_prob: catheter probability.
+        geometric: the geometric major-artery map (step 3 of the module docstring).
+        mm_per_px: the frame's pixel size (mm).
+    """
+    from monai_angio.networks.major_refiner import REFINER_GRID, REFINER_IMAGE_CLIP, REFINER_MM_PER_PX
+
+    img = np.asarray(image, np.float32)
+    q05, q50, q95 = np.percentile(img, [5, 50, 95])
+    spread = max(float(q95 - q05) / 3.29, 1e-3 * (abs(float(q50)) + 1.0))
+    img = np.clip((img - q50) / spread, -REFINER_IMAGE_CLIP, REFINER_IMAGE_CLIP).astype(np.float32)
+    planes = [img] + [np.asarray(a, np.float32) for a in (artery_prob, catheter_prob, geometric)]
+    h, w = planes[0].shape
+    if any(a.shape != (h, w) for a in planes):
+        raise ValueError(f"refiner inputs differ in shape: {[a.shape for a in planes]}")
+    factor = max(1.0, max(h, w) / REFINER_GRID)
+    size = (max(1, int(round(h / factor))), max(1, int(round(w / factor))))
+    x = torch.as_tensor(np.stack(planes))[None]
+    if size != (h, w):
+        x = F.interpolate(x, size=size, mode="area")
+    scale = float(mm_per_px) * h / size[0] / REFINER_MM_PER_PX if math.isfinite(float(mm_per_px)) else 0.0
+    return torch.cat([x, torch.full((1, 1) + size, scale, dtype=torch.float32)], dim=1)
+
+
 class MajorArteryMap(Transform):
     """Label map + artery probability -> binary map of the major arteries (module docstring).
 
@@ -101,6 +155,8 @@ class MajorArteryMap(Transform):
         region_px: reach of the lumen region beyond the label map's artery.
         artery: artery label value.
         catheter: catheter label value.
+        refiner: :class:`~monai_angio.networks.MajorArteryRefiner` weights (a local file, loaded at first use) or
+            the network itself; None: the geometric map alone.
     """
 
     def __init__(
@@ -112,6 +168,7 @@ class MajorArteryMap(Transform):
         artery: int = 1,
         catheter: int = 2,
         mm_per_px: Optional[float] = None,
+        refiner: Union[None, str, "os.PathLike[str]", torch.nn.Module] = None,
     ) -> None:
         if mm_per_px is not None and not (math.isfinite(float(mm_per_px)) and float(mm_per_px) > 0):
             raise ValueError(f"mm_per_px must be a positive number or None, got {mm_per_px}")
@@ -125,6 +182,45 @@ class MajorArteryMap(Transform):
         self.region_px = int(region_px)
         self.artery, self.catheter = int(artery), int(catheter)
         self.mm_per_px = None if mm_per_px is None else float(mm_per_px)
+        self.refiner = refiner
+
+    def _refiner_network(self) -> Optional[torch.nn.Module]:
+        """The refiner in eval mode on the CPU (its weights file read once), or None."""
+        if self.refiner is None or isinstance(self.refiner, torch.nn.Module):
+            net = self.refiner
+        else:
+            from monai_angio.networks import MajorArteryRefiner, load_local_state_dict
+
+            try:
+                net = load_local_state_dict(MajorArteryRefiner(), self.refiner)
+            except AngioInputError as e:
+                raise AngioInputError(
+                    f"major-artery refiner: {e.problem} (set major_refiner to null for the geometric map alone)",
+                    self.refiner,
+                ) from None
+            self.refiner = net
+        return None if net is None else net.eval()
+
+    def refine(
+        self, region: np.ndarray, geometric: np.ndarray, image: Optional[np.ndarray], artery_prob: np.ndarray,
+        catheter_prob: np.ndarray, mm_per_px: float,
+    ) -> np.ndarray:
+        """The lumen region where the refiner's major-artery probability exceeds 0.5 (``geometric`` without one).
+
+        Raises:
+            ValueError: a refiner is set but ``image`` is None.
+        """
+        net = self._refiner_network()
+        if net is None:
+            return geometric
+        if image is None:
+            raise ValueError("the major-artery refiner needs the image (set major_refiner to null without one)")
+        x = major_refiner_inputs(image, artery_prob, catheter_prob, geometric, mm_per_px)
+        dev = next(net.parameters()).device
+        with torch.no_grad():
+            prob = torch.sigmoid(net(x.to(dev)).float())
+            prob = F.interpolate(prob, size=region.shape, mode="bilinear", align_corners=False)
+        return region & (prob[0, 0].cpu().numpy() > 0.5)
 
     def scale(self, label: np.ndarray, meta: Optional[Mapping] = None) -> Tuple[float, str]:
         """``(mm_per_px, source)``: the given pixel size, else the catheter, else the DICOM geometry in ``meta``;
@@ -154,12 +250,20 @@ class MajorArteryMap(Transform):
         artery_prob: NdarrayOrTensor,
         fov: Optional[NdarrayOrTensor] = None,
         meta: Optional[Mapping] = None,
+        catheter_prob: Optional[NdarrayOrTensor] = None,
+        image: Optional[NdarrayOrTensor] = None,
     ) -> Tuple[NdarrayOrTensor, float, str]:
-        """Return ``(major, mm_per_px, source)``: the ``(1, H, W)`` map (``label``'s type) and the scale used."""
+        """Return ``(major, mm_per_px, source)``: the ``(1, H, W)`` map (``label``'s type) and the scale used.
+
+        ``image`` (on the label map's grid; another grid is resampled to it) and ``catheter_prob`` feed the refiner
+        (the label map's catheter stands in for the probability when it is not given)."""
         lab = _plane(label)
         prob = _plane(artery_prob)
         if prob.shape != lab.shape:
             raise ValueError(f"artery probability {prob.shape} and label map {lab.shape} differ in shape")
+        cath_prob = (np.rint(lab) == self.catheter) if catheter_prob is None else _plane(catheter_prob)
+        if cath_prob.shape != lab.shape:
+            raise ValueError(f"catheter probability {cath_prob.shape} and label map {lab.shape} differ in shape")
         region = major_artery_region(
             lab, prob, self.region_threshold, self.region_px, self.artery, self.catheter,
             None if fov is None else _plane(fov) > 0,
@@ -171,6 +275,13 @@ class MajorArteryMap(Transform):
 
             catheter = np.rint(lab) == self.catheter  # locates the ostium
             major = filter_major_branches(region, mm, self.min_origin_diameter_mm, catheter_mask=catheter)
+            img = None
+            if image is not None:
+                img = _plane(image).astype(np.float32)
+                if img.shape != lab.shape:
+                    t = torch.as_tensor(img)[None, None]
+                    img = F.interpolate(t, size=lab.shape, mode="bilinear", align_corners=False)[0, 0].numpy()
+            major = self.refine(region, major, img, prob, cath_prob, mm)
         out, *_ = convert_to_dst_type(torch.as_tensor(major[None].astype(np.float32)), label, dtype=torch.float32)
         return out, mm, source
 
@@ -185,7 +296,9 @@ class MajorArteryMapd(MapTransform):
         scale_key: where the mm/px used goes (NaN without a scale).
         fov_key: optional field-of-view mask key, or several (the region stays inside all of them).
         enabled: False: do nothing (the bundle's switch, so that the cost is paid only when asked for).
+        image_key: the image (the refiner's input; None: no refiner input image).
         prob_channel: the artery channel of ``prob_key``.
+        catheter_channel: the catheter channel of ``prob_key`` (the refiner's input; None: the label map's catheter).
         drop_prob: remove ``prob_key`` from the item afterwards (it is a full copy of the probabilities).
         allow_missing_keys: don't raise if a key is missing.
         kwargs: :class:`MajorArteryMap` arguments.
@@ -199,7 +312,9 @@ class MajorArteryMapd(MapTransform):
         scale_key: str = "major_mm_per_px",
         fov_key: Union[str, Sequence[str], None] = None,
         enabled: bool = True,
+        image_key: Optional[str] = "image",
         prob_channel: int = 1,
+        catheter_channel: Optional[int] = 2,
         drop_prob: bool = True,
         allow_missing_keys: bool = False,
         **kwargs: Any,
@@ -209,7 +324,9 @@ class MajorArteryMapd(MapTransform):
         self.prob_key, self.major_key, self.scale_key = prob_key, major_key, scale_key
         self.fov_keys = [fov_key] if isinstance(fov_key, str) else list(fov_key or [])
         self.enabled = bool(enabled)
+        self.image_key = image_key
         self.prob_channel = int(prob_channel)
+        self.catheter_channel = None if catheter_channel is None else int(catheter_channel)
         self.drop_prob = bool(drop_prob)
 
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
@@ -217,8 +334,14 @@ class MajorArteryMapd(MapTransform):
         if self.enabled and (key := self.first_key(d)) != []:  # first_key: [] when an allowed key is missing
             fovs = [_plane(d[k]) > 0 for k in self.fov_keys if d.get(k) is not None]
             fov = np.logical_and.reduce(fovs) if fovs else None
-            prob = d[self.prob_key][self.prob_channel]
-            d[self.major_key], d[self.scale_key], _ = self.op(d[key], prob, fov, getattr(d[key], "meta", None))
+            probs = d[self.prob_key]
+            cath = None
+            if self.catheter_channel is not None and self.catheter_channel < len(probs):
+                cath = probs[self.catheter_channel]
+            image = d.get(self.image_key) if self.image_key is not None else None
+            d[self.major_key], d[self.scale_key], _ = self.op(
+                d[key], probs[self.prob_channel], fov, getattr(d[key], "meta", None), cath, image
+            )
         if self.drop_prob:
             d.pop(self.prob_key, None)
         return d

@@ -573,7 +573,7 @@ def test_major_artery_map_is_written_when_asked_for(tmp_path, capsys):
     assert near[major[..., 0] > 0].all()
     s = json.loads((on / "x_summary.json").read_text())
     assert s["major_map"]["pixels"] == int(major.sum()) and 0.1 < s["major_map"]["mm_per_px"] < 0.6
-    assert s["major_map"]["min_origin_diameter_mm"] == 2.0
+    assert s["major_map"]["min_origin_diameter_mm"] == 2.0 and s["major_map"]["refined"] is False
     assert s["outputs"]["major"].endswith("x_major.nii.gz")
     assert not (off / "x_major.nii.gz").exists() and json.loads((off / "x_summary.json").read_text())["major_map"] is None
     # the major map counts as an output of the input: not overwritten without --overwrite, removed when stale

@@ -7,7 +7,10 @@ import pytest
 import torch
 from scipy import ndimage
 
-from monai_angio.transforms import MajorArteryMap, MajorArteryMapd, major_artery_region
+from monai_angio.errors import AngioInputError
+from monai_angio.networks import MajorArteryRefiner
+from monai_angio.networks.major_refiner import REFINER_IMAGE_CLIP, REFINER_MM_PER_PX
+from monai_angio.transforms import MajorArteryMap, MajorArteryMapd, major_artery_region, major_refiner_inputs
 from tests.qca.analytic import segment_tube
 
 SP = 0.1  # mm / px: a 6F catheter (2 mm) is 20 px wide, a 3 mm trunk 30 px
@@ -155,3 +158,129 @@ def test_dicom_geometry_reaches_the_flagship_major_map(tmp_path, monkeypatch):
     runner.predict(runner.load(tmp_path / "x.dcm"))
     assert runner.diagnostics["major_mm_per_px"] == [pytest.approx(ph.spacing_mm, rel=1e-6)]
     assert runner.extra_maps["major"].any()
+
+
+class _ConstantLogit(torch.nn.Module):
+    """A stand-in refiner: the same logit everywhere."""
+
+    def __init__(self, logit: float) -> None:
+        super().__init__()
+        self.logit = torch.nn.Parameter(torch.tensor(float(logit)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.logit.expand(x.shape[0], 1, *x.shape[2:])
+
+
+class _CopyChannel(torch.nn.Module):
+    """A stand-in refiner that answers with one of its input channels (as a +-10 logit)."""
+
+    def __init__(self, channel: int) -> None:
+        super().__init__()
+        self.channel = channel
+        self.seen = []
+        self.dummy = torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.seen.append(x.clone())
+        return 20.0 * (x[:, self.channel : self.channel + 1] - 0.5) + 0.0 * self.dummy
+
+
+def test_refiner_inputs_grid_channels_and_scale():
+    h, w = 512, 384
+    art = np.full((h, w), 0.25, np.float32)
+    cath = np.zeros((h, w), np.float32)
+    cath[:, :8] = 1.0
+    geo = np.zeros((h, w), bool)
+    geo[100:140, :] = True
+    rng = np.random.default_rng(0)
+    image = 0.6 + 0.1 * rng.standard_normal((h, w)).astype(np.float32)
+    x = major_refiner_inputs(image, art, cath, geo, 0.2)
+    assert x.shape == (1, 5, 256, 192) and x.dtype == torch.float32
+    z = (image - np.median(image)) / (np.subtract(*np.percentile(image, [95, 5])) / 3.29)
+    np.testing.assert_allclose(x[0, 0, 10, 10].item(), z[20:22, 20:22].mean(), rtol=1e-4)  # standardised, 2x2 mean
+    assert 0.98 < x[0, 0].std().item() * 2 < 1.02  # unit spread (Gaussian noise), halved by the 2 x 2 mean
+    # a frame mostly collimator shadow: its spread is tiny, and the standardised image is clipped
+    shadow = np.zeros((h, w), np.float32)
+    shadow[200:260, 150:230] = image[200:260, 150:230]
+    xs = major_refiner_inputs(shadow, art, cath, geo, 0.2)
+    assert xs[0, 0].abs().max().item() == pytest.approx(REFINER_IMAGE_CLIP)
+    np.testing.assert_allclose(x[0, 1].numpy(), 0.25, atol=1e-6)  # averaged down: a constant stays constant
+    assert x[0, 2, :, :4].min() == 1.0 and x[0, 2, :, 4:].max() == 0.0
+    assert x[0, 3].sum().item() == pytest.approx(geo.sum() / 4)  # area average: pixel counts scale by 1/4
+    # the scale channel: the refiner grid's pixel size (0.2 mm x 2) over REFINER_MM_PER_PX (0.5 mm)
+    np.testing.assert_allclose(x[0, 4].numpy(), 0.2 * 2 / REFINER_MM_PER_PX, rtol=1e-6)
+    small = major_refiner_inputs(image[:200, :100], art[:200, :100], cath[:200, :100], geo[:200, :100], math.nan)
+    assert small.shape == (1, 5, 200, 100) and not small[0, 4].any()  # kept when small; no scale -> 0
+    with pytest.raises(ValueError, match="differ in shape"):
+        major_refiner_inputs(image[:10], art, cath, geo, 0.2)
+
+
+def test_refiner_decides_inside_the_lumen_region():
+    lab, trunk, thin, major = _scene()
+    p, *_ = _probability(lab)
+    image = 1.0 - 0.5 * (lab > 0)  # vessels dark
+    region = major_artery_region(lab, p)
+    geometric, mm, _ = MajorArteryMap()(lab[None], p[None])
+    everything, mm2, _ = MajorArteryMap(refiner=_ConstantLogit(10.0))(lab[None], p[None], image=image)
+    assert mm2 == mm
+    np.testing.assert_array_equal(everything[0] > 0, region)  # the thin branch too: only the region bounds it
+    nothing, _, _ = MajorArteryMap(refiner=_ConstantLogit(-10.0))(lab[None], p[None], image=image)
+    assert not nothing.any()
+    with pytest.raises(ValueError, match="needs the image"):
+        MajorArteryMap(refiner=_ConstantLogit(1.0))(lab[None], p[None])
+    # a refiner that repeats the geometric map reproduces it up to the refiner grid's resampling at its edges
+    copy = _CopyChannel(channel=3)
+    same, _, _ = MajorArteryMap(refiner=copy)(lab[None], p[None], image=image)
+    g, s = geometric[0] > 0, same[0] > 0
+    assert 2 * (g & s).sum() / (g.sum() + s.sum()) > 0.97 and not (s & ~region).any()
+    # without catheter probabilities the label map's catheter is the refiner's catheter channel
+    seen = copy.seen[-1]
+    assert seen.shape == (1, 5, 95, 256) and seen[0, 2, 47, :40].min() > 0.9 and seen[0, 2, :20].max() == 0.0
+    np.testing.assert_allclose(seen[0, 4].numpy(), mm * 460 / 256 / REFINER_MM_PER_PX, rtol=0.02)
+    assert seen[0, 0, 47, 200] < seen[0, 0, 5, 200]  # the image channel: the trunk darker than the background
+    # an image on another grid (a preprocessed frame that was resized) is brought to the label map's
+    half = image[::2, ::2]
+    again, _, _ = MajorArteryMap(refiner=copy)(lab[None], p[None], image=half)
+    assert copy.seen[-1].shape == (1, 5, 95, 256) and (again[0] > 0).sum() == pytest.approx(s.sum(), rel=0.02)
+    with pytest.raises(ValueError, match="catheter probability"):
+        MajorArteryMap(refiner=copy)(lab[None], p[None], catheter_prob=np.zeros((3, 3), np.float32), image=image)
+
+
+def test_refiner_weights_file_loaded_at_first_use(tmp_path):
+    lab, *_ = _scene()
+    p, *_ = _probability(lab)
+    missing = MajorArteryMap(refiner=tmp_path / "none.pt")  # nothing read yet
+    with pytest.raises(AngioInputError, match="none.pt.*geometric map alone"):
+        missing(lab[None], p[None], image=lab.astype(np.float32))
+    net = MajorArteryRefiner()
+    torch.save(net.state_dict(), tmp_path / "refiner.pt")
+    op = MajorArteryMap(refiner=tmp_path / "refiner.pt")
+    out, _, _ = op(lab[None], p[None], image=1.0 - 0.5 * (lab > 0))
+    assert isinstance(op.refiner, MajorArteryRefiner) and not op.refiner.training
+    assert not (np.asarray(out[0]) > 0)[~major_artery_region(lab, p)].any()
+
+
+FLAGSHIP = "xca_artery_catheter_efficientunetpp"
+
+
+def test_a_refiner_file_reaches_the_flagship_major_map(tmp_path):
+    """``--set major_refiner=PATH`` in the flagship's own postprocessing: the refiner gets the preprocessed image and
+    the probabilities; one that calls everything major gives the whole lumen region, a superset of the geometric map
+    (which drops the thin branches)."""
+    from monai_angio.bundle import load_bundle
+    from monai_angio.data.synthetic import PhantomConfig, generate_phantom
+
+    net = MajorArteryRefiner()
+    with torch.no_grad():
+        net.final_conv.weight.zero_()
+        net.final_conv.bias.fill_(10.0)
+    torch.save(net.state_dict(), tmp_path / "all_major.pt")
+    image = generate_phantom(3, PhantomConfig(size=256)).image[None]
+    geometric = load_bundle(FLAGSHIP, runtime="torch", major_map=True)
+    labels = geometric.predict(image)[0]
+    refiner = str(tmp_path / "all_major.pt")
+    everything = load_bundle(FLAGSHIP, runtime="torch", major_map=True, major_refiner=refiner)
+    np.testing.assert_array_equal(everything.predict(image)[0], labels)
+    g, e = geometric.extra_maps["major"][0] > 0, everything.extra_maps["major"][0] > 0
+    assert g.any() and not (g & ~e).any() and e.sum() > g.sum()
+    assert not (e & ~ndimage.binary_dilation(labels == 1, iterations=3)).any()
