@@ -72,4 +72,3 @@ def test_shipped_weights_beat_a_floor_random_weights_cannot(name: str, tmp_path:
     assert random.weights is None
     chance = dice(random.predict(ph.image[None])[0] == 1, target)
     assert score >= floor > chance + 0.2, (score, floor, chance)
-
