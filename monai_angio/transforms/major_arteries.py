@@ -185,7 +185,7 @@ class MajorArteryMap(Transform):
         self.refiner = refiner
 
     def _refiner_network(self) -> Optional[torch.nn.Module]:
-        """The refiner in eval mode on the CPU (its weights file read once), or None."""
+        """The refiner in eval mode (a weights file is read once, onto the CPU), or None."""
         if self.refiner is None or isinstance(self.refiner, torch.nn.Module):
             net = self.refiner
         else:
@@ -203,7 +203,7 @@ class MajorArteryMap(Transform):
 
     def refine(
         self, region: np.ndarray, geometric: np.ndarray, image: Optional[np.ndarray], artery_prob: np.ndarray,
-        catheter_prob: np.ndarray, mm_per_px: float,
+        catheter_prob: Optional[np.ndarray], mm_per_px: float,
     ) -> np.ndarray:
         """The lumen region where the refiner's major-artery probability exceeds 0.5 (``geometric`` without one).
 
@@ -261,9 +261,11 @@ class MajorArteryMap(Transform):
         prob = _plane(artery_prob)
         if prob.shape != lab.shape:
             raise ValueError(f"artery probability {prob.shape} and label map {lab.shape} differ in shape")
-        cath_prob = (np.rint(lab) == self.catheter) if catheter_prob is None else _plane(catheter_prob)
-        if cath_prob.shape != lab.shape:
-            raise ValueError(f"catheter probability {cath_prob.shape} and label map {lab.shape} differ in shape")
+        cath_prob = None
+        if self.refiner is not None:
+            cath_prob = (np.rint(lab) == self.catheter) if catheter_prob is None else _plane(catheter_prob)
+            if cath_prob.shape != lab.shape:
+                raise ValueError(f"catheter probability {cath_prob.shape} and label map {lab.shape} differ in shape")
         region = major_artery_region(
             lab, prob, self.region_threshold, self.region_px, self.artery, self.catheter,
             None if fov is None else _plane(fov) > 0,
@@ -276,7 +278,7 @@ class MajorArteryMap(Transform):
             catheter = np.rint(lab) == self.catheter  # locates the ostium
             major = filter_major_branches(region, mm, self.min_origin_diameter_mm, catheter_mask=catheter)
             img = None
-            if image is not None:
+            if image is not None and self.refiner is not None:
                 img = _plane(image).astype(np.float32)
                 if img.shape != lab.shape:
                     t = torch.as_tensor(img)[None, None]
