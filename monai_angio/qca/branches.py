@@ -70,6 +70,11 @@ def find_root(
     return max(_ends(comps[0]), key=lambda n: (graph.distance[n], n))
 
 
+def _arc_length_px(path: np.ndarray) -> np.ndarray:
+    """Arc length (px) of every point of an ``(N, 2)`` pixel path from its first point."""
+    return np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(np.asarray(path, float), axis=0).T))])
+
+
 def _unit(v: np.ndarray) -> Optional[np.ndarray]:
     n = float(np.hypot(*v))
     return None if n < 1e-9 else v / n
@@ -165,7 +170,7 @@ def branch_origin_diameters(
         origin = tuple(int(v) for v in path[0])
         is_root = origin == root
         rj = 0.0 if is_root else float(graph.distance[origin])
-        seg = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(path.astype(float), axis=0).T))])
+        seg = _arc_length_px(path)
         if is_root:  # the skeleton end is rounded off over about one radius: start one radius in
             r_med = float(np.median(graph.distance[path[:, 0], path[:, 1]]))
             lo = r_med + 1.0
@@ -244,7 +249,7 @@ def mask_width_bias_px(
     diffs: List[np.ndarray] = []
     for br in longest[:BIAS_BRANCHES]:
         path = br.path
-        seg = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(path.astype(float), axis=0).T))])
+        seg = _arc_length_px(path)
         margin = 2.0 * float(np.median(graph.distance[path[:, 0], path[:, 1]])) + 2.0
         mid = (seg >= margin) & (seg <= seg[-1] - margin)
         if mid.sum() < 8:
@@ -372,7 +377,7 @@ def _filter_tree(
         )
         if not b["kept"]:
             path = b["path"]
-            seg = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(path.astype(float), axis=0).T))])
+            seg = _arc_length_px(path)
             for p, s in zip(path, seg):
                 p = (int(p[0]), int(p[1]))
                 if s <= b["parent_radius_px"] and not b["is_root_branch"]:
