@@ -133,7 +133,8 @@ _EXPORTS = {
         "merge_branch_channel",
     ],
     "major_arteries": [
-        "MajorArteryMap", "MajorArteryMapd", "major_artery_region", "major_refiner_inputs", "ROUGH_CATHETER_WIDTH",
+        "MajorArteryMap", "MajorArteryMapd", "major_artery_region", "major_refiner_inputs", "refined_region",
+        "ROUGH_CATHETER_WIDTH",
     ],
     "fov": [
         "FieldOfView", "FieldOfViewd", "FOVNormalize", "FOVNormalized", "MaskOutsideFOVd", "field_of_view_mask",

@@ -55,6 +55,7 @@ __all__ = [
     "MajorArteryMapd",
     "major_artery_region",
     "major_refiner_inputs",
+    "refined_region",
     "ROUGH_CATHETER_WIDTH",
 ]
 
@@ -144,6 +145,18 @@ def major_refiner_inputs(
     return torch.cat([x, torch.full((1, 1) + size, scale, dtype=torch.float32)], dim=1)
 
 
+def refined_region(net: torch.nn.Module, x: torch.Tensor, region: np.ndarray) -> np.ndarray:
+    """``region`` where the refiner ``net``, given its input ``x`` (:func:`major_refiner_inputs`), says major.
+
+    The refiner's probability is brought back from its grid to ``region``'s (bilinear) and thresholded at 0.5.
+    """
+    dev = next(net.parameters()).device
+    with torch.no_grad():
+        prob = torch.sigmoid(net(x.to(dev)).float())
+        prob = F.interpolate(prob, size=region.shape, mode="bilinear", align_corners=False)
+    return region & (prob[0, 0].cpu().numpy() > 0.5)
+
+
 class MajorArteryMap(Transform):
     """Label map + artery probability -> binary map of the major arteries (module docstring).
 
@@ -203,7 +216,7 @@ class MajorArteryMap(Transform):
 
     def refine(
         self, region: np.ndarray, geometric: np.ndarray, image: Optional[np.ndarray], artery_prob: np.ndarray,
-        catheter_prob: Optional[np.ndarray], mm_per_px: float,
+        catheter_prob: np.ndarray, mm_per_px: float,
     ) -> np.ndarray:
         """The lumen region where the refiner's major-artery probability exceeds 0.5 (``geometric`` without one).
 
@@ -216,11 +229,7 @@ class MajorArteryMap(Transform):
         if image is None:
             raise ValueError("the major-artery refiner needs the image (set major_refiner to null without one)")
         x = major_refiner_inputs(image, artery_prob, catheter_prob, geometric, mm_per_px)
-        dev = next(net.parameters()).device
-        with torch.no_grad():
-            prob = torch.sigmoid(net(x.to(dev)).float())
-            prob = F.interpolate(prob, size=region.shape, mode="bilinear", align_corners=False)
-        return region & (prob[0, 0].cpu().numpy() > 0.5)
+        return refined_region(net, x, region)
 
     def scale(self, label: np.ndarray, meta: Optional[Mapping] = None) -> Tuple[float, str]:
         """``(mm_per_px, source)``: the given pixel size, else the catheter, else the DICOM geometry in ``meta``;
@@ -261,11 +270,10 @@ class MajorArteryMap(Transform):
         prob = _plane(artery_prob)
         if prob.shape != lab.shape:
             raise ValueError(f"artery probability {prob.shape} and label map {lab.shape} differ in shape")
-        cath_prob = None
-        if self.refiner is not None:
-            cath_prob = (np.rint(lab) == self.catheter) if catheter_prob is None else _plane(catheter_prob)
-            if cath_prob.shape != lab.shape:
-                raise ValueError(f"catheter probability {cath_prob.shape} and label map {lab.shape} differ in shape")
+        # built even without a refiner: refine() receives them either way (the refiner's training script records them)
+        cath_prob = (np.rint(lab) == self.catheter) if catheter_prob is None else _plane(catheter_prob)
+        if cath_prob.shape != lab.shape:
+            raise ValueError(f"catheter probability {cath_prob.shape} and label map {lab.shape} differ in shape")
         region = major_artery_region(
             lab, prob, self.region_threshold, self.region_px, self.artery, self.catheter,
             None if fov is None else _plane(fov) > 0,
@@ -278,7 +286,7 @@ class MajorArteryMap(Transform):
             catheter = np.rint(lab) == self.catheter  # locates the ostium
             major = filter_major_branches(region, mm, self.min_origin_diameter_mm, catheter_mask=catheter)
             img = None
-            if image is not None and self.refiner is not None:
+            if image is not None:
                 img = _plane(image).astype(np.float32)
                 if img.shape != lab.shape:
                     t = torch.as_tensor(img)[None, None]

@@ -284,3 +284,23 @@ def test_a_refiner_file_reaches_the_flagship_major_map(tmp_path):
     g, e = geometric.extra_maps["major"][0] > 0, everything.extra_maps["major"][0] > 0
     assert g.any() and not (g & ~e).any() and e.sum() > g.sum()
     assert not (e & ~ndimage.binary_dilation(labels == 1, iterations=3)).any()
+
+
+def test_refine_receives_its_inputs_without_a_refiner():
+    """The refiner's training script records what ``refine`` receives from a map with no refiner: the image and the
+    catheter probability must reach it there too."""
+    lab, *_ = _scene()
+    p, *_ = _probability(lab)
+    op = MajorArteryMap()
+    seen = {}
+    original = op.refine
+
+    def recording(region, geometric, image, artery_prob, catheter_prob, mm_per_px):
+        seen.update(image=image, catheter_prob=catheter_prob)
+        return original(region, geometric, image, artery_prob, catheter_prob, mm_per_px)
+
+    op.refine = recording
+    image = 1.0 - 0.5 * (lab > 0)
+    op(lab[None], p[None], image=image)
+    np.testing.assert_array_equal(seen["image"], image)
+    np.testing.assert_array_equal(seen["catheter_prob"], lab == 2)

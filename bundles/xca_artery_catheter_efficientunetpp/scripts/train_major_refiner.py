@@ -41,7 +41,7 @@ from monai_angio.data.synthetic import PhantomConfig, generate_phantom
 from monai_angio.metrics import dice
 from monai_angio.networks import MajorArteryRefiner
 from monai_angio.transforms import MajorArteryMapd
-from monai_angio.transforms.major_arteries import major_refiner_inputs
+from monai_angio.transforms.major_arteries import major_refiner_inputs, refined_region
 from monai_angio.utils import atomic_path
 
 BUNDLE = Path(__file__).resolve().parents[1]
@@ -95,19 +95,14 @@ def record_examples(seeds: Sequence[int], cathlab: bool, size: int, log=print) -
     return out
 
 
-def refined(net: torch.nn.Module, ex: Dict[str, np.ndarray]) -> np.ndarray:
-    """The refined map of one recorded example (what :meth:`MajorArteryMap.refine` returns)."""
-    with torch.no_grad():
-        prob = torch.sigmoid(net(torch.as_tensor(ex["x"].astype(np.float32))[None]))
-        prob = F.interpolate(prob, size=ex["region"].shape, mode="bilinear", align_corners=False)
-    return ex["region"] & (prob[0, 0].numpy() > 0.5)
-
-
 def score(net: torch.nn.Module, examples: Sequence[Dict[str, np.ndarray]]) -> Tuple[float, float]:
     """Mean Dice against the major-artery class: (geometric map, refined map)."""
     net.eval()
     geo = [float(dice(ex["geometric"], ex["truth"])) for ex in examples]
-    ref = [float(dice(refined(net, ex), ex["truth"])) for ex in examples]
+    ref = [
+        float(dice(refined_region(net, torch.as_tensor(ex["x"].astype(np.float32))[None], ex["region"]), ex["truth"]))
+        for ex in examples
+    ]
     net.train()
     return float(np.mean(geo)), float(np.mean(ref))
 
