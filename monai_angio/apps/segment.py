@@ -358,6 +358,7 @@ def segment_file(
                 "mm_per_px": major_scale[0],
                 "min_origin_diameter_mm": _major_criterion(model),
                 "refined": _major_refined(model),
+                "frames_scaled_by_widest_artery": _major_prior_frames(model),
                 "pixels": int(major.sum()),
             },
             "temporal_neighbors": model.num_neighbors,
@@ -439,19 +440,38 @@ def _major_refined(model: Any) -> Optional[bool]:
 
 
 def _major_scale_note(model: Any) -> Tuple[Optional[float], str]:
-    """The major map's median mm/px and a warning for frames it could not scale (their map is empty)."""
+    """The major map's median mm/px and a warning for frames it could not scale (their map is empty) or scaled only
+    by the widest-artery prior."""
     values = np.asarray(diagnostic_values(model, "major_mm_per_px"), float)
     if values.size == 0:
         return None, ""
     ok = np.isfinite(values)
     mm = round(float(np.median(values[ok])), 4) if ok.any() else None
-    if ok.all():
-        return mm, ""
-    return mm, (
-        f"major-artery map empty on {int((~ok).sum())} of {values.size} frame(s): no catheter to scale the 2 mm "
-        "criterion by and no DICOM pixel spacing (give the pixel size with --set major_map_mm_per_px=MM); the label "
-        "map is unaffected"
-    )
+    notes = []
+    if not ok.all():
+        notes.append(
+            f"major-artery map empty on {int((~ok).sum())} of {values.size} frame(s): no catheter to scale the 2 mm "
+            "criterion by, no DICOM pixel spacing and too little artery for the widest-artery prior (give the pixel "
+            "size with --set major_map_mm_per_px=MM); the label map is unaffected"
+        )
+    if prior := _major_prior_frames(model):
+        notes.append(
+            f"major-artery map of {prior} of {values.size} frame(s) scaled by its widest artery, assumed "
+            f"{_major_widest_mm(model):g} mm wide (no catheter, no DICOM pixel spacing): the 2 mm criterion is "
+            "approximate there (give the pixel size with --set major_map_mm_per_px=MM)"
+        )
+    return mm, "; ".join(notes)
+
+
+def _major_prior_frames(model: Any) -> int:
+    """How many frames the major map scaled by the widest-artery prior (``"artery-width"``)."""
+    return int(np.nansum(np.asarray(diagnostic_values(model, "major_scale_prior"), float) > 0))
+
+
+def _major_widest_mm(model: Any) -> Optional[float]:
+    """The widest-artery diameter (mm) the bundle's major-artery map assumes without another scale, or None."""
+    op = _major_map_op(model)
+    return None if op is None else getattr(op, "widest_artery_mm", None)
 
 
 def _polarity_note(model: Any) -> Optional[Tuple[float, str]]:

@@ -67,7 +67,9 @@ PathLike = Union[str, os.PathLike]
 
 #: item keys a bundle's pre- or postprocessing may fill with a per-frame measurement, collected into
 #: ``BundleRunner.diagnostics``
-DIAGNOSTIC_KEYS = ("noise_sigma", "vessel_polarity", "vessel_polarity_inverted", "major_mm_per_px")
+DIAGNOSTIC_KEYS = (
+    "noise_sigma", "vessel_polarity", "vessel_polarity_inverted", "major_mm_per_px", "major_scale_prior"
+)
 
 #: item keys a bundle's postprocessing may fill with a second binary map besides the label map (the major-artery map
 #: of :class:`~monai_angio.transforms.MajorArteryMapd` or :class:`~monai_angio.transforms.ArteryBranchLabeld`),

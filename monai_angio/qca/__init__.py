@@ -1,7 +1,8 @@
 """Quantitative coronary angiography (QCA) with catheter calibration.
 
 - :mod:`.calibration`: :class:`Calibration`, :func:`calibrate_from_catheter`, :func:`calibrate_from_dicom`,
-  :func:`calibrate` (catheter first, then DICOM geometry; the source is always stated).
+  :func:`calibrate` (catheter first, then DICOM geometry; the source is always stated); :func:`calibrate_from_artery_width`
+  (a population prior for size criteria, never used by :func:`calibrate`).
 - :mod:`.catheter_profile`: where a catheter can calibrate (:func:`clear_background`) and its width with a
   guidewire inside it (:func:`median_catheter_profile`, :func:`fit_catheter_profile`).
 - :mod:`.centerline`: skeleton -> :mod:`networkx` graph, branches, spur pruning, shortest paths
@@ -31,8 +32,10 @@ from .catheter_profile import (
 )
 from .calibration import (
     CALIBRATION_SOURCES,
+    WIDEST_ARTERY_MM,
     Calibration,
     calibrate,
+    calibrate_from_artery_width,
     calibrate_from_catheter,
     calibrate_from_dicom,
     catheter_width_px,
@@ -82,6 +85,8 @@ __all__ = [
     "calibrate",
     "calibrate_from_catheter",
     "calibrate_from_dicom",
+    "calibrate_from_artery_width",
+    "WIDEST_ARTERY_MM",
     "catheter_width_px",
     "parse_french",
     "GUIDEWIRE_DIAMETER_MM",

@@ -12,8 +12,11 @@ it from a 3-class network's output without retraining, in three steps:
    (:func:`~monai_angio.qca.calibration.calibrate_from_catheter`; source ``"catheter"``); a catheter without a
    straight segment long enough for QCA still gives a rough scale from its width anywhere away from its ends
    (:data:`ROUGH_CATHETER_WIDTH`; ``"catheter-rough"``); without a catheter, from the image's DICOM geometry
-   (:func:`~monai_angio.qca.calibration.calibrate_from_dicom`); with none of these the map is empty and the scale
-   NaN: no criterion in millimetres can be applied.
+   (:func:`~monai_angio.qca.calibration.calibrate_from_dicom`); with neither, from the lumen region's widest artery
+   taken to be ``widest_artery_mm`` (4.2 mm: left main / proximal RCA;
+   :func:`~monai_angio.qca.calibration.calibrate_from_artery_width`; ``"artery-width"``), a population value good
+   to about 10-15 %, enough for a 2 mm criterion. With ``widest_artery_mm=None`` or too little artery the map is
+   empty and the scale NaN.
 3. **Criterion.** :func:`~monai_angio.qca.branches.filter_major_branches` walks each centreline tree from the ostium
    next to the catheter and drops branches below ``min_origin_diameter_mm`` at their origin, with everything
    downstream of them.
@@ -164,6 +167,8 @@ class MajorArteryMap(Transform):
         catheter_french: catheter size used as the scale (1 F = 1/3 mm).
         min_origin_diameter_mm: the clinical criterion.
         mm_per_px: a known pixel size (mm at the vessels): used instead of the catheter and the DICOM geometry.
+        widest_artery_mm: the last-resort scale, without a catheter or DICOM geometry: the widest artery of the
+            lumen region is taken to be this wide (mm); None: no such fallback (the map is then empty).
         region_threshold: artery probability of the lumen region.
         region_px: reach of the lumen region beyond the label map's artery.
         artery: artery label value.
@@ -182,7 +187,12 @@ class MajorArteryMap(Transform):
         catheter: int = 2,
         mm_per_px: Optional[float] = None,
         refiner: Union[None, str, "os.PathLike[str]", torch.nn.Module] = None,
+        widest_artery_mm: Optional[float] = 4.2,  # qca.calibration.WIDEST_ARTERY_MM (a test keeps them equal)
     ) -> None:
+        if widest_artery_mm is not None and not (
+            math.isfinite(float(widest_artery_mm)) and float(widest_artery_mm) > 0
+        ):
+            raise ValueError(f"widest_artery_mm must be a positive number or None, got {widest_artery_mm}")
         if mm_per_px is not None and not (math.isfinite(float(mm_per_px)) and float(mm_per_px) > 0):
             raise ValueError(f"mm_per_px must be a positive number or None, got {mm_per_px}")
         if not 0.0 < region_threshold < 1.0:
@@ -196,6 +206,7 @@ class MajorArteryMap(Transform):
         self.artery, self.catheter = int(artery), int(catheter)
         self.mm_per_px = None if mm_per_px is None else float(mm_per_px)
         self.refiner = refiner
+        self.widest_artery_mm = None if widest_artery_mm is None else float(widest_artery_mm)
 
     def _refiner_network(self) -> Optional[torch.nn.Module]:
         """The refiner in eval mode (a weights file is read once, onto the CPU), or None."""
@@ -231,10 +242,16 @@ class MajorArteryMap(Transform):
         x = major_refiner_inputs(image, artery_prob, catheter_prob, geometric, mm_per_px)
         return refined_region(net, x, region)
 
-    def scale(self, label: np.ndarray, meta: Optional[Mapping] = None) -> Tuple[float, str]:
-        """``(mm_per_px, source)``: the given pixel size, else the catheter, else the DICOM geometry in ``meta``;
-        ``(nan, "none")``."""
-        from monai_angio.qca.calibration import calibrate_from_catheter, calibrate_from_dicom
+    def scale(
+        self, label: np.ndarray, meta: Optional[Mapping] = None, region: Optional[np.ndarray] = None
+    ) -> Tuple[float, str]:
+        """``(mm_per_px, source)``: the given pixel size, else the catheter, else the DICOM geometry in ``meta``,
+        else the widest artery of ``region`` (the lumen region) at ``widest_artery_mm``; else ``(nan, "none")``."""
+        from monai_angio.qca.calibration import (
+            calibrate_from_artery_width,
+            calibrate_from_catheter,
+            calibrate_from_dicom,
+        )
 
         if self.mm_per_px is not None:
             return self.mm_per_px, "user"
@@ -250,6 +267,12 @@ class MajorArteryMap(Transform):
                 cal = calibrate_from_dicom(meta)
                 return float(cal.mm_per_px), str(cal.source)
             except (AngioInputError, ValueError, TypeError):
+                pass
+        if region is not None and self.widest_artery_mm is not None:
+            try:
+                cal = calibrate_from_artery_width(region, self.widest_artery_mm)
+                return float(cal.mm_per_px), str(cal.source)
+            except (AngioInputError, ValueError):
                 pass
         return math.nan, "none"
 
@@ -278,7 +301,7 @@ class MajorArteryMap(Transform):
             lab, prob, self.region_threshold, self.region_px, self.artery, self.catheter,
             None if fov is None else _plane(fov) > 0,
         )  # fmt: skip
-        mm, source = self.scale(lab, meta)
+        mm, source = self.scale(lab, meta, region)
         major = np.zeros_like(region)
         if region.any() and math.isfinite(mm):
             from monai_angio.qca.branches import filter_major_branches
@@ -304,6 +327,8 @@ class MajorArteryMapd(MapTransform):
         prob_key: the class probabilities saved before the arg-max (``(C, H, W)``; ``prob_channel`` is the artery).
         major_key: where the map goes.
         scale_key: where the mm/px used goes (NaN without a scale).
+        prior_key: where 1.0 goes when that scale came from the widest-artery prior (``"artery-width"``), else 0.0;
+            None: not stored.
         fov_key: optional field-of-view mask key, or several (the region stays inside all of them).
         enabled: False: do nothing (the bundle's switch, so that the cost is paid only when asked for).
         image_key: the image (the refiner's input; None: no refiner input image).
@@ -320,6 +345,7 @@ class MajorArteryMapd(MapTransform):
         prob_key: str = "pred_prob",
         major_key: str = "major",
         scale_key: str = "major_mm_per_px",
+        prior_key: Optional[str] = "major_scale_prior",
         fov_key: Union[str, Sequence[str], None] = None,
         enabled: bool = True,
         image_key: Optional[str] = "image",
@@ -331,7 +357,7 @@ class MajorArteryMapd(MapTransform):
     ) -> None:
         super().__init__(keys, allow_missing_keys)
         self.op = MajorArteryMap(**kwargs)
-        self.prob_key, self.major_key, self.scale_key = prob_key, major_key, scale_key
+        self.prob_key, self.major_key, self.scale_key, self.prior_key = prob_key, major_key, scale_key, prior_key
         self.fov_keys = [fov_key] if isinstance(fov_key, str) else list(fov_key or [])
         self.enabled = bool(enabled)
         self.image_key = image_key
@@ -349,9 +375,11 @@ class MajorArteryMapd(MapTransform):
             if self.catheter_channel is not None and self.catheter_channel < len(probs):
                 cath = probs[self.catheter_channel]
             image = d.get(self.image_key) if self.image_key is not None else None
-            d[self.major_key], d[self.scale_key], _ = self.op(
+            d[self.major_key], d[self.scale_key], source = self.op(
                 d[key], probs[self.prob_channel], fov, getattr(d[key], "meta", None), cath, image
             )
+            if self.prior_key is not None:
+                d[self.prior_key] = float(source == "artery-width")
         if self.drop_prob:
             d.pop(self.prob_key, None)
         return d

@@ -583,3 +583,25 @@ def test_major_artery_map_is_written_when_asked_for(tmp_path, capsys):
     assert (off / "x_major.nii.gz").read_bytes() == b"stale"
     assert main(["segment", *args, "--out", str(on), "--overwrite"]) == 0
     assert not (on / "x_major.nii.gz").exists()
+
+
+def test_major_artery_map_without_catheter_or_geometry_says_it_used_the_widest_artery(tmp_path, monkeypatch):
+    """A PNG has no DICOM geometry; with its catheter unusable too, the major map is scaled by its widest artery and
+    the summary and the warnings say so."""
+    import monai_angio.qca.calibration as calibration
+    from monai_angio.data import write_png_image
+    from monai_angio.data.synthetic import PhantomConfig, generate_phantom
+    from monai_angio.errors import CalibrationError
+
+    def no_catheter(*args, **kwargs):
+        raise CalibrationError("no catheter in this test")
+
+    monkeypatch.setattr(calibration, "calibrate_from_catheter", no_catheter)
+    ph = generate_phantom(3, PhantomConfig(size=384))
+    write_png_image(tmp_path / "x.png", np.asarray(ph.image, np.float32), bit_depth=16)
+    args = [str(tmp_path / "x.png"), "--bundle", FLAGSHIP, "--runtime", "torch", "--no-seg", "--no-overlays"]
+    assert main(["segment", *args, "--out", str(tmp_path), "--set", "major_map=true"]) == 0
+    s = json.loads((tmp_path / "x_summary.json").read_text())
+    assert s["major_map"]["frames_scaled_by_widest_artery"] == 1 and s["major_map"]["pixels"] > 0
+    assert s["major_map"]["mm_per_px"] == pytest.approx(ph.spacing_mm, rel=0.25)
+    assert any("widest artery, assumed 4.2 mm" in w for w in s["warnings"])

@@ -134,3 +134,40 @@ def test_calibration_validates():
         Calibration(-1.0, "user")
     assert issubclass(CalibrationError, AngioInputError)
     assert Calibration(0.2, "user").to_dict() == {"mm_per_px": 0.2, "source": "user", "details": {}}
+
+
+def test_artery_width_prior_reads_the_widest_vessel():
+    from monai_angio.qca import WIDEST_ARTERY_MM, calibrate_from_artery_width
+    from tests.qca.analytic import segment_tube
+
+    shape = (200, 300)
+    wide = segment_tube(shape, (100.3, -5), (100.3, 305), 20.0)  # 20 px: the left main
+    thin = segment_tube(shape, (100.3, 150), (5, 120), 8.0)
+    cal = calibrate_from_artery_width(wide | thin)
+    assert cal.source == "artery-width" and cal.details["warnings"]
+    assert cal.details["widest_artery_px"] == pytest.approx(20.0, abs=1.5)
+    assert cal.mm_per_px == pytest.approx(WIDEST_ARTERY_MM / 20.0, rel=0.08)
+    # a 0/1/2 label map: the artery (1) is measured, not the catheter (2)
+    lab = np.where(wide | thin, 1, 0).astype(np.uint8)
+    lab[segment_tube(shape, (180.3, -5), (180.3, 305), 16.0)] = 2
+    assert calibrate_from_artery_width(lab, widest_mm=3.0).mm_per_px == pytest.approx(3.0 / 20.0, rel=0.08)
+
+
+def test_artery_width_prior_refuses_too_little_artery():
+    from monai_angio.qca import calibrate_from_artery_width
+
+    with pytest.raises(CalibrationError, match="empty artery mask"):
+        calibrate_from_artery_width(np.zeros((50, 50), bool), filename="a.png")
+    speck = np.zeros((50, 50), bool)
+    speck[20:26, 10:30] = True
+    with pytest.raises(CalibrationError, match="too little artery"):
+        calibrate_from_artery_width(speck)
+    with pytest.raises(CalibrationError, match="widest_mm"):
+        calibrate_from_artery_width(speck, widest_mm=-1)
+
+
+def test_calibrate_never_uses_the_artery_width_prior():
+    # an artery the prior could scale, but no catheter and no DICOM geometry: QCA's calibration refuses
+    lab = segment_tube((200, 300), (100.3, -5), (100.3, 305), 20.0).astype(np.uint8)
+    with pytest.raises(CalibrationError):
+        calibrate(lab, meta=None, french=6)

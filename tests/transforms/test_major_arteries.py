@@ -70,17 +70,41 @@ def test_thin_branch_dropped_at_the_catheter_scale():
     assert mm4 == pytest.approx(mm * 4 / 6, rel=1e-6)
 
 
-def test_no_catheter_falls_back_to_dicom_geometry_else_empty():
+def test_no_catheter_falls_back_to_dicom_geometry_then_the_widest_artery_else_empty():
     lab, trunk, thin, _ = _scene()
     lab[lab == 2] = 0
     p, *_ = _probability(lab)
-    out, mm, source = MajorArteryMap()(lab[None], p[None])
-    assert math.isnan(mm) and source == "none" and not out.any()
-    out, mm, source = MajorArteryMap()(lab[None], p[None], meta={"pixel_spacing": [SP, SP]})
-    assert mm == pytest.approx(SP) and source.startswith("dicom")
     far_thin = thin & ~trunk
     far_thin[60:, :] = False
+    out, mm, source = MajorArteryMap()(lab[None], p[None], meta={"pixel_spacing": [SP, SP]})
+    assert mm == pytest.approx(SP) and source.startswith("dicom")
     assert (out[0] > 0)[trunk].mean() > 0.95 and (out[0] > 0)[far_thin].mean() < 0.05
+    # no catheter, no DICOM geometry: the widest artery of the lumen region (the 3 mm trunk and its ring) is taken
+    # to be widest_artery_mm wide; told the trunk's true width, the scale comes out within 15 % (the region holds
+    # the one-pixel lumen ring on both sides, 32 px for 30, and the junctions widen the upper percentiles)
+    out, mm, source = MajorArteryMap(widest_artery_mm=3.0)(lab[None], p[None])
+    assert source == "artery-width" and mm == pytest.approx(SP, rel=0.15)
+    assert (out[0] > 0)[trunk].mean() > 0.95 and (out[0] > 0)[far_thin].mean() < 0.05
+    # the default assumes 4.2 mm (a left main): this 3 mm trunk then reads 4.2 mm and the 1.5 mm branch 2.1 mm
+    _, mm_default, source = MajorArteryMap()(lab[None], p[None])
+    assert source == "artery-width" and mm_default == pytest.approx(mm * 4.2 / 3.0, rel=1e-6)
+    out, mm, source = MajorArteryMap(widest_artery_mm=None)(lab[None], p[None])
+    assert math.isnan(mm) and source == "none" and not out.any()
+    tiny = np.zeros_like(lab)
+    tiny[80:90, 100:130] = 1  # too little artery to tell its widest part
+    out, mm, source = MajorArteryMap()(tiny[None], (tiny * 0.9)[None].astype(np.float32))
+    assert math.isnan(mm) and source == "none" and not out.any()
+
+
+def test_widest_artery_default_is_the_calibration_constant():
+    import inspect
+
+    from monai_angio.qca import WIDEST_ARTERY_MM
+
+    default = inspect.signature(MajorArteryMap).parameters["widest_artery_mm"].default
+    assert default == WIDEST_ARTERY_MM
+    with pytest.raises(ValueError, match="widest_artery_mm"):
+        MajorArteryMap(widest_artery_mm=0)
 
 
 def test_a_known_pixel_size_wins():
@@ -126,7 +150,10 @@ def test_dictionary_version_switch_and_keys():
     assert "major" not in off and "pred_prob" not in off and "major_mm_per_px" not in off
     on = MajorArteryMapd("pred", fov_key="fov", catheter_french=6)(item)
     assert isinstance(on["major"], torch.Tensor) and on["major"].shape == (1,) + lab.shape
-    assert on["major_mm_per_px"] == pytest.approx(SP, rel=0.06)
+    assert on["major_mm_per_px"] == pytest.approx(SP, rel=0.06) and on["major_scale_prior"] == 0.0
+    no_cath = {**item, "pred": torch.as_tensor(np.where(lab == 2, 0, lab)[None].astype(np.float32))}
+    assert MajorArteryMapd("pred")(no_cath)["major_scale_prior"] == 1.0  # scaled by the widest artery
+    assert "major_scale_prior" not in MajorArteryMapd("pred", prior_key=None)(no_cath)
     assert (on["major"][0].numpy() > 0)[trunk].mean() > 0.97
     assert torch.equal(on["pred"], item["pred"]) and "pred_prob" not in on
     kept = MajorArteryMapd("pred", drop_prob=False)(item)
@@ -157,6 +184,17 @@ def test_dicom_geometry_reaches_the_flagship_major_map(tmp_path, monkeypatch):
     runner = load_bundle("xca_artery_catheter_efficientunetpp", runtime="torch", major_map=True)
     runner.predict(runner.load(tmp_path / "x.dcm"))
     assert runner.diagnostics["major_mm_per_px"] == [pytest.approx(ph.spacing_mm, rel=1e-6)]
+    assert runner.diagnostics["major_scale_prior"] == [0.0]
+    assert runner.extra_maps["major"].any()
+
+    # without DICOM geometry either, the widest artery (the phantom's left main or RCA, 3.6-4.6 mm) sets the scale
+    def no_geometry(*args, **kwargs):
+        raise CalibrationError("no DICOM geometry in this test")
+
+    monkeypatch.setattr(calibration, "calibrate_from_dicom", no_geometry)
+    runner.predict(runner.load(tmp_path / "x.dcm"))
+    assert runner.diagnostics["major_scale_prior"] == [1.0]
+    assert runner.diagnostics["major_mm_per_px"] == [pytest.approx(ph.spacing_mm, rel=0.25)]
     assert runner.extra_maps["major"].any()
 
 
