@@ -7,7 +7,8 @@ Example::
 
 The mask is a 0/1/2 label map (artery 1, catheter 2) in PNG or NIfTI (a cine label map selects
 ``--frame``). Calibration: ``--mm-per-px`` if given, else the catheter (``--catheter``, default 6F), else
-the DICOM geometry of the image. Without ``--start/--end`` the path through the tightest narrowing of the
+the DICOM geometry of the image, else, only with ``--approximate-scale``, the widest artery taken to be 4.2 mm wide
+(a left main or proximal RCA; millimetres then approximate, %DS unaffected). Without ``--start/--end`` the path through the tightest narrowing of the
 major vessels (origin >= 2 mm) is analysed. Writes ``<stem>_report.json`` and ``<stem>_report.png``.
 """
 
@@ -106,8 +107,12 @@ def qca_file(
     max_gap_mm: float = 5.0,
     record_input_path: bool = False,
     anonymous_name: Optional[str] = None,
+    approximate_scale: bool = False,
 ):
     """QCA of one image + label map; writes the report when ``out_dir`` is given.
+
+    ``approximate_scale``: without a catheter or DICOM geometry, scale by the widest artery
+    (:func:`~monai_angio.qca.calibration.calibrate_from_artery_width`) instead of refusing.
 
     The report records the input's file name only (``record_input_path=True``: the path as given); with
     ``anonymous_name`` the outputs are ``<anonymous_name>_report.*`` and no input name appears in them.
@@ -115,7 +120,7 @@ def qca_file(
     Returns:
         ``(StenosisReport, paths or None)``.
     """
-    from monai_angio.qca import analyze_stenosis, calibrate, parse_french, write_report
+    from monai_angio.qca import WIDEST_ARTERY_MM, analyze_stenosis, calibrate, parse_french, write_report
     from monai_angio.qca.edges import check_vessels_dark
 
     from monai_angio.errors import CalibrationError
@@ -154,10 +159,17 @@ def qca_file(
             user_mm_per_px=mm_per_px,
             image=image,
             filename=mask_path,
+            widest_artery_mm=WIDEST_ARTERY_MM if approximate_scale else None,
         )
     except CalibrationError as e:
         if binary_255:
             raise CalibrationError(f"{e.problem}; {note_255}", mask_path) from e
+        if not approximate_scale:
+            raise CalibrationError(
+                f"{e.problem}; give --mm-per-px MM, or --approximate-scale to take the widest artery as "
+                f"{WIDEST_ARTERY_MM:g} mm wide",
+                mask_path,
+            ) from e
         raise
     if binary_255 and mm_per_px is None:
         cal.details.setdefault("warnings", []).append(note_255)
@@ -226,6 +238,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="write STEM_report.json/.png and keep no input name in the report (e.g. case0001)",
     )
     p.add_argument("--mm-per-px", type=float, default=None, help="override the calibration (mm per pixel)")
+    p.add_argument(
+        "--approximate-scale", action="store_true",
+        help="without a catheter or DICOM geometry, take the widest artery as 4.2 mm wide (left main / proximal "
+        "RCA; millimetres good to about 15 %%, %%DS unaffected) instead of refusing",
+    )
     p.add_argument("--frame", type=int, default=0, help="frame of a cine (default 0)")
     p.add_argument(
         "--method", choices=("edge", "mask", "image"), default="edge",
@@ -264,6 +281,7 @@ def run(args: argparse.Namespace) -> int:
             max_gap_mm=args.max_gap_mm,
             record_input_path=args.record_input_path,
             anonymous_name=args.anonymous_name,
+            approximate_scale=args.approximate_scale,
         )
     except FileExistsError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -38,7 +38,7 @@ from typing import Any, Dict, Mapping, Optional, Union
 import numpy as np
 from scipy import ndimage
 
-from monai_angio.errors import CalibrationError
+from monai_angio.errors import AngioInputError, CalibrationError
 from monai_angio.utils.jsonable import jsonable
 
 from .catheter_profile import (
@@ -570,8 +570,8 @@ def calibrate_from_artery_width(
         "widest_artery_mm_assumed": float(widest_mm),
         "centreline_px": len(nodes),
         "warnings": [
-            f"scale from the widest artery assumed {widest_mm:g} mm wide (a population value, about +-15 %): "
-            "good enough for a size criterion, not for measurements"
+            f"scale from the widest artery taken to be {widest_mm:g} mm wide (a population value, about +-15 %): "
+            "millimetres are approximate"
         ],
     }
     if filename is not None:
@@ -587,12 +587,14 @@ def calibrate(
     catheter_label: int = 2,
     image: Optional[np.ndarray] = None,
     filename: Optional[str] = None,
+    widest_artery_mm: Optional[float] = None,
 ) -> Calibration:
     """Pick the best available calibration.
 
     Order: an explicit ``user_mm_per_px`` (``"user"``); the catheter in ``label`` when ``french`` is given;
-    the DICOM geometry in ``meta``. A failed catheter calibration falls back to DICOM and the reason is
-    kept in ``details["catheter_error"]``. When both the catheter and the DICOM isocentre geometry calibrate,
+    the DICOM geometry in ``meta``; only when asked for (``widest_artery_mm``), the artery in ``label`` by
+    :func:`calibrate_from_artery_width` (``"artery-width"``, approximate, with a warning). A failed catheter
+    calibration falls back to DICOM and the reason is kept in ``details["catheter_error"]``. When both the catheter and the DICOM isocentre geometry calibrate,
     the catheter is used, the DICOM value is kept in ``details["dicom_mm_per_px"]`` and a warning is added if
     they differ by more than :data:`CALIBRATION_AGREEMENT` (a wrong French size, a catheter off the isocentre
     plane, or wrong geometry tags).
@@ -624,4 +626,14 @@ def calibrate(
             reasons.append(f"dicom: {e.problem}")
     else:
         reasons.append("dicom: no metadata")
+    if widest_artery_mm is not None and label is not None:
+        try:
+            cal = calibrate_from_artery_width(label, widest_mm=widest_artery_mm, filename=filename)
+            cal.details["catheter_error"] = reasons[0]
+            cal.details["warnings"].append(
+                f"no catheter or DICOM scale ({'; '.join(reasons)}); %DS and %AS do not depend on the scale"
+            )
+            return cal
+        except (CalibrationError, AngioInputError) as e:
+            reasons.append(f"artery width: {e.problem}")
     raise CalibrationError("no calibration available (" + "; ".join(reasons) + ")", filename)

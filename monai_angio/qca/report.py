@@ -31,6 +31,14 @@ def report_paths(out_dir: Union[str, os.PathLike], stem: str = "qca") -> Dict[st
     return {"json": out / f"{stem}_report.json", "png": out / f"{stem}_report.png"}
 
 
+def _source_note(report: StenosisReport, short: bool = False) -> str:
+    """The calibration source as the picture names it (an approximate scale says so, and in the title why)."""
+    if report.calibration_source != "artery-width":
+        return report.calibration_source
+    mm = report.calibration.details.get("widest_artery_mm_assumed")
+    return "approximate" if short or not mm else f"APPROXIMATE: widest artery taken as {mm:g} mm"
+
+
 def plot_report(report: StenosisReport, image: Optional[np.ndarray], mask: Optional[np.ndarray]):
     """Build the report figure (matplotlib ``Figure``, Agg canvas; no pyplot state)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -75,7 +83,7 @@ def plot_report(report: StenosisReport, image: Optional[np.ndarray], mask: Optio
     if shape is None and mask is not None:
         shape = art.shape
     if shape is not None and report.mm_per_px > 0:
-        add_scale_bar(ax0, report.mm_per_px, shape, note=f"({report.calibration_source})")
+        add_scale_bar(ax0, report.mm_per_px, shape, note=f"({_source_note(report, short=True)})")
     ax0.set_axis_off()
     ax0.legend(loc="lower right", fontsize=7, framealpha=0.6)
     title = os.path.basename(report.filename) if report.filename else "QCA"
@@ -98,7 +106,7 @@ def plot_report(report: StenosisReport, image: Optional[np.ndarray], mask: Optio
         f"MLD {report.mld_mm:.2f} mm | ref {report.reference_diameter_mm:.2f} mm"
         f" | DS {report.percent_diameter_stenosis:.1f} %"
         f" | AS {report.percent_area_stenosis:.1f} % | length {report.lesion_length_mm:.1f} mm\n"
-        f"calibration {report.mm_per_px:.4f} mm/px ({report.calibration_source})",
+        f"calibration {report.mm_per_px:.4f} mm/px ({_source_note(report)})",
         fontsize=8,
     )
     fig.tight_layout()

@@ -172,3 +172,22 @@ def test_inverted_image_is_refused_with_its_reason(files, capsys):
     err = capsys.readouterr().err
     assert "inverted.png: the masked vessels are not darker" in err and "looks inverted" in err
     assert not (d / "out_inv").exists()  # nothing written
+
+
+def test_approximate_scale_only_when_asked(files, capsys):
+    """Without a catheter or DICOM geometry the command refuses and names both ways out; ``--approximate-scale``
+    takes the widest artery (here the 3 mm reference, so 4.2 / 3 x the true pixel size) and says so everywhere."""
+    d, truth = files
+    argv = ["qca", str(d / "case.png"), "--mask", str(d / "nocath_label.png"), "--out", str(d / "out")]
+    assert _parser().parse_args(argv).func(_parser().parse_args(argv)) == 1
+    err = capsys.readouterr().err
+    assert "--mm-per-px" in err and "--approximate-scale" in err and not (d / "out").exists()
+    args = _parser().parse_args(argv + ["--approximate-scale"])
+    assert args.func(args) == 0
+    captured = capsys.readouterr()
+    assert "(artery-width)" in captured.out and "millimetres are approximate" in captured.err
+    rep = json.loads((d / "out" / "case_report.json").read_text())
+    assert rep["calibration_source"] == "artery-width"
+    assert rep["mm_per_px"] == pytest.approx(truth["spacing_mm"] * 4.2 / truth["reference_mm"], rel=0.15)
+    assert abs(rep["percent_diameter_stenosis"] - 50) < 7  # %DS does not depend on the scale
+    assert any("do not depend on the scale" in w for w in rep["warnings"])

@@ -171,3 +171,15 @@ def test_calibrate_never_uses_the_artery_width_prior():
     lab = segment_tube((200, 300), (100.3, -5), (100.3, 305), 20.0).astype(np.uint8)
     with pytest.raises(CalibrationError):
         calibrate(lab, meta=None, french=6)
+
+
+def test_calibrate_uses_the_artery_width_prior_only_when_asked():
+    lab = segment_tube((200, 300), (100.3, -5), (100.3, 305), 20.0).astype(np.uint8)
+    cal = calibrate(lab, meta=None, french=6, widest_artery_mm=4.0, filename="x.png")
+    assert cal.source == "artery-width" and cal.mm_per_px == pytest.approx(4.0 / 20.0, rel=0.08)
+    assert "no catheter pixels" in cal.details["catheter_error"]
+    # the catheter still wins when it calibrates
+    lab2, _ = label_with_catheter(size=96, spacing_mm=0.3, stenosis_percent=50)
+    assert calibrate(lab2, french=6, widest_artery_mm=4.0).source == "catheter"
+    with pytest.raises(CalibrationError, match="artery width: no artery"):
+        calibrate(np.zeros((64, 64), np.uint8), french=6, widest_artery_mm=4.0)
