@@ -298,7 +298,8 @@ and the Dice against the 2 mm class stays below 0.9 even where the segmentation 
 For the 2 mm class itself, the bundle can also write a **major-artery map** (`monai-angio segment ...
 --set major_map=true` writes `<stem>_major.nii.gz`): it takes the label map's arteries out to their lumen edge and
 keeps those at least 2 mm wide at their origin, using the catheter as the ruler (or the DICOM geometry, or a pixel
-size you give with `--set major_map_mm_per_px=...`). It costs about a quarter of a second per 512 px frame, so it
+size you give with `--set major_map_mm_per_px=...`; with none of these, the widest artery in the frame taken to be
+4.2 mm, as wide as a typical left main, which is rough but enough for a 2 mm rule). It costs about a quarter of a second per 512 px frame, so it
 is off unless asked for. Below, the same best-filled frame both ways against the phantom's 2 mm class:
 """
     ),
