@@ -7,9 +7,10 @@ Example::
 
 The mask is a 0/1/2 label map (artery 1, catheter 2) in PNG or NIfTI (a cine label map selects
 ``--frame``). Calibration: ``--mm-per-px`` if given, else the catheter (``--catheter``, default 6F), else
-the DICOM geometry of the image, else, only with ``--approximate-scale``, the widest artery taken to be 4.2 mm wide
-(a left main or proximal RCA; millimetres then approximate, %DS unaffected). Without ``--start/--end`` the path through the tightest narrowing of the
-major vessels (origin >= 2 mm) is analysed. Writes ``<stem>_report.json`` and ``<stem>_report.png``.
+the DICOM geometry of the image, else, only with ``--approximate-scale``, the widest artery taken to be 4.2 mm
+wide (a left main or proximal RCA; millimetres then approximate, %DS unaffected). Without ``--start/--end`` the
+path through the tightest narrowing of the major vessels (origin >= 2 mm) is analysed. Writes
+``<stem>_report.json`` and ``<stem>_report.png``.
 """
 
 from __future__ import annotations

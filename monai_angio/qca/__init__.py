@@ -1,8 +1,8 @@
 """Quantitative coronary angiography (QCA) with catheter calibration.
 
 - :mod:`.calibration`: :class:`Calibration`, :func:`calibrate_from_catheter`, :func:`calibrate_from_dicom`,
-  :func:`calibrate` (catheter first, then DICOM geometry; the source is always stated); :func:`calibrate_from_artery_width`
-  (a population prior for size criteria, never used by :func:`calibrate`).
+  :func:`calibrate` (catheter first, then DICOM geometry; the source is always stated);
+  :func:`calibrate_from_artery_width` (a population prior, for size criteria; :func:`calibrate` only when asked).
 - :mod:`.catheter_profile`: where a catheter can calibrate (:func:`clear_background`) and its width with a
   guidewire inside it (:func:`median_catheter_profile`, :func:`fit_catheter_profile`).
 - :mod:`.centerline`: skeleton -> :mod:`networkx` graph, branches, spur pruning, shortest paths

@@ -27,7 +27,8 @@ magnification, which over-states vessel sizes by SID/SOD ~ 1.2-1.5x). The return
 :func:`calibrate_from_artery_width` is the last resort when a frame shows neither a usable catheter nor DICOM
 geometry: it assumes that the widest artery in the frame (the left main or the proximal RCA) is
 :data:`WIDEST_ARTERY_MM` wide, a population value good to about 10-15 %. That is enough to apply a 2 mm branch
-criterion, not to report measurements in millimetres, so :func:`calibrate` never uses it.
+criterion, but millimetres measured with it are approximate, so :func:`calibrate` uses it only when asked
+(``widest_artery_mm``; ``monai-angio qca --approximate-scale``).
 """
 
 from __future__ import annotations
@@ -534,8 +535,8 @@ def calibrate_from_artery_width(
     """A rough pixel size from the widest artery in ``mask``, taken to be ``widest_mm`` wide (module docstring).
 
     The widest diameter is the :data:`WIDEST_ARTERY_PERCENTILE` percentile of ``2 x EDT`` on the centreline, less
-    :data:`~monai_angio.qca.diameter.EDT_SKELETON_BIAS_PX`. A population prior: use it for a size criterion (the
-    2 mm major-branch rule), never for a measurement.
+    :data:`~monai_angio.qca.diameter.EDT_SKELETON_BIAS_PX`. A population prior: fit for a size criterion (the
+    2 mm major-branch rule); millimetres measured with it are approximate.
 
     Args:
         mask: ``(H, W)`` artery mask, or a 0/1/2 label map (label 1 is the artery).
@@ -594,10 +595,11 @@ def calibrate(
     Order: an explicit ``user_mm_per_px`` (``"user"``); the catheter in ``label`` when ``french`` is given;
     the DICOM geometry in ``meta``; only when asked for (``widest_artery_mm``), the artery in ``label`` by
     :func:`calibrate_from_artery_width` (``"artery-width"``, approximate, with a warning). A failed catheter
-    calibration falls back to DICOM and the reason is kept in ``details["catheter_error"]``. When both the catheter and the DICOM isocentre geometry calibrate,
-    the catheter is used, the DICOM value is kept in ``details["dicom_mm_per_px"]`` and a warning is added if
-    they differ by more than :data:`CALIBRATION_AGREEMENT` (a wrong French size, a catheter off the isocentre
-    plane, or wrong geometry tags).
+    calibration falls back to DICOM and the reason is kept in ``details["catheter_error"]``. When both the
+    catheter and the DICOM isocentre geometry calibrate, the catheter is used, the DICOM value is kept in
+    ``details["dicom_mm_per_px"]`` and a warning is added if they differ by more than
+    :data:`CALIBRATION_AGREEMENT` (a wrong French size, a catheter off the isocentre plane, or wrong geometry
+    tags).
 
     Raises:
         CalibrationError: nothing worked; the message lists why each source failed.

@@ -166,7 +166,7 @@ def test_artery_width_prior_refuses_too_little_artery():
         calibrate_from_artery_width(speck, widest_mm=-1)
 
 
-def test_calibrate_never_uses_the_artery_width_prior():
+def test_calibrate_does_not_use_the_artery_width_prior_unless_asked():
     # an artery the prior could scale, but no catheter and no DICOM geometry: QCA's calibration refuses
     lab = segment_tube((200, 300), (100.3, -5), (100.3, 305), 20.0).astype(np.uint8)
     with pytest.raises(CalibrationError):
