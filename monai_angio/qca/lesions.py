@@ -63,6 +63,10 @@ __all__ = [
     "lesion_summary",
     "mask_percent_diameter_stenosis",
     "ranking_stenosis",
+    "has_extent",
+    "lesion_rank",
+    "POINT_LESION_RANK_DS",
+    "LESION_LIST_MIN_DS",
     "EDGE_ONLY_MARGIN_DS",
     "MASK_LESION_DS",
 ]
@@ -476,6 +480,29 @@ def ranking_stenosis(rep: StenosisReport, margin: float = EDGE_ONLY_MARGIN_DS) -
     return min(ds, float(mds) + margin)
 
 
+def has_extent(rep: StenosisReport) -> bool:
+    """Whether a report's lesion has a length: some profile sample lies below the reference by more than the fit's
+    threshold. Without one, the MLD is a "point lesion" of zero length, the narrowest spot of a profile whose dips
+    stay within its noise (a taper below a catheter tip, a wavy border), and :func:`find_lesions` ranks it after
+    every reportable lesion with extent (:data:`POINT_LESION_RANK_DS`), whatever its %DS."""
+    return rep.lesion_end_mm > rep.lesion_start_mm
+
+
+#: %DS from which a lesion is listed in an automatic report (``analyze_stenosis(report_threshold=...)``'s default).
+LESION_LIST_MIN_DS = 20.0
+
+#: A point lesion (:func:`has_extent`) ranks as if its %DS were at most this: just below
+#: :data:`LESION_LIST_MIN_DS`, so that it never outranks a reportable lesion with extent but still a shallower one.
+POINT_LESION_RANK_DS = LESION_LIST_MIN_DS - 1e-6
+
+
+def lesion_rank(rep: StenosisReport) -> Tuple[bool, float]:
+    """Sort key of :func:`find_lesions` (ascending = worst first): reports without warnings first, then by
+    decreasing :func:`ranking_stenosis`, a point lesion's capped at :data:`POINT_LESION_RANK_DS`."""
+    ds = ranking_stenosis(rep)
+    return (_serious(rep), -(ds if has_extent(rep) else min(ds, POINT_LESION_RANK_DS)))
+
+
 def lesion_summary(rep: StenosisReport) -> Dict[str, Any]:
     """Compact dictionary of one lesion (for ``details["lesions"]``)."""
     return {
@@ -553,8 +580,8 @@ def find_lesions(
             :func:`_two_sided`).
 
     Returns:
-        reports sorted by decreasing %DS (reports without warnings first; a narrowing seen by the image edges and
-        not by the mask ranks by the mask's %DS + :data:`EDGE_ONLY_MARGIN_DS`, :func:`ranking_stenosis`); each has
+        reports sorted by decreasing %DS (reports without warnings first; a "point lesion", :func:`has_extent`,
+        ranks at most at :data:`POINT_LESION_RANK_DS`; a narrowing seen by the image edges and not by the mask ranks by the mask's %DS + :data:`EDGE_ONLY_MARGIN_DS`, :func:`ranking_stenosis`); each has
         ``details["segment"]`` (segment index, its end pixels and kinds) and ``details["segment_offset_mm"]`` (arc
         length of the analysed part from the segment start).
     """
@@ -622,5 +649,5 @@ def find_lesions(
             rep.details["segment_offset_mm"] = float(prof.arc_length_px[j0] * calibration.mm_per_px)
             rep.details["mask_percent_diameter_stenosis"] = mask_percent_diameter_stenosis(rep)
             reps.append(rep)
-    reps.sort(key=lambda r: (_serious(r), -ranking_stenosis(r)))
+    reps.sort(key=lesion_rank)
     return reps

@@ -25,7 +25,7 @@ from .centerline import as_binary_mask, vessel_graph
 from .diameter import DiameterProfile, diameter_profile, smooth_diameters
 from .edges import check_vessels_dark
 from .gaps import apply_bridge_diameters, bridge_mask_gaps
-from .lesions import EDGE_ONLY_MARGIN_DS, MASK_LESION_DS, find_lesions, lesion_summary
+from .lesions import EDGE_ONLY_MARGIN_DS, LESION_LIST_MIN_DS, MASK_LESION_DS, find_lesions, lesion_summary
 from .stenosis import StenosisReport, _serious, analyze_profile
 
 __all__ = ["analyze_stenosis", "psf_from_calibration"]
@@ -58,7 +58,7 @@ def analyze_stenosis(
     degree: int = 1,
     lesion_threshold: float = 0.05,
     filename: Optional[str] = None,
-    report_threshold: float = 20.0,
+    report_threshold: float = LESION_LIST_MIN_DS,
     max_gap_mm: float = 5.0,
 ) -> StenosisReport:
     """Catheter-calibrated QCA of one vessel segment.

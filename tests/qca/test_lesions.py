@@ -438,3 +438,24 @@ def test_automatic_search_finds_a_lesion_on_a_branch_the_mask_draws_too_thin():
     assert abs(rep.percent_diameter_stenosis - 50.0) < 5.0
     assert abs(rep.mld_mm - 1.1) < 0.15
     assert abs(rep.details["major_filter_mask_width_bias_mm"] - 2 * sp) < 0.07  # traced one pixel inside
+
+
+def test_a_point_lesion_ranks_after_a_reportable_lesion_with_extent():
+    """A wavy border (a taper below a catheter tip, a vessel seen through noise) dips 31 % at one spot but never
+    leaves its own noise band: a point lesion of zero length. A true 22 % lesion with a length ranks first; a 10 %
+    one (below the 20 % reporting threshold) does not."""
+    from monai_angio.qca.lesions import has_extent, lesion_rank
+    from monai_angio.qca.stenosis import analyze_profile
+
+    n, cal = 160, Calibration(0.25, "user")
+    u = np.arange(n)
+    wavy = analyze_profile(_straight_profile(10.0 * (1 + 0.2 * np.sin(u / 4.0) + 0.1 * np.sin(u / 1.7))), cal)
+    real = analyze_profile(_straight_profile(10.0 * (1 - _dip(n, 80, 0.22, 10))), cal)
+    assert wavy.percent_diameter_stenosis > 28.0 and wavy.lesion_length_mm == 0.0 and not has_extent(wavy)
+    assert real.percent_diameter_stenosis == pytest.approx(22.0, abs=2.0) and has_extent(real)
+    assert sorted([wavy, real], key=lesion_rank) == [real, wavy]
+    shallow = analyze_profile(_straight_profile(10.0 * (1 - _dip(n, 80, 0.1, 10))), cal)
+    assert has_extent(shallow) and sorted([shallow, wavy], key=lesion_rank) == [wavy, shallow]
+    # among lesions with extent the deeper one still ranks first
+    deeper = analyze_profile(_straight_profile(10.0 * (1 - _dip(n, 80, 0.4, 10))), cal)
+    assert sorted([real, deeper], key=lesion_rank) == [deeper, real]
