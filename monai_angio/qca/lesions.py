@@ -580,8 +580,9 @@ def find_lesions(
             :func:`_two_sided`).
 
     Returns:
-        reports sorted by decreasing %DS (reports without warnings first; a "point lesion", :func:`has_extent`,
-        ranks at most at :data:`POINT_LESION_RANK_DS`; a narrowing seen by the image edges and not by the mask ranks by the mask's %DS + :data:`EDGE_ONLY_MARGIN_DS`, :func:`ranking_stenosis`); each has
+        reports sorted by decreasing %DS (:func:`lesion_rank`: reports without warnings first; a "point lesion",
+        :func:`has_extent`, ranks at most at :data:`POINT_LESION_RANK_DS`; a narrowing seen by the image edges and
+        not by the mask ranks by the mask's %DS + :data:`EDGE_ONLY_MARGIN_DS`, :func:`ranking_stenosis`); each has
         ``details["segment"]`` (segment index, its end pixels and kinds) and ``details["segment_offset_mm"]`` (arc
         length of the analysed part from the segment start).
     """

@@ -327,14 +327,14 @@ class MajorArteryMapd(MapTransform):
         prob_key: the class probabilities saved before the arg-max (``(C, H, W)``; ``prob_channel`` is the artery).
         major_key: where the map goes.
         scale_key: where the mm/px used goes (NaN without a scale).
-        prior_key: where 1.0 goes when that scale came from the widest-artery prior (``"artery-width"``), else 0.0;
-            None: not stored.
         fov_key: optional field-of-view mask key, or several (the region stays inside all of them).
         enabled: False: do nothing (the bundle's switch, so that the cost is paid only when asked for).
         image_key: the image (the refiner's input; None: no refiner input image).
         prob_channel: the artery channel of ``prob_key``.
         catheter_channel: the catheter channel of ``prob_key`` (the refiner's input; None: the label map's catheter).
         drop_prob: remove ``prob_key`` from the item afterwards (it is a full copy of the probabilities).
+        prior_key: where 1.0 goes when the scale came from the widest-artery prior (``"artery-width"``), else 0.0;
+            None: not stored.
         allow_missing_keys: don't raise if a key is missing.
         kwargs: :class:`MajorArteryMap` arguments.
     """
@@ -345,13 +345,13 @@ class MajorArteryMapd(MapTransform):
         prob_key: str = "pred_prob",
         major_key: str = "major",
         scale_key: str = "major_mm_per_px",
-        prior_key: Optional[str] = "major_scale_prior",
         fov_key: Union[str, Sequence[str], None] = None,
         enabled: bool = True,
         image_key: Optional[str] = "image",
         prob_channel: int = 1,
         catheter_channel: Optional[int] = 2,
         drop_prob: bool = True,
+        prior_key: Optional[str] = "major_scale_prior",
         allow_missing_keys: bool = False,
         **kwargs: Any,
     ) -> None:
