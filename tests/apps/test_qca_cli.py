@@ -179,7 +179,8 @@ def test_approximate_scale_only_when_asked(files, capsys):
     takes the widest artery (here the 3 mm reference, so 4.2 / 3 x the true pixel size) and says so everywhere."""
     d, truth = files
     argv = ["qca", str(d / "case.png"), "--mask", str(d / "nocath_label.png"), "--out", str(d / "out")]
-    assert _parser().parse_args(argv).func(_parser().parse_args(argv)) == 1
+    args = _parser().parse_args(argv)
+    assert args.func(args) == 1
     err = capsys.readouterr().err
     assert "--mm-per-px" in err and "--approximate-scale" in err and not (d / "out").exists()
     args = _parser().parse_args(argv + ["--approximate-scale"])

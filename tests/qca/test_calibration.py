@@ -147,9 +147,9 @@ def test_artery_width_prior_reads_the_widest_vessel():
     assert cal.source == "artery-width" and cal.details["warnings"]
     assert cal.details["widest_artery_px"] == pytest.approx(20.0, abs=1.5)
     assert cal.mm_per_px == pytest.approx(WIDEST_ARTERY_MM / 20.0, rel=0.08)
-    # a 0/1/2 label map: the artery (1) is measured, not the catheter (2)
+    # a 0/1/2 label map: the artery (1) is measured, not the wider catheter (2)
     lab = np.where(wide | thin, 1, 0).astype(np.uint8)
-    lab[segment_tube(shape, (180.3, -5), (180.3, 305), 16.0)] = 2
+    lab[segment_tube(shape, (175.3, -5), (175.3, 305), 30.0)] = 2
     assert calibrate_from_artery_width(lab, widest_mm=3.0).mm_per_px == pytest.approx(3.0 / 20.0, rel=0.08)
 
 
