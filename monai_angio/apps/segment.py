@@ -449,10 +449,14 @@ def _major_scale_note(model: Any) -> Tuple[Optional[float], str]:
     mm = round(float(np.median(values[ok])), 4) if ok.any() else None
     notes = []
     if not ok.all():
+        prior = (
+            "too little artery for the widest-artery prior" if _major_widest_mm(model) is not None
+            else "the widest-artery prior off (major_map_widest_artery_mm null)"
+        )
         notes.append(
             f"major-artery map empty on {int((~ok).sum())} of {values.size} frame(s): no catheter to scale the 2 mm "
-            "criterion by, no DICOM pixel spacing and too little artery for the widest-artery prior (give the pixel "
-            "size with --set major_map_mm_per_px=MM); the label map is unaffected"
+            f"criterion by, no DICOM pixel spacing and {prior} (give the pixel size with --set "
+            "major_map_mm_per_px=MM); the label map is unaffected"
         )
     if prior := _major_prior_frames(model):
         notes.append(

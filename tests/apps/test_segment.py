@@ -605,3 +605,10 @@ def test_major_artery_map_without_catheter_or_geometry_says_it_used_the_widest_a
     assert s["major_map"]["frames_scaled_by_widest_artery"] == 1 and s["major_map"]["pixels"] > 0
     assert s["major_map"]["mm_per_px"] == pytest.approx(ph.spacing_mm, rel=0.25)
     assert any("widest artery, assumed 4.2 mm" in w for w in s["warnings"])
+    # switched off, the map is empty and the warning says why
+    off = ["--out", str(tmp_path / "off"), "--set", "major_map=true", "--set", "major_map_widest_artery_mm=null"]
+    assert main(["segment", *args, *off]) == 0
+    s = json.loads((tmp_path / "off" / "x_summary.json").read_text())
+    assert s["major_map"]["frames_scaled_by_widest_artery"] == 0 and s["major_map"]["pixels"] == 0
+    assert s["major_map"]["mm_per_px"] is None
+    assert any("widest-artery prior off" in w for w in s["warnings"])
