@@ -399,6 +399,7 @@ def filter_major_branches(
     filename: Optional[str] = None,
     image: Optional[np.ndarray] = None,
     psf_sigma_px: Optional[float] = None,
+    graph: Optional[VesselGraph] = None,
 ) -> Union[np.ndarray, Tuple[np.ndarray, Dict[str, Any]]]:
     """Drop branches whose origin diameter is below ``min_origin_diameter_mm`` (and their sub-trees).
 
@@ -414,6 +415,7 @@ def filter_major_branches(
             (:func:`mask_width_bias_px`) is added to every origin diameter, so that a segmentation traced a pixel
             inside the lumen edge does not drop a 2.2 mm branch as 1.9 mm.
         psf_sigma_px: the image's point-spread function (Gaussian sigma, px) when known (catheter calibration).
+        graph: ``vessel_graph`` of the artery mask when the caller has already built it (else built here).
 
     Returns:
         The filtered boolean artery mask (pixels are assigned to their nearest centreline pixel), and,
@@ -430,7 +432,7 @@ def filter_major_branches(
     if not m.any():
         raise AngioInputError("the artery mask is empty (no label-1 pixels)", filename)
     mm_per_px = float(getattr(calibration, "mm_per_px", calibration))
-    g = vessel_graph(m, filename=filename)
+    g = vessel_graph(m, filename=filename) if graph is None else graph
     root = find_root(g, catheter_mask, root_rc)
     bias_px = 0.0
     if image is not None:

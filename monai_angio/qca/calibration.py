@@ -51,7 +51,7 @@ from .catheter_profile import (
     clear_background,
     fit_catheter_with_and_without_wire,
 )
-from .centerline import as_binary_mask, vessel_graph
+from .centerline import VesselGraph, as_binary_mask, vessel_graph
 from .diameter import EDT_SKELETON_BIAS_PX, diameter_profile, smooth_path
 
 __all__ = [
@@ -530,7 +530,10 @@ def _cross_check(cal: Calibration, meta: Any) -> Calibration:
 
 
 def calibrate_from_artery_width(
-    mask: np.ndarray, widest_mm: float = WIDEST_ARTERY_MM, filename: Optional[str] = None
+    mask: np.ndarray,
+    widest_mm: float = WIDEST_ARTERY_MM,
+    filename: Optional[str] = None,
+    graph: Optional[VesselGraph] = None,
 ) -> Calibration:
     """A rough pixel size from the widest artery in ``mask``, taken to be ``widest_mm`` wide (module docstring).
 
@@ -542,6 +545,7 @@ def calibrate_from_artery_width(
         mask: ``(H, W)`` artery mask, or a 0/1/2 label map (label 1 is the artery).
         widest_mm: diameter assumed for the widest artery (mm).
         filename: source file, for error messages.
+        graph: ``vessel_graph`` of the artery mask when the caller has already built it (else built here).
 
     Returns:
         a :class:`Calibration` with source ``"artery-width"``; ``details`` holds the widest diameter in pixels, the
@@ -553,18 +557,19 @@ def calibrate_from_artery_width(
     """
     if not (np.isfinite(widest_mm) and widest_mm > 0):
         raise CalibrationError(f"widest_mm must be a positive number, got {widest_mm!r}", filename)
-    m = as_binary_mask(mask, filename=filename, what="artery mask")
-    if not m.any():
-        raise CalibrationError("no artery to take the scale from (empty artery mask)", filename)
-    g = vessel_graph(m, filename=filename)
-    nodes = list(g.graph.nodes)
+    if graph is None:
+        m = as_binary_mask(mask, filename=filename, what="artery mask")
+        if not m.any():
+            raise CalibrationError("no artery to take the scale from (empty artery mask)", filename)
+        graph = vessel_graph(m, filename=filename)
+    nodes = np.array(list(graph.graph.nodes), dtype=int).reshape(-1, 2)
     if len(nodes) < MIN_ARTERY_CENTRELINE_PX:
         raise CalibrationError(
             f"too little artery to take the scale from ({len(nodes)} centreline px, at least "
             f"{MIN_ARTERY_CENTRELINE_PX} needed)",
             filename,
         )
-    diam = 2.0 * np.array([g.distance[n] for n in nodes], dtype=np.float64) - EDT_SKELETON_BIAS_PX
+    diam = 2.0 * graph.distance[nodes[:, 0], nodes[:, 1]] - EDT_SKELETON_BIAS_PX
     widest_px = float(np.percentile(diam, WIDEST_ARTERY_PERCENTILE))
     details: Dict[str, Any] = {
         "widest_artery_px": widest_px,

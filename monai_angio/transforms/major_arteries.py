@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Hashable, Mapping
-from typing import Any, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -52,6 +52,9 @@ from scipy import ndimage
 
 from monai_angio.errors import AngioInputError
 from monai_angio.utils.arrays import squeeze_leading
+
+if TYPE_CHECKING:
+    from monai_angio.qca.centerline import VesselGraph
 
 __all__ = [
     "MajorArteryMap",
@@ -243,10 +246,11 @@ class MajorArteryMap(Transform):
         return refined_region(net, x, region)
 
     def scale(
-        self, label: np.ndarray, meta: Optional[Mapping] = None, region: Optional[np.ndarray] = None
+        self, label: np.ndarray, meta: Optional[Mapping] = None, graph: Optional["VesselGraph"] = None
     ) -> Tuple[float, str]:
         """``(mm_per_px, source)``: the given pixel size, else the catheter, else the DICOM geometry in ``meta``,
-        else the widest artery of ``region`` (the lumen region) at ``widest_artery_mm``; else ``(nan, "none")``."""
+        else the widest artery of ``graph`` (the lumen region's :func:`~monai_angio.qca.centerline.vessel_graph`) at
+        ``widest_artery_mm``; else ``(nan, "none")``."""
         from monai_angio.qca.calibration import (
             calibrate_from_artery_width,
             calibrate_from_catheter,
@@ -268,9 +272,9 @@ class MajorArteryMap(Transform):
                 return float(cal.mm_per_px), str(cal.source)
             except (AngioInputError, ValueError, TypeError):
                 pass
-        if region is not None and self.widest_artery_mm is not None:
+        if graph is not None and self.widest_artery_mm is not None:
             try:
-                cal = calibrate_from_artery_width(region, self.widest_artery_mm)
+                cal = calibrate_from_artery_width(graph.mask, self.widest_artery_mm, graph=graph)
                 return float(cal.mm_per_px), str(cal.source)
             except (AngioInputError, ValueError):
                 pass
@@ -301,13 +305,20 @@ class MajorArteryMap(Transform):
             lab, prob, self.region_threshold, self.region_px, self.artery, self.catheter,
             None if fov is None else _plane(fov) > 0,
         )  # fmt: skip
-        mm, source = self.scale(lab, meta, region)
+        graph = None
+        if region.any():  # one centreline graph for the widest-artery scale and the criterion
+            from monai_angio.qca.centerline import vessel_graph
+
+            graph = vessel_graph(region)
+        mm, source = self.scale(lab, meta, graph)
         major = np.zeros_like(region)
-        if region.any() and math.isfinite(mm):
+        if graph is not None and math.isfinite(mm):
             from monai_angio.qca.branches import filter_major_branches
 
             catheter = np.rint(lab) == self.catheter  # locates the ostium
-            major = filter_major_branches(region, mm, self.min_origin_diameter_mm, catheter_mask=catheter)
+            major = filter_major_branches(
+                region, mm, self.min_origin_diameter_mm, catheter_mask=catheter, graph=graph
+            )
             img = None
             if image is not None:
                 img = _plane(image).astype(np.float32)
