@@ -449,18 +449,18 @@ def _major_scale_note(model: Any) -> Tuple[Optional[float], str]:
     mm = round(float(np.median(values[ok])), 4) if ok.any() else None
     notes = []
     if not ok.all():
-        prior = (
+        why_prior = (
             "too little artery for the widest-artery prior" if _major_widest_mm(model) is not None
             else "the widest-artery prior off (major_map_widest_artery_mm null)"
         )
         notes.append(
             f"major-artery map empty on {int((~ok).sum())} of {values.size} frame(s): no catheter to scale the 2 mm "
-            f"criterion by, no DICOM pixel spacing and {prior} (give the pixel size with --set "
+            f"criterion by, no DICOM pixel spacing and {why_prior} (give the pixel size with --set "
             "major_map_mm_per_px=MM); the label map is unaffected"
         )
-    if prior := _major_prior_frames(model):
+    if n_prior := _major_prior_frames(model):
         notes.append(
-            f"major-artery map of {prior} of {values.size} frame(s) scaled by its widest artery, assumed "
+            f"major-artery map of {n_prior} of {values.size} frame(s) scaled by its widest artery, assumed "
             f"{_major_widest_mm(model):g} mm wide (no catheter, no DICOM pixel spacing): the 2 mm criterion is "
             "approximate there (give the pixel size with --set major_map_mm_per_px=MM)"
         )
@@ -469,7 +469,7 @@ def _major_scale_note(model: Any) -> Tuple[Optional[float], str]:
 
 def _major_prior_frames(model: Any) -> int:
     """How many frames the major map scaled by the widest-artery prior (``"artery-width"``)."""
-    return int(np.nansum(np.asarray(diagnostic_values(model, "major_scale_prior"), float) > 0))
+    return int((np.asarray(diagnostic_values(model, "major_scale_prior"), float) > 0).sum())
 
 
 def _major_widest_mm(model: Any) -> Optional[float]:
